@@ -1,0 +1,126 @@
+"""Users, their chats and their contact details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import audit
+from backend.access import Actor
+from backend.crypto import FieldCipher, blind_index
+from backend.models import ChannelIdentity, Consent, Role, User, new_id, utcnow
+from backend.models.users import Channel
+from backend.records import service as records
+
+
+def contact_index(cipher: FieldCipher, kind: str, normalised: str) -> str:
+    return blind_index(cipher.ring, kind, normalised)
+
+
+async def find_user_by_contact(
+    session: AsyncSession, cipher: FieldCipher, kind: str, normalised: str
+) -> User | None:
+    column = User.phone_bidx if kind == "phone" else User.email_bidx
+    return await session.scalar(select(User).where(column == contact_index(cipher, kind, normalised)))
+
+
+async def identity_for(
+    session: AsyncSession, channel: str, address: str, *, lock: bool = False
+) -> ChannelIdentity:
+    """The identity of one chat, created on first contact (nobody's until OTP succeeds)."""
+    query = select(ChannelIdentity).where(
+        ChannelIdentity.channel == channel, ChannelIdentity.address == address
+    )
+    identity = await session.scalar(query.with_for_update() if lock else query)
+    if identity is None:
+        identity = ChannelIdentity(id=new_id(), channel=Channel(channel), address=address)
+        try:
+            async with session.begin_nested():
+                session.add(identity)
+        except IntegrityError:  # another request created it first: use theirs
+            identity = await session.scalar(query)
+            if identity is None:
+                raise
+    return identity
+
+
+def set_contact(cipher: FieldCipher, user: User, kind: str, normalised: str) -> None:
+    sealed = cipher.encrypt("users", kind, user.id, normalised)
+    index = contact_index(cipher, kind, normalised)
+    if kind == "phone":
+        user.phone_enc, user.phone_bidx = sealed, index
+    else:
+        user.email_enc, user.email_bidx = sealed, index
+
+
+def read_contact(cipher: FieldCipher, user: User, kind: str) -> str | None:
+    sealed = user.phone_enc if kind == "phone" else user.email_enc
+    return cipher.decrypt("users", kind, user.id, sealed) if sealed else None
+
+
+@dataclass(frozen=True)
+class NewPatient:
+    full_name: str
+    birth_date: date
+    sex: str
+    contact_kind: str
+    contact: str  # normalised and already proven by OTP
+    locale: str
+    timezone: str
+    consent_version: str
+    consent_at: datetime
+    channel: str
+
+
+async def create_patient(session: AsyncSession, cipher: FieldCipher, new: NewPatient) -> User:
+    user = User(id=new_id(), role=Role.PATIENT, locale=new.locale, timezone=new.timezone)
+    set_contact(cipher, user, new.contact_kind, new.contact)
+    session.add(user)
+    await session.flush()  # the consent and profile reference the user row
+    session.add(
+        Consent(
+            user_id=user.id,
+            kind="terms_and_data_use",
+            version=new.consent_version,
+            accepted_at=new.consent_at,
+            channel=Channel(new.channel),
+        )
+    )
+    await session.flush()
+    actor = Actor(user.id, Role.PATIENT)
+    await audit.record(
+        session,
+        actor=actor,
+        action="consent",
+        resource_type="consent",
+        patient_id=user.id,
+        channel=new.channel,
+    )
+    await records.create_profile(
+        session,
+        cipher,
+        actor,
+        user.id,
+        full_name=new.full_name,
+        birth_date=new.birth_date,
+        sex=new.sex,
+        channel=new.channel,
+    )
+    return user
+
+
+async def link_identity(session: AsyncSession, identity: ChannelIdentity, user: User) -> None:
+    identity.user_id = user.id
+    identity.last_seen_at = utcnow()
+    await audit.record(
+        session,
+        actor=Actor(user.id, user.role),
+        action="link_chat",
+        resource_type="channel_identity",
+        resource_id=identity.id,
+        channel=identity.channel.value,
+    )

@@ -1,0 +1,77 @@
+"""Structured logs (structlog) that never carry health data, OTPs, tokens or full phone numbers.
+
+Redaction is by key (anything named like a secret or a personal field is replaced) and by value
+(phone numbers and emails inside any string are masked), so a careless log call stays safe."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+import structlog
+
+REDACTED = "[redacted]"
+_SECRET_KEYS = re.compile(
+    r"(otp|code|token|secret|password|passwd|authorization|cookie|key|phone|email|name|dob|birth|"
+    r"allerg|medication|history|condition|diagnos|note|text|body|address)",
+    re.IGNORECASE,
+)
+_ALLOWED_KEYS = {
+    "event",
+    "level",
+    "timestamp",
+    "logger",
+    "channel",
+    "kind",
+    "category",
+    "exc_info",
+    "exception",
+    "status_code",
+    "method",
+    "path",
+    "duration_ms",
+    "destination",
+    "dev_code",
+}
+_PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def _mask_value(value: str) -> str:
+    value = _EMAIL.sub(lambda m: m.group(0)[:1] + "•••@" + m.group(0).split("@", 1)[1], value)
+    return _PHONE.sub(lambda m: "•••" + re.sub(r"\D", "", m.group(0))[-3:], value)
+
+
+def redact(_logger, _method, event_dict: dict) -> dict:
+    for key, value in list(event_dict.items()):
+        if key not in _ALLOWED_KEYS and _SECRET_KEYS.search(key):
+            event_dict[key] = REDACTED
+        elif isinstance(value, str) and key not in ("exception", "dev_code"):
+            event_dict[key] = _mask_value(value)
+    return event_dict
+
+
+def configure(level: str = "INFO", json_output: bool = False, dev_codes_allowed: bool = False) -> None:
+    def drop_dev_code(_logger, _method, event_dict: dict) -> dict:
+        if not dev_codes_allowed and "dev_code" in event_dict:
+            event_dict["dev_code"] = REDACTED
+        return event_dict
+
+    renderer = (
+        structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            drop_dev_code,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

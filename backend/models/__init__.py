@@ -1,0 +1,45 @@
+"""All models, imported here so that Alembic and `Base.metadata` see every table."""
+
+from backend.models.audit import AuditEntry
+from backend.models.base import Base, new_id, utcnow
+from backend.models.conversations import Conversation, InboxMessage
+from backend.models.directory import (
+    AvailabilityRule,
+    Doctor,
+    Lab,
+    LabTest,
+    Pharmacy,
+    Slot,
+    Specialty,
+    StockItem,
+    VerificationStatus,
+)
+from backend.models.otp import OtpChallenge
+from backend.models.records import PROFILE_LISTS, PatientProfile
+from backend.models.users import Channel, ChannelIdentity, Consent, Role, User
+
+__all__ = [
+    "PROFILE_LISTS",
+    "AuditEntry",
+    "AvailabilityRule",
+    "Base",
+    "Channel",
+    "ChannelIdentity",
+    "Consent",
+    "Conversation",
+    "Doctor",
+    "InboxMessage",
+    "Lab",
+    "LabTest",
+    "OtpChallenge",
+    "PatientProfile",
+    "Pharmacy",
+    "Role",
+    "Slot",
+    "Specialty",
+    "StockItem",
+    "User",
+    "VerificationStatus",
+    "new_id",
+    "utcnow",
+]

@@ -1,0 +1,31 @@
+"""The append-only, hash-chained audit log. It never holds health data, only who did what to
+which record, when, why and with what outcome."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.models.base import Base, UTCDateTime
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entries"
+
+    # The chain position; unique, so two writers can never fork the chain.
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(String(32))
+    actor_role: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32), nullable=False)
+    resource_type: Mapped[str] = mapped_column(String(48), nullable=False)
+    resource_id: Mapped[str | None] = mapped_column(String(64))
+    patient_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    outcome: Mapped[str] = mapped_column(String(48), nullable=False)
+    purpose: Mapped[str | None] = mapped_column(String(48))
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)

@@ -1,0 +1,37 @@
+"""Conversation state and the inbox of platform message ids already processed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.models.base import Base, CreatedMixin, IdMixin, UTCDateTime, utcnow
+
+
+class Conversation(IdMixin, Base):
+    __tablename__ = "conversations"
+
+    identity_id: Mapped[str] = mapped_column(
+        ForeignKey("channel_identities.id", ondelete="CASCADE"), unique=True, nullable=False
+    )
+    flow: Mapped[str] = mapped_column(String(64), nullable=False)
+    step: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The flow's scratch data (answers so far, the last prompt's choices) is encrypted: it can
+    # hold a name, a date of birth or a phone number while signup is under way.
+    data_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    version: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class InboxMessage(IdMixin, CreatedMixin, Base):
+    """A platform message or update id we have accepted; a redelivery hits the unique key."""
+
+    __tablename__ = "inbox_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "platform_id", name="uq_inbox_messages_channel_platform_id"),
+    )
+
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    platform_id: Mapped[str] = mapped_column(String(128), nullable=False)

@@ -1,0 +1,78 @@
+"""Process configuration, read once from the environment (prefix TELECARE_) and `.env`."""
+
+from __future__ import annotations
+
+import enum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+
+
+class Environment(enum.StrEnum):
+    DEVELOPMENT = "development"
+    DEMO = "demo"
+    PRODUCTION = "production"
+
+
+class OtpDelivery(enum.StrEnum):
+    DEV = "dev"  # code shown in the server log and the web chat's developer panel
+    SMTP = "smtp"  # email through TELECARE_SMTP_URL; phone codes need an SMS channel
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TELECARE_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'telecare.db'}"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Keys: a JSON key file (created by `telecare keys init`), or the same JSON inline.
+    key_file: Path = VAR_DIR / "keys.json"
+    keys_json: str | None = None
+
+    otp_delivery: OtpDelivery = OtpDelivery.DEV
+    smtp_url: str | None = None  # smtp://user:pass@host:port or smtps://...
+    smtp_from: str = "telecare <no-reply@telecare.local>"
+
+    default_region: str = "IN"  # for phone numbers typed without a country code
+    default_timezone: str = "Asia/Kolkata"
+    terms_version: str = "2026-11"
+    web_session_days: int = 30
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.env is Environment.PRODUCTION:
+            if self.otp_delivery is OtpDelivery.DEV:
+                raise ValueError("TELECARE_OTP_DELIVERY=dev is not allowed in production")
+            if not self.public_base_url.startswith("https://"):
+                raise ValueError("TELECARE_PUBLIC_BASE_URL must be https in production")
+        if self.otp_delivery is OtpDelivery.SMTP and not self.smtp_url:
+            raise ValueError("TELECARE_OTP_DELIVERY=smtp needs TELECARE_SMTP_URL")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def demo_tools_enabled(self) -> bool:
+        """The persona picker and developer panel exist only outside production."""
+        return self.env in (Environment.DEVELOPMENT, Environment.DEMO)
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,148 @@
+"""The built-in web chat: the page, its WebSocket, and (in development/demo) the persona picker.
+
+A browser is one chat. Its session cookie holds a random token; the chat's address is the token's
+SHA-256, so the database never holds a usable session token. A new browser is a new, anonymous
+chat until its user signs in with an OTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from pathlib import Path
+
+import structlog
+from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from backend.models import Channel
+from conversations.messages import Inbound, InboundKind
+
+log = structlog.get_logger(__name__)
+router = APIRouter()
+STATIC = Path(__file__).resolve().parent / "static"
+COOKIE = "telecare_session"
+MAX_FRAME_BYTES = 32_000
+
+
+def chat_address(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _valid_token(token: str | None) -> bool:
+    return bool(token) and 20 <= len(token) <= 100 and token.replace("-", "").replace("_", "").isalnum()
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=settings.web_session_days * 86400,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+@router.get("/", include_in_schema=False)
+async def page(request: Request) -> Response:
+    response = FileResponse(STATIC / "index.html", media_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self'; "
+        "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if not _valid_token(request.cookies.get(COOKIE)):
+        set_session_cookie(request, response, secrets.token_urlsafe(32))
+    return response
+
+
+@router.get("/web/config")
+async def config(request: Request) -> dict:
+    settings = request.app.state.settings
+    personas = await request.app.state.personas.list() if settings.demo_tools_enabled else []
+    return {"demo_tools": settings.demo_tools_enabled, "personas": personas}
+
+
+class PersonaChoice(BaseModel):
+    persona: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/web/persona")
+async def choose_persona(request: Request, choice: PersonaChoice) -> Response:
+    """Development and demo only: become a demo user (or a fresh patient) in this browser."""
+    if not request.app.state.settings.demo_tools_enabled:
+        raise HTTPException(status_code=404)
+    token = secrets.token_urlsafe(32)
+    if not await request.app.state.personas.assume(choice.persona, chat_address(token)):
+        raise HTTPException(status_code=404, detail="unknown persona")
+    response = JSONResponse({"ok": True})
+    set_session_cookie(request, response, token)
+    return response
+
+
+@router.post("/web/signout")
+async def signout(request: Request) -> Response:
+    """A fresh anonymous chat in this browser; the old chat stays linked to its account."""
+    response = JSONResponse({"ok": True})
+    set_session_cookie(request, response, secrets.token_urlsafe(32))
+    return response
+
+
+def _inbound(address: str, raw: str) -> Inbound | str:
+    """A browser frame as an Inbound, or the reason it is not one."""
+    if len(raw) > MAX_FRAME_BYTES:
+        return "That message is too long."
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return "Malformed message."
+    if not isinstance(frame, dict):
+        return "Malformed message."
+    message_id = frame.get("id")
+    platform_id = str(message_id)[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
+    if frame.get("type") == "text" and isinstance(frame.get("text"), str):
+        return Inbound(channel=Channel.WEB, chat_id=address, text=frame["text"], platform_id=platform_id)
+    if frame.get("type") == "choice" and isinstance(frame.get("token"), str):
+        return Inbound(
+            channel=Channel.WEB,
+            chat_id=address,
+            kind=InboundKind.CHOICE,
+            choice_token=frame["token"][:64],
+            platform_id=platform_id,
+        )
+    return "Unsupported message."
+
+
+@router.websocket("/ws")
+async def chat_socket(socket: WebSocket) -> None:
+    token = socket.cookies.get(COOKIE)
+    if not _valid_token(token):
+        await socket.close(code=4401, reason="no session; reload the page")
+        return
+    engine, hub = socket.app.state.engine, socket.app.state.hub
+    address = chat_address(token)
+    chat_key = f"{Channel.WEB.value}:{address}"
+    await socket.accept()
+    hub.add(chat_key, socket)
+    try:
+        replies = await engine.current_prompt(Channel.WEB.value, address)
+        await socket.send_json({"type": "replies", "replies": [r.as_dict() for r in replies]})
+        while True:
+            inbound = _inbound(address, await socket.receive_text())
+            if isinstance(inbound, str):
+                await socket.send_json({"type": "error", "text": inbound})
+                continue
+            replies = await engine.handle(inbound)
+            if replies:
+                await socket.send_json({"type": "replies", "replies": [r.as_dict() for r in replies]})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.remove(chat_key, socket)

@@ -1,0 +1,74 @@
+"""Global commands: understood in every state, typed in any supported language, with or
+without a leading slash (Telegram's /start and /menu included)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from conversations import overlays
+from conversations.copy import all_translations
+from conversations.flow import Outcome
+from conversations.flows import registry
+from conversations.messages import Reply
+
+if TYPE_CHECKING:
+    from conversations.context import Context
+    from conversations.engine import Engine
+
+COMMANDS = ("menu", "help", "back", "cancel", "language", "stop")
+_TRAILING = re.compile(r"[\s.!?।]+$")
+
+
+def _normalise(text: str) -> str:
+    return _TRAILING.sub("", text.strip().casefold()).removeprefix("/").split("@", 1)[0].strip()
+
+
+def _words() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for command in COMMANDS:
+        for alternatives in all_translations(f"cmd_{command}"):
+            for word in alternatives.split("|"):
+                words[word.strip().casefold()] = command
+    return words
+
+
+_WORDS = _words()
+
+
+def parse(text: str) -> str | None:
+    if len(text) > 40:
+        return None
+    return _WORDS.get(_normalise(text))
+
+
+def looks_like_command(text: str) -> bool:
+    stripped = text.strip()
+    return stripped.startswith("/") and len(stripped) > 1 and " " not in stripped[:40]
+
+
+async def run(engine: Engine, ctx: Context, command: str) -> list[Reply]:
+    conv = ctx.conversation
+    if command == "help":
+        return [Reply(text=ctx.t("help_signed_in" if ctx.user else "help_new")), *await engine.ask(ctx)]
+    if command == "stop":
+        ctx.identity.muted = True
+        return [Reply(text=ctx.t("stopped"))]
+    if command == "language":
+        ctx.data["overlay"] = overlays.LANGUAGE
+        return await engine.ask(ctx)
+    if command == "back":
+        history = ctx.data.get("history") or []
+        if ctx.data.pop("overlay", None) is None:
+            if not history:
+                return [Reply(text=ctx.t("nothing_to_go_back_to")), *await engine.ask(ctx)]
+            conv.step = history.pop()
+        return await engine.ask(ctx)
+    # menu and cancel: leave whatever was under way and go home.
+    ctx.data.pop("overlay", None)
+    home = registry.home(ctx.user)
+    said = ctx.t("cancelled") if command == "cancel" else ""
+    ctx.data.pop("form", None)
+    ctx.data["history"] = []
+    conv.flow, conv.step = home.name, home.first
+    return await engine.apply(ctx, Outcome(say=(Reply(text=said),) if said else ()))

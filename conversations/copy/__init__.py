@@ -1,0 +1,22 @@
+"""Every word a user reads, per language. Steps ask for a message by key; nothing user-facing
+is written inline in code. English is the reference catalogue; each other language must have
+every key with the same placeholders (a test checks)."""
+
+from __future__ import annotations
+
+from conversations.copy import en, hi
+
+CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "hi": hi.MESSAGES}
+LANGUAGES: dict[str, str] = {"en": "English", "hi": "हिन्दी (Hindi)"}
+DEFAULT_LOCALE = "en"
+
+
+def translate(locale: str, key: str, **params: object) -> str:
+    catalogue = CATALOGUES.get(locale, CATALOGUES[DEFAULT_LOCALE])
+    template = catalogue.get(key) or CATALOGUES[DEFAULT_LOCALE][key]
+    return template.format(**params) if params else template
+
+
+def all_translations(key: str) -> set[str]:
+    """The message in every language (e.g. to recognise a command typed in any of them)."""
+    return {catalogue[key] for catalogue in CATALOGUES.values() if key in catalogue}

@@ -1,0 +1,181 @@
+"""English: the reference catalogue. Plain text (channels add their own formatting);
+`{name}` placeholders are filled by the step. Command words are `|`-separated alternatives."""
+
+MESSAGES: dict[str, str] = {
+    # --- global commands and engine messages ---
+    "cmd_menu": "menu|main menu|home|start",
+    "cmd_help": "help|?",
+    "cmd_back": "back|go back",
+    "cmd_cancel": "cancel|quit",
+    "cmd_language": "language|lang|change language",
+    "cmd_stop": "stop|unsubscribe",
+    "help_new": (
+        "telecare connects you with verified doctors, pharmacies and labs, right here in chat.\n"
+        "Words that work anywhere: menu, back, cancel, language, help, stop.\n"
+        "You can tap a button, type its number, or type its name.\n"
+        "In an emergency call 112 (ambulance 108) — do not wait for a chat."
+    ),
+    "help_signed_in": (
+        "Tap a button, type its number, or type its name.\n"
+        "Words that work anywhere: menu, back, cancel, language, help, stop.\n"
+        "In an emergency call 112 (ambulance 108) — do not wait for a chat."
+    ),
+    "too_long": "That message is too long. Please keep it under {limit} characters.",
+    "empty_message": "I didn't get any text there.",
+    "unknown_command": "I don't know that command. Try: menu, back, cancel, language, help.",
+    "choice_expired": "That option has expired. Here is where we are now:",
+    "pick_an_option": "Please choose one of the options — tap it or type its number.",
+    "cannot_use_here": "I can't use that here.",
+    "nothing_to_go_back_to": "There is no earlier step to go back to.",
+    "cancelled": "Cancelled.",
+    "stopped": "Okay, we won't send you any more messages. Write to us any time to continue.",
+    "internal_error": "Sorry, something went wrong on our side. Nothing was lost — please try again.",
+    "menu_button": "🏠 Main menu",
+    "not_allowed": "Sorry, you are not allowed to do that.",
+    # --- language overlay ---
+    "language_choose": "Choose your language:",
+    "language_set": "Language changed to English.",
+    # --- emergency ---
+    "emergency_general": (
+        "⚠️ This may be an emergency. Call 112 now (ambulance 108), or go to the nearest emergency "
+        "department. Do not wait for an online consultation."
+    ),
+    "emergency_mental_health": (
+        "💙 I'm really sorry you're feeling this way. You don't have to face it alone. "
+        "Please call Tele-MANAS on 14416 (free, 24×7) to talk to someone now. "
+        "If you are in immediate danger, call 112."
+    ),
+    "emergency_hold": "I've paused here. Are you safe to continue?",
+    "emergency_safe": "I am safe — continue",
+    "emergency_resumed": "Thank you. Let's continue.",
+    # --- signup ---
+    "welcome": (
+        "👋 Welcome to telecare — see a verified doctor, get your prescription and order medicines, "
+        "all in this chat."
+    ),
+    "btn_signup": "I'm new — sign up",
+    "btn_signin": "I already have an account",
+    "consent": (
+        "Before we start, please read and agree (terms version {version}):\n"
+        "• Consultations happen remotely, without a physical examination; the doctor may ask you to "
+        "visit in person.\n"
+        "• Your health information is encrypted and shared only with the doctors, pharmacies and labs "
+        "you choose.\n"
+        "• Prescriptions are sent electronically; records are kept as the law requires.\n"
+        "• Chats on messaging apps are not end-to-end encrypted by us.\n"
+        "• This service is not for emergencies: call 112 (ambulance 108)."
+    ),
+    "btn_agree": "I agree",
+    "btn_decline": "I do not agree",
+    "consent_needed": "We can only continue with your agreement. Tap “I agree” when you are ready.",
+    "ask_name": "What is your full name?",
+    "name_invalid": "Please type your full name using letters (2 to 100 characters), e.g. Asha Verma.",
+    "ask_dob": "What is your date of birth? (for example 23-04-1990)",
+    "dob_invalid": "I couldn't read that date. Please type it as day-month-year, e.g. 23-04-1990.",
+    "dob_future": "That date is in the future. Please type your date of birth.",
+    "dob_too_old": "That date is more than 120 years ago. Please check it.",
+    "ask_sex": "What is your sex?",
+    "sex_female": "Female",
+    "sex_male": "Male",
+    "sex_other": "Other",
+    "sex_undisclosed": "Prefer not to say",
+    "ask_contact": "What is your mobile number or email address? We will send you a code to confirm it.",
+    "phone_invalid": "That doesn't look like a valid mobile number. Include the country code if outside India.",
+    "email_invalid": "That doesn't look like a valid email address.",
+    "sms_unavailable": "We can't send text messages yet. Please use your email address instead.",
+    "otp_message": "Your telecare code is {code}. It expires in {minutes} minutes. Never share it with anyone.",
+    "ask_otp": "If {destination} can receive messages, a 6-digit code is on its way. Type it here.",
+    "btn_resend": "Send a new code",
+    "btn_change_contact": "Use a different number or email",
+    "otp_resent": "A new code is on its way. Earlier codes no longer work.",
+    "otp_cooldown": "Please wait {seconds} seconds before asking for another code.",
+    "otp_too_many": "Too many codes were requested. Please try again in about {minutes} minutes.",
+    "otp_delivery_failed": "We couldn't send the code just now. Please try again in a minute.",
+    "otp_format": "The code has 6 digits.",
+    "otp_wrong": "That code is not right. {left} tries left.",
+    "otp_locked": "Too many wrong tries. Please ask for a new code.",
+    "otp_expired": "That code has expired. Please ask for a new code.",
+    "otp_none": "There is no active code. Please ask for a new code.",
+    "contact_verified": "✅ Confirmed.",
+    "no_account_yet": "✅ Confirmed. We don't have an account for you yet — let's create one.",
+    "welcome_back": "✅ Welcome back! This chat is now linked to your account.",
+    "ask_language": "Which language would you like us to use?",
+    "ask_timezone": "Which time zone are you in? Pick one, or type your city (e.g. Chicago).",
+    "tz_label": "{city}",
+    "timezone_unknown": "I don't know that place. Type a larger city near you, or a zone like Asia/Kolkata.",
+    "signup_done": "🎉 You're all set, {name}.",
+    "signed_out": "You are signed out of this chat.",
+    # --- menus ---
+    "menu_patient": "What would you like to do?",
+    "menu_doctor": "Doctor menu — what would you like to do?",
+    "menu_pharmacy": "Pharmacy menu — what would you like to do?",
+    "menu_lab": "Lab menu — what would you like to do?",
+    "menu_admin": "Admin menu — what would you like to do?",
+    "menu_item_profile": "📋 My medical profile",
+    "menu_item_doctor_details": "🩺 My registration details",
+    "menu_item_doctor_hours": "🗓 My weekly hours",
+    "menu_item_stock": "💊 Stock",
+    "menu_item_lab_tests": "🧪 Test catalogue",
+    "menu_item_audit_check": "🛡 Check the audit log",
+    "menu_item_directory": "👥 Directory summary",
+    "menu_item_language": "🌐 Language",
+    "menu_item_help": "❓ Help",
+    "menu_item_signout": "🚪 Sign out of this chat",
+    "status_pending": "awaiting verification",
+    "status_verified": "verified",
+    "status_rejected": "rejected",
+    "doctor_no_record": "We have no doctor record for your account yet.",
+    "doctor_details": (
+        "Dr {name}, {qualification}\nReg. No. {council}/{number}\nSpecialties: {specialties}\n"
+        "Languages: {languages}\nConsultation fee: {fee}\nStatus: {status}"
+    ),
+    "doctor_hours": "Your weekly hours ({timezone}):\n{hours}\nFree slots ahead: {free}",
+    "pharmacy_no_record": "We have no pharmacy linked to your account yet.",
+    "pharmacy_stock": "{name} — stock:\n{items}",
+    "lab_no_record": "We have no lab linked to your account yet.",
+    "lab_catalogue": "{name} — tests:\n{items}",
+    "lab_turnaround": "report in {hours} h",
+    "audit_ok": "✅ The audit log is intact ({entries} entries checked).",
+    "audit_broken": "❌ The audit log is broken at entry {seq}: {reason}.",
+    "directory_summary": (
+        "Doctors: {verified} verified, {pending} awaiting verification\nSpecialties: {specialties}\n"
+        "Pharmacies: {pharmacies}\nLabs: {labs}"
+    ),
+    # --- profile ---
+    "profile_summary": "📋 {name}\nBorn: {born} · Sex: {sex}\n\n{sections}",
+    "profile_none": "none recorded",
+    "profile_pick_field": "What would you like to update?",
+    "field_history": "Medical history",
+    "field_allergies": "Allergies",
+    "field_medications": "Current medications",
+    "field_conditions": "Conditions",
+    "edit_history": "Medical history",
+    "edit_allergies": "Allergies",
+    "edit_medications": "Medications",
+    "edit_conditions": "Conditions",
+    "field_items": "{field}:\n{items}",
+    "btn_add": "➕ Add",
+    "btn_remove": "➖ Remove one",
+    "btn_clear": "🗑 Clear all",
+    "btn_done": "✔️ Done",
+    "btn_keep_all": "Keep all",
+    "btn_yes_clear": "Yes, clear all",
+    "btn_no": "No",
+    "ask_item": "Type one item to add to your {field} (e.g. {example}).",
+    "example_history": "appendix removed in 2015",
+    "example_allergies": "penicillin — rash",
+    "example_medications": "metformin 500 mg twice a day",
+    "example_conditions": "type 2 diabetes",
+    "saved": "✅ Saved.",
+    "removed": "Removed: {item}",
+    "cleared": "Cleared.",
+    "ask_remove": "Which one should I remove?",
+    "ask_clear": "Clear everything under {field}?",
+    "item_empty": "There was nothing to add. Please type the item.",
+    "item_too_long": "Please keep each item under {limit} characters.",
+    "item_duplicate": "That is already on your list.",
+    "too_many_items": "This list is full ({most} items). Remove one first.",
+    "item_gone": "That item was already removed.",
+    "profile_missing": "We couldn't find your profile. Please contact support.",
+    "profile_field_unknown": "That part of the profile doesn't exist.",
+}

@@ -1,0 +1,3 @@
+"""Hindi catalogue (being written)."""
+
+MESSAGES: dict[str, str] = {}

@@ -1,0 +1,278 @@
+"""The conversation engine: one inbound message in, the replies out.
+
+For each message, under the chat's lock and in one transaction:
+1. record the platform id in the inbox (a redelivery is dropped here);
+2. load the chat's identity, user and conversation;
+3. run the emergency red-flag matcher on any text, before anything else;
+4. global commands (menu, help, back, cancel, language, stop) and unknown /commands;
+5. resolve a tapped button or typed option against the chat's last prompt (stale → re-prompt);
+6. give the answer to the current step, move on, and ask the next step's question;
+7. save the conversation and commit; then run after-commit work (e.g. deliver an OTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend import audit
+from backend.accounts.service import identity_for
+from backend.crypto import FieldCipher
+from backend.models import Conversation, InboxMessage, User, new_id, utcnow
+from backend.otp.senders import OtpSender
+from backend.settings import Settings
+from conversations import commands, overlays
+from conversations.context import Context
+from conversations.copy import translate
+from conversations.emergency import EmergencyHit, detect_emergency
+from conversations.flow import Answer, Flow, Outcome, Prompt
+from conversations.flows import registry
+from conversations.messages import Choice, Inbound, InboundKind, Reply
+from conversations.recognize import match_choice
+
+log = structlog.get_logger(__name__)
+
+MAX_TEXT_CHARS = 4000
+MAX_HISTORY = 20
+
+
+class ChatLocks:
+    """One asyncio lock per chat, dropped when nobody holds or waits for it. On PostgreSQL the
+    identity row is also locked (FOR UPDATE), which serialises a chat across processes."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+@dataclass
+class Engine:
+    sessions: async_sessionmaker[AsyncSession]
+    cipher: FieldCipher
+    settings: Settings
+    otp_sender: OtpSender
+
+    def __post_init__(self) -> None:
+        self.locks = ChatLocks()
+
+    # --- entry points ---------------------------------------------------------------------
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Process one message; returns the replies to send (empty for a duplicate)."""
+        async with self.locks.hold(inbound.chat_key):
+            try:
+                async with self.sessions() as session, session.begin():
+                    if inbound.platform_id and not await self._first_delivery(session, inbound):
+                        log.info("duplicate_dropped", channel=inbound.channel)
+                        return []
+                    ctx = await self._load(session, inbound)
+                    replies = await self._dispatch(ctx)
+                    self._save(ctx)
+            except Exception:
+                # Nothing was committed; the user gets a calm message, the log gets the details.
+                log.exception("engine_failed", channel=inbound.channel, kind=inbound.kind.value)
+                return [Reply(text=_fallback_text())]
+        for work in ctx.after_commit:
+            replies.extend(await work())
+        return replies
+
+    async def current_prompt(self, channel: str, chat_id: str) -> list[Reply]:
+        """The question the chat is waiting on (a web chat reconnecting, for example)."""
+        inbound = Inbound(channel=channel, chat_id=chat_id, kind=InboundKind.TEXT, text="")
+        async with self.locks.hold(inbound.chat_key), self.sessions() as session, session.begin():
+            ctx = await self._load(session, inbound)
+            replies = await self.ask(ctx)
+            self._save(ctx)
+        return replies
+
+    # --- loading and saving ---------------------------------------------------------------
+
+    async def _first_delivery(self, session: AsyncSession, inbound: Inbound) -> bool:
+        try:
+            async with session.begin_nested():
+                session.add(InboxMessage(channel=inbound.channel, platform_id=inbound.platform_id[:128]))
+        except IntegrityError:
+            return False
+        return True
+
+    async def _load(self, session: AsyncSession, inbound: Inbound) -> Context:
+        identity = await identity_for(session, inbound.channel, inbound.chat_id, lock=True)
+        identity.last_seen_at = utcnow()
+        user = await session.get(User, identity.user_id) if identity.user_id else None
+        if user is not None and not user.active:
+            user = None
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.identity_id == identity.id)
+        )
+        data: dict = {}
+        if conversation is None:
+            first = registry.home(user)
+            conversation = Conversation(
+                id=new_id(), identity_id=identity.id, flow=first.name, step=first.first, version=0
+            )
+            session.add(conversation)
+        elif conversation.data_enc:
+            data = json.loads(
+                self.cipher.decrypt("conversations", "data", conversation.id, conversation.data_enc)
+            )
+        return Context(
+            session=session,
+            cipher=self.cipher,
+            settings=self.settings,
+            otp_sender=self.otp_sender,
+            identity=identity,
+            conversation=conversation,
+            data=data,
+            user=user,
+            inbound=inbound,
+            now=inbound.at,
+        )
+
+    def _save(self, ctx: Context) -> None:
+        conv = ctx.conversation
+        conv.data_enc = self.cipher.encrypt(
+            "conversations", "data", conv.id, json.dumps(ctx.data, ensure_ascii=False, default=str)
+        )
+        conv.version += 1
+        conv.updated_at = utcnow()
+
+    # --- the pipeline ---------------------------------------------------------------------
+
+    async def _dispatch(self, ctx: Context) -> list[Reply]:
+        inbound = ctx.inbound
+        flow = self._flow(ctx)
+        if ctx.identity.muted:
+            ctx.identity.muted = False  # writing to us again ends a "stop"
+        if inbound.kind is InboundKind.TEXT:
+            if hit := detect_emergency(inbound.text):
+                return await self._emergency(ctx, flow, hit)
+            if len(inbound.text) > MAX_TEXT_CHARS:
+                return [Reply(text=ctx.t("too_long", limit=MAX_TEXT_CHARS)), *await self.ask(ctx)]
+            if command := commands.parse(inbound.text):
+                return await commands.run(self, ctx, command)
+            if commands.looks_like_command(inbound.text):
+                return [Reply(text=ctx.t("unknown_command")), *await self.ask(ctx)]
+            if not inbound.text.strip():
+                return [Reply(text=ctx.t("empty_message")), *await self.ask(ctx)]
+
+        value = None
+        offered = ctx.data.get("prompt", {}).get("options", [])
+        if inbound.kind is InboundKind.CHOICE:
+            picked = next((o for o in offered if o["token"] == inbound.choice_token), None)
+            if picked is None or ctx.data["prompt"].get("at") != [
+                ctx.conversation.flow,
+                ctx.conversation.step,
+            ]:
+                return [Reply(text=ctx.t("choice_expired")), *await self.ask(ctx)]
+            value = picked["value"]
+        elif inbound.kind is InboundKind.TEXT and offered:
+            index = match_choice(inbound.text, [o["label"] for o in offered])
+            value = offered[index]["value"] if index is not None else None
+
+        if overlay := ctx.data.get("overlay"):
+            return await overlays.answer(self, ctx, overlay, value)
+        step = flow.steps[ctx.conversation.step]
+        if inbound.kind not in step.accepts:
+            return [Reply(text=ctx.t("cannot_use_here")), *await self.ask(ctx)]
+        if value is None and offered and not step.free_text and inbound.kind is not InboundKind.CONTACT:
+            return [Reply(text=ctx.t("pick_an_option")), *await self.ask(ctx)]
+        outcome = await step.answer(ctx, Answer(inbound=inbound, value=value))
+        return await self.apply(ctx, outcome)
+
+    async def apply(self, ctx: Context, outcome: Outcome) -> list[Reply]:
+        """Carry out what a step decided, then ask the question of wherever we are now."""
+        replies = list(outcome.say)
+        conv = ctx.conversation
+        if outcome.flow:
+            target = registry.get(outcome.flow)
+            if conv.flow != target.name:
+                ctx.data.pop("form", None)
+                ctx.data["history"] = []
+            conv.flow, conv.step = target.name, outcome.goto or target.first
+        elif outcome.goto:
+            history = ctx.data.setdefault("history", [])
+            if history and history[-1] == outcome.goto:
+                history.pop()  # returning to where we came from: "back" should not lead here again
+            elif outcome.remember:
+                history.append(conv.step)
+                del history[:-MAX_HISTORY]
+            conv.step = outcome.goto
+        return replies + await self.ask(ctx)
+
+    async def ask(self, ctx: Context) -> list[Reply]:
+        flow = self._flow(ctx)
+        if overlay := ctx.data.get("overlay"):
+            return self._render(ctx, overlays.ask(ctx, overlay))
+        asked = await flow.steps[ctx.conversation.step].ask(ctx)
+        return self._render(ctx, asked)
+
+    def _render(self, ctx: Context, asked: Prompt) -> list[Reply]:
+        """Give each option a fresh random token and remember them as the chat's last prompt."""
+        options = [
+            {"token": secrets.token_urlsafe(6), "value": o.value, "label": o.label} for o in asked.options
+        ]
+        ctx.data["prompt"] = {"at": [ctx.conversation.flow, ctx.conversation.step], "options": options}
+        if not asked.texts:
+            return []
+        replies = [Reply(text=t) for t in asked.texts[:-1]]
+        choices = tuple(Choice(label=o["label"], token=o["token"]) for o in options)
+        replies.append(Reply(text=asked.texts[-1], choices=choices, request=asked.request))
+        return replies
+
+    def _flow(self, ctx: Context) -> Flow:
+        """The current flow, or home when the saved one no longer fits (e.g. signed out)."""
+        conv = ctx.conversation
+        flow = registry.find(conv.flow)
+        if flow is None or conv.step not in flow.steps or (flow.needs_account and ctx.user is None):
+            flow = registry.home(ctx.user)
+            conv.flow, conv.step = flow.name, flow.first
+            ctx.data.pop("form", None)
+            ctx.data["history"] = []
+        return flow
+
+    async def _emergency(self, ctx: Context, flow: Flow, hit: EmergencyHit) -> list[Reply]:
+        await audit.record(
+            ctx.session,
+            actor=ctx.actor,
+            action="emergency_flag",
+            resource_type="conversation",
+            resource_id=ctx.conversation.id,
+            patient_id=ctx.user.id if ctx.user else None,
+            outcome=hit.category,
+            channel=ctx.channel,
+        )
+        log.warning("emergency_flag", category=hit.category, channel=ctx.channel)
+        key = "emergency_mental_health" if hit.mental_health else "emergency_general"
+        if flow.halt_on_emergency:
+            # Nothing more of this flow (no slot, no payment link) until the user says they are safe.
+            ctx.data["overlay"] = overlays.EMERGENCY
+        return [Reply(text=ctx.t(key), urgent=True), *await self.ask(ctx)]
+
+
+def _fallback_text() -> str:
+    return translate("en", "internal_error")

@@ -1,0 +1,95 @@
+"""What a flow is made of: steps that ask and steps that take an answer.
+
+A flow is a small table of named steps. Entering a step calls its `ask`, which returns a `Prompt`
+(texts and options). The user's next message is resolved against that prompt's options and given
+to the step's `answer`, which returns an `Outcome`: say something and move on, stay and ask again,
+or switch to another flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from conversations.messages import Inbound, InboundKind, Reply, RequestKind
+
+if TYPE_CHECKING:
+    from conversations.context import Context
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str  # what the step receives; never shown, never sent to the platform
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    texts: tuple[str, ...]
+    options: tuple[Option, ...] = ()
+    request: RequestKind | None = None
+
+
+def prompt(
+    *texts: str, options: list[Option] | tuple[Option, ...] = (), request: RequestKind | None = None
+) -> Prompt:
+    return Prompt(tuple(t for t in texts if t), tuple(options), request)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    inbound: Inbound
+    value: str | None  # the chosen option's value, when the message picked one
+
+    @property
+    def text(self) -> str:
+        return self.inbound.text.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    say: tuple[Reply, ...] = ()
+    goto: str | None = None  # next step of the same flow
+    flow: str | None = None  # or another flow (its first step unless `goto` is given)
+    stay: bool = False  # ask the current step again (after `say`)
+    remember: bool = True  # push the current step so that "back" returns to it
+
+
+def say(*texts: str) -> tuple[Reply, ...]:
+    return tuple(Reply(text=t) for t in texts if t)
+
+
+def next_step(step: str, *texts: str) -> Outcome:
+    return Outcome(say=say(*texts), goto=step)
+
+
+def switch(flow: str, *texts: str, step: str | None = None) -> Outcome:
+    return Outcome(say=say(*texts), flow=flow, goto=step, remember=False)
+
+
+def retry(*texts: str) -> Outcome:
+    return Outcome(say=say(*texts), stay=True)
+
+
+AskFn = Callable[["Context"], Awaitable[Prompt]]
+AnswerFn = Callable[["Context", Answer], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    ask: AskFn
+    answer: AnswerFn
+    free_text: bool = False  # True: typed text is an answer even when options are shown
+    accepts: frozenset[InboundKind] = frozenset({InboundKind.TEXT, InboundKind.CHOICE})
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    first: str
+    steps: dict[str, Step] = field(default_factory=dict)
+    needs_account: bool = True
+    # A flow that leads to booking or payment stops when a red flag is seen, until the user
+    # confirms they are safe (domain reference, REQ-6.3).
+    halt_on_emergency: bool = False

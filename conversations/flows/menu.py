@@ -1,0 +1,147 @@
+"""The main menu, by role, and the short read-only views it leads to for staff."""
+
+from __future__ import annotations
+
+from babel.dates import format_time, get_day_names
+from babel.numbers import format_currency
+
+from backend import audit
+from backend.access import Action, Resource, can
+from backend.directory import service as directory
+from backend.models import Role
+from conversations import overlays
+from conversations.context import Context
+from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, prompt, retry, switch
+
+_ROLE_ITEMS: dict[Role, tuple[str, ...]] = {
+    Role.PATIENT: ("profile",),
+    Role.DOCTOR: ("doctor_details", "doctor_hours"),
+    Role.PHARMACY: ("stock",),
+    Role.LAB: ("lab_tests",),
+    Role.ADMIN: ("audit_check", "directory"),
+}
+_COMMON_ITEMS = ("language", "help", "signout")
+
+
+def money(minor: int, currency: str, locale: str) -> str:
+    return format_currency(minor / 100, currency, locale=locale)
+
+
+async def ask_main(ctx: Context) -> Prompt:
+    items = _ROLE_ITEMS[ctx.user.role] + _COMMON_ITEMS
+    return prompt(
+        ctx.t(f"menu_{ctx.user.role.value}"),
+        options=[Option(item, ctx.t(f"menu_item_{item}")) for item in items],
+    )
+
+
+async def answer_main(ctx: Context, answer: Answer) -> Outcome:
+    item = answer.value
+    if item == "profile":
+        return switch("profile")
+    if item == "language":
+        ctx.data["overlay"] = overlays.LANGUAGE
+        return retry()
+    if item == "help":
+        return retry(ctx.t("help_signed_in"))
+    if item == "signout":
+        ctx.identity.user_id = None
+        ctx.user = None
+        return switch("signup", ctx.t("signed_out"))
+    view = _VIEWS.get(item)
+    return retry(await view(ctx)) if view else retry(ctx.t("pick_an_option"))
+
+
+async def _doctor_details(ctx: Context) -> str:
+    doctor = await directory.doctor_of(ctx.session, ctx.user.id)
+    if doctor is None:
+        return ctx.t("doctor_no_record")
+    return ctx.t(
+        "doctor_details",
+        name=doctor.full_name,
+        qualification=doctor.qualification,
+        council=doctor.council,
+        number=doctor.registration_number,
+        specialties=", ".join(s.name for s in doctor.specialties),
+        languages=", ".join(doctor.languages),
+        fee=money(doctor.fee_minor, doctor.currency, ctx.locale),
+        status=ctx.t(f"status_{doctor.status.value}"),
+    )
+
+
+async def _doctor_hours(ctx: Context) -> str:
+    doctor = await directory.doctor_of(ctx.session, ctx.user.id)
+    if doctor is None:
+        return ctx.t("doctor_no_record")
+    days = get_day_names("wide", locale=ctx.locale)
+    lines = [
+        f"• {days[rule.weekday]}: {format_time(rule.start_time, 'short', locale=ctx.locale)}"
+        f" – {format_time(rule.end_time, 'short', locale=ctx.locale)}"
+        for rule in await directory.weekly_hours(ctx.session, doctor.id)
+    ]
+    free = await directory.free_slot_count(ctx.session, doctor.id, ctx.now)
+    return ctx.t("doctor_hours", timezone=doctor.timezone, hours="\n".join(lines) or "—", free=free)
+
+
+async def _stock(ctx: Context) -> str:
+    pharmacy = await directory.pharmacy_of(ctx.session, ctx.user.id)
+    if pharmacy is None:
+        return ctx.t("pharmacy_no_record")
+    lines = []
+    for item in await directory.stock_of(ctx.session, pharmacy.id):
+        low = " ⚠️" if item.quantity < directory.LOW_STOCK else ""
+        price = money(item.price_minor, item.currency, ctx.locale)
+        lines.append(f"• {item.medicine} {item.strength} ({item.form}): {item.quantity} · {price}{low}")
+    return ctx.t("pharmacy_stock", name=pharmacy.name, items="\n".join(lines) or "—")
+
+
+async def _lab_tests(ctx: Context) -> str:
+    lab = await directory.lab_of(ctx.session, ctx.user.id)
+    if lab is None:
+        return ctx.t("lab_no_record")
+    lines = [
+        f"• {test.name} ({test.code}): {money(test.price_minor, test.currency, ctx.locale)},"
+        f" {ctx.t('lab_turnaround', hours=test.turnaround_hours)}"
+        for test in await directory.tests_of(ctx.session, lab.id)
+    ]
+    return ctx.t("lab_catalogue", name=lab.name, items="\n".join(lines) or "—")
+
+
+async def _audit_check(ctx: Context) -> str:
+    if not can(ctx.actor, Action.VERIFY_AUDIT, Resource("audit_log")):
+        return ctx.t("not_allowed")
+    report = await audit.verify_chain(ctx.session)
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action="verify",
+        resource_type="audit_log",
+        outcome="ok" if report.ok else "broken",
+    )
+    if report.ok:
+        return ctx.t("audit_ok", entries=report.entries)
+    return ctx.t("audit_broken", seq=report.first_bad_seq, reason=report.reason)
+
+
+async def _directory(ctx: Context) -> str:
+    counts = await directory.summary(ctx.session)
+    return ctx.t(
+        "directory_summary",
+        verified=counts.doctors_verified,
+        pending=counts.doctors_pending,
+        specialties=counts.specialties,
+        pharmacies=counts.pharmacies,
+        labs=counts.labs,
+    )
+
+
+_VIEWS = {
+    "doctor_details": _doctor_details,
+    "doctor_hours": _doctor_hours,
+    "stock": _stock,
+    "lab_tests": _lab_tests,
+    "audit_check": _audit_check,
+    "directory": _directory,
+}
+
+FLOW = Flow(name="menu", first="main", steps={"main": Step(ask_main, answer_main)})

@@ -1,0 +1,358 @@
+"""Signup and sign-in.
+
+New patient: consent → name → date of birth → sex → phone or email → OTP → language → timezone.
+Returning user on a new chat: phone or email → OTP → linked to their account. A verified
+contact that already belongs to an account links this chat to it, and never before the OTP.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+from rapidfuzz import process
+from sqlalchemy.exc import IntegrityError
+
+from backend.accounts import service as accounts
+from backend.accounts.contacts import InvalidContact, looks_like_email, mask, normalise_email, normalise_phone
+from backend.otp import service as otp
+from backend.otp.senders import OtpDeliveryError
+from conversations.context import Context
+from conversations.copy import LANGUAGES
+from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, next_step, prompt, retry, switch
+from conversations.messages import InboundKind, Reply, RequestKind
+
+PURPOSE = "account"
+SEXES = ("female", "male", "other", "undisclosed")
+COMMON_TIMEZONES = (
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Dhaka",
+    "Asia/Dubai",
+    "Asia/Singapore",
+    "Europe/London",
+    "America/New_York",
+)
+_DATE_FORMATS = (
+    "%d-%m-%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%Y-%m-%d",
+    "%d %m %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d %Y",
+)
+_NAME_PUNCTUATION = set(" '’.-")
+
+
+# --- welcome --------------------------------------------------------------------------------
+
+
+async def ask_welcome(ctx: Context) -> Prompt:
+    other = next(code for code in LANGUAGES if code != ctx.locale)
+    return prompt(
+        ctx.t("welcome"),
+        options=[
+            Option("signup", ctx.t("btn_signup")),
+            Option("signin", ctx.t("btn_signin")),
+            Option(f"lang:{other}", LANGUAGES[other]),
+        ],
+    )
+
+
+async def answer_welcome(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value and answer.value.startswith("lang:"):
+        ctx.locale = answer.value.removeprefix("lang:")
+        return retry()
+    ctx.form["mode"] = answer.value
+    return next_step("consent" if answer.value == "signup" else "contact")
+
+
+# --- consent and personal details ------------------------------------------------------------
+
+
+async def ask_consent(ctx: Context) -> Prompt:
+    return prompt(
+        ctx.t("consent", version=ctx.settings.terms_version),
+        options=[Option("agree", ctx.t("btn_agree")), Option("decline", ctx.t("btn_decline"))],
+    )
+
+
+async def answer_consent(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value != "agree":
+        return retry(ctx.t("consent_needed"))
+    ctx.form["consent_at"] = ctx.now.isoformat()
+    ctx.form["consent_version"] = ctx.settings.terms_version
+    return next_step("name")
+
+
+async def ask_name(ctx: Context) -> Prompt:
+    return prompt(ctx.t("ask_name"))
+
+
+def clean_name(text: str) -> str | None:
+    """Letters of any script (with their combining marks, e.g. Devanagari vowel signs), spaces,
+    apostrophes, dots and hyphens; no digits, symbols or emoji."""
+    name = " ".join(text.split())
+    if not 2 <= len(name) <= 100 or not unicodedata.category(name[0]).startswith("L"):
+        return None
+    if all(unicodedata.category(ch)[0] in "LM" or ch in _NAME_PUNCTUATION for ch in name):
+        return name
+    return None
+
+
+async def answer_name(ctx: Context, answer: Answer) -> Outcome:
+    name = clean_name(answer.text)
+    if name is None:
+        return retry(ctx.t("name_invalid"))
+    ctx.form["name"] = name
+    return next_step("dob")
+
+
+async def ask_dob(ctx: Context) -> Prompt:
+    return prompt(ctx.t("ask_dob"))
+
+
+def parse_birth_date(text: str) -> date | None:
+    cleaned = " ".join(text.replace(",", " ").split())
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+async def answer_dob(ctx: Context, answer: Answer) -> Outcome:
+    born = parse_birth_date(answer.text[:40])
+    if born is None:
+        return retry(ctx.t("dob_invalid"))
+    today = ctx.now.date()
+    if born > today:
+        return retry(ctx.t("dob_future"))
+    if today.year - born.year > 120:
+        return retry(ctx.t("dob_too_old"))
+    ctx.form["dob"] = born.isoformat()
+    return next_step("sex")
+
+
+async def ask_sex(ctx: Context) -> Prompt:
+    return prompt(ctx.t("ask_sex"), options=[Option(s, ctx.t(f"sex_{s}")) for s in SEXES])
+
+
+async def answer_sex(ctx: Context, answer: Answer) -> Outcome:
+    ctx.form["sex"] = answer.value
+    # Someone who proved their contact while signing in already has it: skip straight on.
+    return next_step("language" if ctx.form.get("verified") else "contact")
+
+
+# --- contact and OTP ----------------------------------------------------------------------
+
+
+async def ask_contact(ctx: Context) -> Prompt:
+    return prompt(ctx.t("ask_contact"), request=RequestKind.CONTACT)
+
+
+async def answer_contact(ctx: Context, answer: Answer) -> Outcome:
+    raw = answer.inbound.contact_phone if answer.inbound.kind is InboundKind.CONTACT else answer.text
+    raw = raw or ""
+    try:
+        if looks_like_email(raw):
+            kind, value = "email", normalise_email(raw)
+        else:
+            kind, value = "phone", normalise_phone(raw, ctx.settings.default_region)
+    except InvalidContact as bad:
+        return retry(ctx.t(bad.reason))
+    if not ctx.otp_sender.supports(kind):
+        return retry(ctx.t("sms_unavailable"))
+    refused = await _send_code(ctx, kind, value)
+    if refused:
+        return retry(refused)
+    ctx.form.update(contact_kind=kind, contact=value)
+    return next_step("otp")
+
+
+async def _send_code(ctx: Context, kind: str, value: str) -> str | None:
+    """Issue a code and deliver it after commit; returns the refusal message, if any."""
+    issued = await otp.issue(
+        ctx.session,
+        ctx.cipher,
+        purpose=PURPOSE,
+        kind=kind,
+        destination=value,
+        chat_key=ctx.inbound.chat_key,
+        now=ctx.now,
+    )
+    if issued.code is None:
+        key = "otp_cooldown" if issued.refused == "cooldown" else "otp_too_many"
+        return ctx.t(key, seconds=issued.retry_after, minutes=max(1, round(issued.retry_after / 60)))
+    code, chat_key, sender = issued.code, ctx.inbound.chat_key, ctx.otp_sender
+    message = ctx.t("otp_message", code=code, minutes=int(otp.TTL.total_seconds() // 60))
+    failed = ctx.t("otp_delivery_failed")
+
+    async def deliver() -> list[Reply]:
+        try:
+            await sender.send(kind=kind, destination=value, code=code, chat_key=chat_key, message=message)
+        except OtpDeliveryError:
+            return [Reply(text=failed)]
+        return []
+
+    ctx.after_commit.append(deliver)
+    return None
+
+
+async def ask_otp(ctx: Context) -> Prompt:
+    masked = mask(ctx.form.get("contact_kind", "phone"), ctx.form.get("contact", ""))
+    # The same words whether or not the contact belongs to an account (no enumeration).
+    return prompt(
+        ctx.t("ask_otp", destination=masked),
+        options=[Option("resend", ctx.t("btn_resend")), Option("change", ctx.t("btn_change_contact"))],
+    )
+
+
+async def answer_otp(ctx: Context, answer: Answer) -> Outcome:
+    kind, value = ctx.form.get("contact_kind"), ctx.form.get("contact")
+    if not kind or not value:
+        return Outcome(goto="contact", remember=False)
+    if answer.value == "resend":
+        refused = await _send_code(ctx, kind, value)
+        return retry(refused or ctx.t("otp_resent"))
+    if answer.value == "change":
+        return Outcome(goto="contact", remember=False)
+    code = re.sub(r"[\s-]", "", answer.text)
+    if not re.fullmatch(r"\d{6}", code):
+        return retry(ctx.t("otp_format"))
+    result = await otp.verify(
+        ctx.session,
+        ctx.cipher,
+        purpose=PURPOSE,
+        kind=kind,
+        destination=value,
+        chat_key=ctx.inbound.chat_key,
+        code=code,
+        now=ctx.now,
+    )
+    if result.outcome is otp.VerifyOutcome.OK:
+        return await _verified(ctx, kind, value)
+    if result.outcome is otp.VerifyOutcome.WRONG:
+        return retry(ctx.t("otp_wrong", left=result.attempts_left))
+    return retry(ctx.t(f"otp_{result.outcome.value}"))
+
+
+async def _verified(ctx: Context, kind: str, value: str) -> Outcome:
+    existing = await accounts.find_user_by_contact(ctx.session, ctx.cipher, kind, value)
+    if existing is not None:
+        return await _link_existing(ctx, existing)
+    ctx.form["verified"] = True
+    if ctx.form.get("mode") == "signin":
+        ctx.form["mode"] = "signup"
+        return next_step("consent", ctx.t("no_account_yet"))
+    return next_step("language", ctx.t("contact_verified"))
+
+
+async def _link_existing(ctx: Context, user) -> Outcome:
+    await accounts.link_identity(ctx.session, ctx.identity, user)
+    ctx.user = user
+    return switch("menu", ctx.t("welcome_back"))
+
+
+# --- language, timezone, and the account itself -----------------------------------------------
+
+
+async def ask_language(ctx: Context) -> Prompt:
+    return prompt(ctx.t("ask_language"), options=[Option(code, label) for code, label in LANGUAGES.items()])
+
+
+async def answer_language(ctx: Context, answer: Answer) -> Outcome:
+    ctx.locale = answer.value
+    return next_step("timezone")
+
+
+def resolve_timezone(text: str) -> str | None:
+    """`Asia/Kolkata`, `kolkata`, `new york`, `london` → an IANA zone name, else None."""
+    wanted = text.strip().replace(" ", "_").casefold()
+    if not wanted or len(wanted) > 64:
+        return None
+    zones = {z.casefold(): z for z in available_timezones() if "/" in z}
+    if wanted in zones:
+        return zones[wanted]
+    by_city = {z.rsplit("/", 1)[-1].casefold(): z for z in zones.values()}
+    if wanted in by_city:
+        return by_city[wanted]
+    best = process.extractOne(wanted, list(by_city), score_cutoff=88)
+    return by_city[best[0]] if best else None
+
+
+async def ask_timezone(ctx: Context) -> Prompt:
+    options = [
+        Option(z, ctx.t("tz_label", city=z.rsplit("/", 1)[-1].replace("_", " "))) for z in COMMON_TIMEZONES
+    ]
+    return prompt(ctx.t("ask_timezone"), options=options)
+
+
+async def answer_timezone(ctx: Context, answer: Answer) -> Outcome:
+    zone = answer.value or resolve_timezone(answer.text)
+    if zone is None:
+        return retry(ctx.t("timezone_unknown"))
+    ZoneInfo(zone)  # a value we offered or resolved: always valid
+    ctx.form["timezone"] = zone
+    return await _create_account(ctx)
+
+
+async def _create_account(ctx: Context) -> Outcome:
+    form = ctx.form
+    required = ("consent_at", "name", "dob", "sex", "contact_kind", "contact", "verified")
+    missing = next((field for field in required if not form.get(field)), None)
+    if missing is not None:
+        # Only reachable by an odd path (e.g. "back" after verifying): ask what is missing.
+        step = {"consent_at": "consent", "verified": "contact", "contact_kind": "contact"}.get(
+            missing, missing
+        )
+        return Outcome(goto=step, remember=False)
+    new = accounts.NewPatient(
+        full_name=form["name"],
+        birth_date=date.fromisoformat(form["dob"]),
+        sex=form["sex"],
+        contact_kind=form["contact_kind"],
+        contact=form["contact"],
+        locale=ctx.locale,
+        timezone=form["timezone"],
+        consent_version=form["consent_version"],
+        consent_at=datetime.fromisoformat(form["consent_at"]),
+        channel=ctx.channel,
+    )
+    try:
+        async with ctx.session.begin_nested():
+            user = await accounts.create_patient(ctx.session, ctx.cipher, new)
+    except IntegrityError:
+        # The same contact was registered a moment ago from another chat: join that account.
+        existing = await accounts.find_user_by_contact(ctx.session, ctx.cipher, new.contact_kind, new.contact)
+        if existing is None:
+            raise
+        return await _link_existing(ctx, existing)
+    await accounts.link_identity(ctx.session, ctx.identity, user)
+    ctx.user = user
+    return switch("menu", ctx.t("signup_done", name=new.full_name))
+
+
+FLOW = Flow(
+    name="signup",
+    first="welcome",
+    needs_account=False,
+    steps={
+        "welcome": Step(ask_welcome, answer_welcome),
+        "consent": Step(ask_consent, answer_consent),
+        "name": Step(ask_name, answer_name),
+        "dob": Step(ask_dob, answer_dob),
+        "sex": Step(ask_sex, answer_sex),
+        "contact": Step(
+            ask_contact, answer_contact, accepts=frozenset({InboundKind.TEXT, InboundKind.CONTACT})
+        ),
+        "otp": Step(ask_otp, answer_otp, free_text=True),
+        "language": Step(ask_language, answer_language),
+        "timezone": Step(ask_timezone, answer_timezone, free_text=True),
+    },
+)

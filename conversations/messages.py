@@ -1,0 +1,85 @@
+"""The values that flow between a channel adapter and the conversation engine.
+
+Adapters turn platform updates into `Inbound` and render `Reply` for their channel; nothing in
+here knows about Telegram, WhatsApp or the browser.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+class InboundKind(enum.StrEnum):
+    TEXT = "text"
+    CHOICE = "choice"  # a tapped button: `choice_token` is the opaque token we issued
+    CONTACT = "contact"  # a phone number the platform vouches for (Telegram shared contact)
+    LOCATION = "location"
+    FILE = "file"
+
+
+class RequestKind(enum.StrEnum):
+    """Something a reply asks the channel to collect beyond plain text."""
+
+    CONTACT = "contact"
+    LOCATION = "location"
+    FILE = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    channel: str  # "web", "telegram", "whatsapp"
+    chat_id: str  # the platform's address of the chat (opaque to the engine)
+    kind: InboundKind = InboundKind.TEXT
+    text: str = ""
+    choice_token: str | None = None
+    contact_phone: str | None = None
+    file_ref: str | None = None
+    platform_id: str | None = None  # the platform's message/update id, for deduplication
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def chat_key(self) -> str:
+        return f"{self.channel}:{self.chat_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option of a prompt. `token` is short, random and only valid for this chat's prompt."""
+
+    label: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    filename: str
+    url: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str = ""
+    choices: tuple[Choice, ...] = ()
+    request: RequestKind | None = None
+    document: Document | None = None
+    urgent: bool = False  # emergency guidance: channels may style it
+
+    def as_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "choices": [{"label": c.label, "token": c.token} for c in self.choices],
+            "request": self.request.value if self.request else None,
+            "document": (
+                {
+                    "filename": self.document.filename,
+                    "url": self.document.url,
+                    "caption": self.document.caption,
+                }
+                if self.document
+                else None
+            ),
+            "urgent": self.urgent,
+        }

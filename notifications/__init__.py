@@ -1,0 +1,1 @@
+"""The outbound pipeline: outbox dispatcher, reminders, templates, rate limits (see docs)."""

@@ -1,0 +1,133 @@
+"""Shared fixtures. Database tests run on SQLite and, when TELECARE_TEST_DATABASE_URL is set,
+on PostgreSQL too (CI sets it). Each test starts from an empty, fully migrated schema."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.crypto import FieldCipher, KeyRing
+from backend.db import create_engine, create_sessionmaker
+from backend.migrate import upgrade
+from backend.settings import Environment, Settings
+from tests.chat import ChatDriver, RecordingOtpSender
+
+POSTGRES_URL = os.environ.get("TELECARE_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def key_ring() -> KeyRing:
+    ring = KeyRing.generate()
+    ring.add_key()  # two keys from the start: k1 (old) and k2 (active)
+    return ring
+
+
+@pytest.fixture
+def cipher(key_ring: KeyRing) -> FieldCipher:
+    return FieldCipher(key_ring)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """One migrated SQLite file, copied for every test (much faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> str:
+    """Reset the test database's schema once per run and migrate it."""
+    import asyncio
+
+    async def reset() -> None:
+        engine = create_engine(POSTGRES_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(reset())
+    upgrade(POSTGRES_URL)
+    return POSTGRES_URL
+
+
+_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_BACKENDS)
+def database_url(request, tmp_path: Path, sqlite_template: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "telecare.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    if not POSTGRES_URL:
+        pytest.skip("TELECARE_TEST_DATABASE_URL is not set")
+    url = request.getfixturevalue("postgres_migrated")
+    _truncate_postgres(url)
+    return url
+
+
+def _truncate_postgres(url: str) -> None:
+    import asyncio
+
+    async def truncate() -> None:
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            tables = (
+                await conn.execute(
+                    text(
+                        "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
+                    )
+                )
+            ).scalars()
+            names = ", ".join(f'"{name}"' for name in tables)
+            if names:
+                # TRUNCATE is not a row-level UPDATE/DELETE, so the audit table's trigger allows it.
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await engine.dispose()
+
+    asyncio.run(truncate())
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, key_ring: KeyRing) -> Settings:
+    return Settings(
+        _env_file=None,
+        env=Environment.DEVELOPMENT,
+        database_url=database_url,
+        keys_json=key_ring.to_json(),
+        public_base_url="http://testserver",
+    )
+
+
+@pytest.fixture
+def otp_sender() -> RecordingOtpSender:
+    return RecordingOtpSender()
+
+
+@pytest.fixture
+def engine(sessions, cipher, settings, otp_sender):
+    from conversations.engine import Engine
+
+    return Engine(sessions, cipher, settings, otp_sender)
+
+
+@pytest.fixture
+def chat(engine, otp_sender) -> ChatDriver:
+    return ChatDriver(engine, otp_sender, channel="web", chat_id="chat-a")

@@ -1,0 +1,388 @@
+"""The engine's rules: duplicates, per-chat serialisation, global commands, stale and forged
+choices, emergencies, and every kind of bad input leaving the conversation usable."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.models import AuditEntry, Conversation, InboxMessage, User
+from conversations.flow import Flow, Option, Step, next_step, prompt
+from conversations.flows import registry
+from conversations.messages import Inbound
+from tests.chat import ChatDriver
+
+
+async def _at_name_step(chat: ChatDriver) -> None:
+    await chat.open()
+    await chat.tap("sign up")
+    await chat.tap("I agree")
+    assert "full name" in chat.text()
+
+
+# --- duplicates and ordering -------------------------------------------------------------------
+
+
+async def test_a_replayed_platform_id_is_ignored(chat: ChatDriver, sessions):
+    await _at_name_step(chat)
+    first = await chat.send("Asha Verma", platform_id="dup-1")
+    assert "date of birth" in first[-1].text
+    again = await chat.send("Someone Else", platform_id="dup-1")
+    assert again == []
+    async with sessions() as session:
+        assert (
+            await session.scalar(
+                select(func.count()).select_from(InboxMessage).where(InboxMessage.platform_id == "dup-1")
+            )
+            == 1
+        )
+    # The conversation moved on once, not twice.
+    await chat.send("23-04-1990")
+    assert "sex" in chat.text()
+
+
+async def test_the_same_platform_id_on_another_channel_is_not_a_duplicate(engine, otp_sender):
+    web = ChatDriver(engine, otp_sender, channel="web", chat_id="w")
+    tg = ChatDriver(engine, otp_sender, channel="telegram", chat_id="t")
+    await web.open()
+    await tg.open()
+    assert await web.send("help", platform_id="42")
+    assert await tg.send("help", platform_id="42")
+
+
+async def test_messages_of_one_chat_never_interleave(chat: ChatDriver, engine, sessions):
+    await _at_name_step(chat)
+    # Ten messages at once for one chat: each is handled alone, so the version counts all of them
+    # and the inbox holds every id (an interleaving would lose updates or deadlock).
+    inbounds = [Inbound("web", "chat-a", text="help", platform_id=f"p{i}") for i in range(10)]
+    results = await asyncio.gather(*(engine.handle(i) for i in inbounds))
+    assert all(r for r in results)
+    async with sessions() as session:
+        conversation = await session.scalar(select(Conversation))
+        assert conversation.step == "name"
+        assert await session.scalar(select(func.count()).select_from(InboxMessage)) >= 10
+    assert len(engine.locks) == 0, "locks are released and forgotten"
+
+
+# --- global commands ---------------------------------------------------------------------------
+
+
+async def test_help_answers_and_keeps_the_place(chat: ChatDriver):
+    await _at_name_step(chat)
+    replies = await chat.send("help")
+    assert "menu, back, cancel" in replies[0].text
+    assert "full name" in replies[-1].text
+
+
+async def test_back_returns_to_the_previous_step(chat: ChatDriver):
+    await _at_name_step(chat)
+    await chat.send("Asha Verma")
+    await chat.send("back")
+    assert "full name" in chat.text()
+    await chat.send("BACK")
+    assert "agree" in chat.text().lower()
+
+
+async def test_cancel_and_menu_go_home(chat: ChatDriver):
+    await _at_name_step(chat)
+    await chat.send("cancel")
+    assert "Cancelled" in chat.text() and any("sign up" in label for label in chat.labels())
+    await chat.tap("sign up")
+    await chat.send("/menu")
+    assert any("sign up" in label for label in chat.labels())
+
+
+async def test_language_can_be_changed_at_any_step_without_losing_answers(chat: ChatDriver):
+    await _at_name_step(chat)
+    await chat.send("Asha Verma")
+    await chat.send("language")
+    await chat.tap("हिन्दी")
+    assert any("\u0900" <= ch <= "\u097f" for ch in chat.text())
+    await chat.send("भाषा")
+    await chat.tap("English")
+    assert "date of birth" in chat.text()
+    await chat.send("23-04-1990")
+    assert "sex" in chat.text()
+
+
+async def test_stop_mutes_and_any_message_resumes(chat: ChatDriver, sessions):
+    await _at_name_step(chat)
+    replies = await chat.send("stop")
+    assert "won't send you any more messages" in replies[0].text
+    from backend.models import ChannelIdentity
+
+    async with sessions() as session:
+        assert (await session.scalar(select(ChannelIdentity))).muted is True
+    await chat.send("Asha Verma")
+    assert "date of birth" in chat.text()
+    async with sessions() as session:
+        assert (await session.scalar(select(ChannelIdentity))).muted is False
+
+
+async def test_unknown_commands_get_a_clear_reply(chat: ChatDriver):
+    await _at_name_step(chat)
+    replies = await chat.send("/frobnicate")
+    assert "don't know that command" in replies[0].text
+    assert "full name" in replies[-1].text
+
+
+# --- choices: numbers, labels, near spellings, stale and forged tokens -----------------------------
+
+
+async def test_a_choice_can_be_typed_as_number_label_or_near_spelling(engine, otp_sender):
+    for i, typed in enumerate(("1", "I'm new — sign up", "sign upp")):
+        driver = ChatDriver(engine, otp_sender, chat_id=f"typed-{i}")
+        await driver.open()
+        await driver.send(typed)
+        assert "agree" in driver.text().lower(), typed
+
+
+async def test_a_stale_button_gets_the_current_prompt(chat: ChatDriver):
+    await chat.open()
+    old_token = chat.token("sign up")
+    await chat.tap("sign up")
+    replies = await chat.tap_token(old_token)
+    assert "expired" in replies[0].text
+    assert "agree" in replies[-1].text.lower()
+
+
+async def test_a_token_from_another_chat_is_refused(engine, otp_sender):
+    alice = ChatDriver(engine, otp_sender, chat_id="alice")
+    mallory = ChatDriver(engine, otp_sender, chat_id="mallory")
+    await alice.open()
+    await mallory.open()
+    replies = await mallory.tap_token(alice.token("sign up"))
+    assert "expired" in replies[0].text
+    await alice.tap("sign up")
+    assert "agree" in alice.text().lower()
+
+
+async def test_a_forged_token_is_refused(chat: ChatDriver):
+    await chat.open()
+    replies = await chat.tap_token("../../etc/passwd" * 10)
+    assert "expired" in replies[0].text
+    assert replies[-1].choices
+
+
+async def test_free_text_where_an_option_is_needed_is_answered_with_the_options(chat: ChatDriver):
+    await chat.open()
+    replies = await chat.send("what is this?")
+    assert "choose one of the options" in replies[0].text
+    assert replies[-1].choices
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+async def test_empty_messages(chat: ChatDriver, text):
+    await _at_name_step(chat)
+    replies = await chat.send(text)
+    assert "didn't get any text" in replies[0].text
+    assert "full name" in replies[-1].text
+
+
+async def test_a_10000_character_message(chat: ChatDriver):
+    await _at_name_step(chat)
+    replies = await chat.send("a" * 10_000)
+    assert "too long" in replies[0].text
+    await chat.send("Asha Verma")
+    assert "date of birth" in chat.text()
+
+
+@pytest.mark.parametrize("text", ["😀", "🙂🙂🙂", "👍🏽"])
+async def test_emoji_only_names_are_refused_kindly(chat: ChatDriver, text):
+    await _at_name_step(chat)
+    replies = await chat.send(text)
+    assert "using letters" in replies[0].text
+    await chat.send("Asha Verma")
+    assert "date of birth" in chat.text()
+
+
+async def test_names_in_any_script_are_accepted(chat: ChatDriver):
+    await _at_name_step(chat)
+    await chat.send("आशा वर्मा")
+    assert "date of birth" in chat.text()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("31-02-1990", "couldn't read"),
+        ("tomorrow", "couldn't read"),
+        ("01-01-2999", "in the future"),
+        ("01-01-1850", "120 years"),
+    ],
+)
+async def test_bad_dates_of_birth(chat: ChatDriver, typed, expected):
+    await _at_name_step(chat)
+    await chat.send("Asha Verma")
+    replies = await chat.send(typed)
+    assert expected in replies[0].text
+    await chat.send("1990-04-23")
+    assert "sex" in chat.text()
+
+
+async def _at_contact_step(chat: ChatDriver) -> None:
+    await _at_name_step(chat)
+    await chat.send("Asha Verma")
+    await chat.send("23-04-1990")
+    await chat.tap("Female")
+    assert "mobile number or email" in chat.text()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("12345", "valid mobile number"),
+        ("+91 00000 00000", "valid mobile number"),
+        ("asha@", "valid email"),
+        ("asha@@example.com", "valid email"),
+        ("x" * 300 + "@example.com", "valid email"),
+    ],
+)
+async def test_invalid_phone_numbers_and_emails(chat: ChatDriver, otp_sender, typed, expected):
+    await _at_contact_step(chat)
+    replies = await chat.send(typed)
+    assert expected in replies[0].text
+    assert otp_sender.deliveries == []
+    await chat.send("98765 43210")
+    assert otp_sender.deliveries[-1].destination == "+919876543210"
+
+
+async def test_otp_brute_force_is_locked_after_five_wrong_codes(chat: ChatDriver, otp_sender, sessions):
+    await _at_contact_step(chat)
+    await chat.send("asha@example.com")
+    right = otp_sender.last_code()
+    wrong = "000000" if right != "000000" else "999999"
+    for left in (4, 3, 2, 1):
+        replies = await chat.send(wrong)
+        assert f"{left} tries left" in replies[0].text
+    replies = await chat.send(wrong)
+    assert "Too many wrong tries" in replies[0].text
+    replies = await chat.send(right)
+    assert "no active code" in replies[0].text, "the right code no longer works once locked"
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
+    # A new code (after the cooldown) works.
+    chat.skew = timedelta(minutes=2)
+    await chat.tap("new code")
+    await chat.send(otp_sender.last_code())
+    assert "Which language" in chat.text()
+
+
+async def test_otp_format_is_checked_before_counting_a_try(chat: ChatDriver, otp_sender):
+    await _at_contact_step(chat)
+    await chat.send("asha@example.com")
+    replies = await chat.send("12ab")
+    assert "6 digits" in replies[0].text
+    await chat.send(otp_sender.last_code())
+    assert "Which language" in chat.text()
+
+
+async def test_resend_is_limited_by_cooldown(chat: ChatDriver, otp_sender):
+    await _at_contact_step(chat)
+    await chat.send("asha@example.com")
+    replies = await chat.tap("new code")
+    assert "wait" in replies[0].text and "seconds" in replies[0].text
+    assert len(otp_sender.deliveries) == 1
+
+
+async def test_delivery_failure_is_reported_to_the_user(chat: ChatDriver, otp_sender):
+    await _at_contact_step(chat)
+    otp_sender.fail = True
+    replies = await chat.send("asha@example.com")
+    assert "couldn't send the code" in replies[-1].text
+
+
+async def test_phone_without_an_sms_channel_asks_for_email(chat: ChatDriver, otp_sender):
+    otp_sender.phone_supported = False
+    await _at_contact_step(chat)
+    replies = await chat.send("9876543210")
+    assert "use your email" in replies[0].text
+
+
+async def test_an_internal_error_rolls_back_and_answers_calmly(chat: ChatDriver, monkeypatch, sessions):
+    await _at_name_step(chat)
+    from conversations.flows import signup
+
+    async def boom(ctx, answer):
+        raise RuntimeError("database on fire")
+
+    flow = registry.get("signup")
+    monkeypatch.setitem(flow.steps, "name", Step(signup.ask_name, boom))
+    replies = await chat.send("Asha Verma")
+    assert "something went wrong" in replies[0].text
+    assert "Traceback" not in replies[0].text and "fire" not in replies[0].text
+    async with sessions() as session:
+        assert (await session.scalar(select(Conversation))).step == "name"
+
+
+# --- emergencies ---------------------------------------------------------------------------------
+
+
+async def test_a_red_flag_gets_emergency_guidance_first_at_any_step(chat: ChatDriver, sessions):
+    await _at_name_step(chat)
+    replies = await chat.send("I have severe chest pain")
+    assert replies[0].urgent and "112" in replies[0].text
+    assert "full name" in replies[-1].text, "signup is not a booking: the user can carry on"
+    async with sessions() as session:
+        flag = await session.scalar(select(AuditEntry).where(AuditEntry.action == "emergency_flag"))
+        assert flag.outcome == "cardiac"
+
+
+async def test_mental_health_red_flags_get_the_helpline(chat: ChatDriver):
+    await chat.open()
+    replies = await chat.send("I want to end my life")
+    assert "14416" in replies[0].text and replies[0].urgent
+
+
+@pytest.fixture
+def booking_like_flow():
+    """A stand-in for booking (a later issue): a flow that must halt on a red flag."""
+
+    async def ask_reason(ctx):
+        return prompt("Why do you want to see a doctor?")
+
+    async def answer_reason(ctx, answer):
+        return next_step("pay", "Noted.")
+
+    async def ask_pay(ctx):
+        return prompt("Here is your payment link.", options=[Option("paid", "I paid")])
+
+    async def answer_pay(ctx, answer):
+        return next_step("pay")
+
+    flow = Flow(
+        name="test_booking",
+        first="reason",
+        needs_account=False,
+        halt_on_emergency=True,
+        steps={"reason": Step(ask_reason, answer_reason, free_text=True), "pay": Step(ask_pay, answer_pay)},
+    )
+    registry.register(flow)
+    return flow
+
+
+async def test_a_red_flag_halts_a_booking_until_the_user_is_safe(
+    chat: ChatDriver, engine, booking_like_flow, sessions
+):
+    await chat.open()
+    async with sessions() as session, session.begin():
+        conversation = await session.scalar(select(Conversation))
+        conversation.flow, conversation.step = "test_booking", "reason"
+    await chat.open()
+    replies = await chat.send("saans nahi aa rahi hai")
+    assert replies[0].urgent
+    assert "payment link" not in chat.text()
+    assert any("I am safe" in label for label in chat.labels())
+    # Anything else keeps it paused; no payment link is offered.
+    await chat.send("fever")
+    assert "payment link" not in chat.text()
+    await chat.tap("I am safe")
+    assert "Why do you want to see a doctor?" in chat.text()
+    await chat.send("skin rash")
+    assert "payment link" in chat.text()
