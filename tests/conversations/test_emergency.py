@@ -1,0 +1,352 @@
+"""The red-flag matcher: what must hit, in which category, and what must not."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import FrozenInstanceError
+
+import pytest
+
+from conversations.emergency import CATEGORIES, EmergencyHit, detect_emergency
+
+# (text, expected category). English, Hinglish, Devanagari and typos for every category.
+POSITIVES: list[tuple[str, str]] = [
+    # cardiac
+    ("I have chest pain since an hour", "cardiac"),
+    ("chest pian and sweating", "cardiac"),
+    ("severe pain in my chest", "cardiac"),
+    ("tightness in chest, feels like an elephant sitting", "cardiac"),
+    ("crushing chest pressure", "cardiac"),
+    ("pain radiating to my left arm and jaw", "cardiac"),
+    ("I think my father is having a hart attack!!", "cardiac"),
+    ("heartattack", "cardiac"),
+    ("seene mein dardh ho raha hai", "cardiac"),
+    ("sine me bahut dard", "cardiac"),
+    ("chhati mein dard", "cardiac"),
+    ("papa ko dil ka daura pada", "cardiac"),
+    ("सीने में दर्द हो रहा है", "cardiac"),
+    ("दिल का दौरा", "cardiac"),
+    # breathing
+    ("I can't breathe", "breathing"),
+    ("cant breath", "breathing"),
+    ("cannot breathe properly", "breathing"),
+    ("difficulty breathing since morning", "breathing"),
+    ("very short of breath", "breathing"),
+    ("my son is choking on a coin", "breathing"),
+    ("her lips are turning blue", "breathing"),
+    ("gasping for air", "breathing"),
+    ("saans nahi aa rahi", "breathing"),
+    ("sans nhi aa rhi hai", "breathing"),
+    ("saas lene me takleef", "breathing"),
+    ("सांस नहीं आ रही", "breathing"),
+    ("साँस लेने में तकलीफ़", "breathing"),
+    # stroke
+    ("her face is drooping on one side", "stroke"),
+    ("sudden weakness on one side of the body", "stroke"),
+    ("slurred speech and confusion", "stroke"),
+    ("slured speach", "stroke"),
+    ("sudden vision loss in right eye", "stroke"),
+    ("arm weakness since 10 minutes", "stroke"),
+    ("dadi ka muh tedha ho gaya", "stroke"),
+    ("lakwa maar gaya", "stroke"),
+    ("उन्हें लकवा मार गया", "stroke"),
+    ("I think he had a stroke", "stroke"),
+    # neuro
+    ("my brother is unconscious", "neuro"),
+    ("he is unresponsive", "neuro"),
+    ("she fainted and is not waking up", "neuro"),
+    ("having a seizure right now", "neuro"),
+    ("convulsions for 5 minutes", "neuro"),
+    ("worst headache of my life", "neuro"),
+    ("head injury and vomiting after fall", "neuro"),
+    ("unconcious", "neuro"),
+    ("papa behosh ho gaye", "neuro"),
+    ("mirgi ka dora pad raha hai", "neuro"),
+    ("वो बेहोश है", "neuro"),
+    # bleeding_trauma
+    ("heavy bleeding from the wound", "bleeding_trauma"),
+    ("bleeding won't stop", "bleeding_trauma"),
+    ("vomiting blood", "bleeding_trauma"),
+    ("coughing up blood since morning", "bleeding_trauma"),
+    ("major accident on the highway", "bleeding_trauma"),
+    ("he took an overdose of sleeping pills", "bleeding_trauma"),
+    ("my kid swallowed poison", "bleeding_trauma"),
+    ("snake bite on leg", "bleeding_trauma"),
+    ("severe burns on arm", "bleeding_trauma"),
+    ("khoon nahi ruk raha", "bleeding_trauma"),
+    ("khun nhi ruk rha", "bleeding_trauma"),
+    ("usne zehar kha liya", "bleeding_trauma"),
+    ("saap ne kata", "bleeding_trauma"),
+    ("खून नहीं रुक रहा", "bleeding_trauma"),
+    ("ज़हर खा लिया", "bleeding_trauma"),
+    # anaphylaxis
+    ("my face and lips are swelling after eating peanuts", "anaphylaxis"),
+    ("swollen tongue", "anaphylaxis"),
+    ("throat is closing up", "anaphylaxis"),
+    ("severe allergic reaction to bee sting", "anaphylaxis"),
+    ("severe alergic reaction", "anaphylaxis"),
+    ("anaphylaxis", "anaphylaxis"),
+    ("anaphylactic shock", "anaphylaxis"),
+    ("swelling of lips and tongue", "anaphylaxis"),
+    ("chehra sooj gaya aur gala band ho raha hai", "anaphylaxis"),
+    ("गला बंद हो रहा है", "anaphylaxis"),
+    # obstetric
+    ("I'm 7 months pregnant and bleeding", "obstetric"),
+    ("bleeding during pregnancy", "obstetric"),
+    ("pregnant, spotting since morning", "obstetric"),
+    ("baby not moving since yesterday, I am 34 weeks", "obstetric"),
+    ("reduced fetal movements", "obstetric"),
+    ("fits in pregnancy", "obstetric"),
+    ("pregnant lady with fits", "obstetric"),
+    ("my water broke", "obstetric"),
+    ("pregnancy me bleeding ho rahi hai", "obstetric"),
+    ("pet mein bacha hil nahi raha", "obstetric"),
+    ("बच्चा हिल नहीं रहा", "obstetric"),
+    # paediatric
+    ("my baby is not feeding since morning", "paediatric"),
+    ("baby is limp", "paediatric"),
+    ("the baby is very lethargic", "paediatric"),
+    ("my 2 month old son is floppy", "paediatric"),
+    ("severe dehydration in child", "paediatric"),
+    ("no wet nappies since yesterday", "paediatric"),
+    ("sunken fontanelle", "paediatric"),
+    ("fever in newborn", "paediatric"),
+    ("bacha doodh nahi pi raha", "paediatric"),
+    ("baccha sust pad gaya hai", "paediatric"),
+    ("बच्चा दूध नहीं पी रहा", "paediatric"),
+    # mental_health
+    ("I want to die", "mental_health"),
+    ("i feel suicidal", "mental_health"),
+    ("thinking of suicde", "mental_health"),
+    ("I'm going to kill myself", "mental_health"),
+    ("i want to end my life", "mental_health"),
+    ("everyone would be better off without me", "mental_health"),
+    ("I cut myself again", "mental_health"),
+    ("self-harm", "mental_health"),
+    ("main marna chahta hoon", "mental_health"),
+    ("marna chahti hu", "mental_health"),
+    ("ab jeena nahi chahta", "mental_health"),
+    ("khudkushi karne ka mann hai", "mental_health"),
+    ("atmahatya", "mental_health"),
+    ("मैं आत्महत्या करना चाहता हूँ", "mental_health"),
+    ("मरना चाहता हूं", "mental_health"),
+]
+
+# Ordinary messages that share words with red flags. None of them may raise an alarm.
+BENIGN: list[str] = [
+    "chest x-ray report",
+    "my heart is full of joy",
+    "I want to book a cardiologist",
+    "breathing exercises for yoga",
+    "my blood test results",
+    "burning sensation while urinating",
+    "headache since yesterday",
+    "allergy to penicillin",
+    "I am pregnant, want a checkup",
+    "pregnancy test positive",
+    "2",
+    "menu",
+    "hello",
+    "Hi, good morning!",
+    "I can breathe fine now",
+    "panic attack yesterday",
+    "I had a cold and cough",
+    "I was cooking dinner",
+    "the app is not responding",
+    "my baby has a mild cold",
+    "swollen ankle after running",
+    "I need an epipen prescription refill",
+    "blood pressure 130/80",
+    "heartburn after eating spicy food",
+    "chest congestion and cold",
+    "pain in my cheek after the dentist",
+    "knee pain while climbing stairs",
+    "I want to diet",
+    "I want to do a checkup",
+    "I cut my hair short",
+    "the dress fits well",
+    "I stubbed my toe",
+    "covid swabbed yesterday, result pending",
+    "can I get a sick note",
+    "consulting fee kitna hai",
+    "seene mein jalan",
+    "sar dard ho raha hai",
+    "pet mein dard hai",
+    "mujhe bukhar hai",
+    "appointment kab hai",
+    "मुझे सिर दर्द है",
+    "दवाई कब लेनी है",
+]
+
+
+@pytest.mark.parametrize(("text", "category"), POSITIVES)
+def test_red_flag_is_detected_in_its_category(text: str, category: str) -> None:
+    hit = detect_emergency(text)
+    assert hit is not None, text
+    assert hit.category == category
+
+
+@pytest.mark.parametrize("text", BENIGN)
+def test_benign_near_miss_is_not_an_emergency(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def test_every_category_has_enough_positive_cases() -> None:
+    counts = Counter(category for _, category in POSITIVES)
+    assert set(counts) == set(CATEGORIES)
+    assert min(counts.values()) >= 8
+    assert len(POSITIVES) >= 80
+
+
+@pytest.mark.parametrize(
+    ("typo", "phrase"),
+    [
+        ("chest pian", "chest pain"),
+        ("cant breath", "cant breathe"),
+        ("suicde", "suicide"),
+        ("hart attack", "heart attack"),
+        ("heart atack", "heart attack"),
+        ("chestpain", "chest pain"),
+    ],
+)
+def test_typos_report_the_canonical_seed_phrase(typo: str, phrase: str) -> None:
+    hit = detect_emergency(typo)
+    assert hit is not None
+    assert hit.phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "seene mein dard",
+        "seene mein dardh",
+        "seene me dard",
+        "sine main dard",
+        "saans nahi aa rahi",
+        "sans nhi aa rahi",
+        "saas nahin aa rahi",
+        "saaaans nahi aa rahi",
+    ],
+)
+def test_hinglish_spelling_variants(text: str) -> None:
+    assert detect_emergency(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["CHEST PAIN", "Chest   pain!!!", "chest-pain", "chest pain 😰😰", "\tchest\npain "],
+)
+def test_case_punctuation_emoji_and_whitespace_are_ignored(text: str) -> None:
+    hit = detect_emergency(text)
+    assert hit == EmergencyHit("cardiac", "chest pain")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "सांस नहीं आ रही",  # anusvara
+        "साँस नहीं आ रही",  # chandrabindu
+        "स\u093e\u0901स नहीं आ रही",  # decomposed
+    ],
+)
+def test_devanagari_spelling_variants(text: str) -> None:
+    hit = detect_emergency(text)
+    assert hit is not None
+    assert hit.category == "breathing"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # mental_health outranks everything, wherever it appears
+        ("I have chest pain and I want to die", "mental_health"),
+        ("I want to die, and my chest pain is bad", "mental_health"),
+        ("took an overdose because I want to kill myself", "mental_health"),
+        # otherwise the first category in CATEGORIES order, not the first in the text
+        ("vomiting blood and chest pain", "cardiac"),
+        ("can't breathe and chest pain", "cardiac"),
+        ("vomiting blood and face drooping", "stroke"),
+        ("baby not feeding and having a seizure", "neuro"),
+        ("infant not breathing", "breathing"),
+        ("pregnant and heavy bleeding", "bleeding_trauma"),
+    ],
+)
+def test_category_preference(text: str, category: str) -> None:
+    hit = detect_emergency(text)
+    assert hit is not None
+    assert hit.category == category
+
+
+@pytest.mark.parametrize("text", ["no chest pain", "not suicidal", "I don't think it's a heart attack"])
+def test_negation_does_not_suppress_a_hit(text: str) -> None:
+    # Deliberate over-triage: negation in short code-mixed chat is too unreliable to trust.
+    assert detect_emergency(text) is not None
+
+
+def test_burns_are_injuries_not_urinary_symptoms() -> None:
+    assert detect_emergency("burning sensation while urinating") is None
+    hit = detect_emergency("badly burned in a kitchen fire")
+    assert hit is not None
+    assert hit.category == "bleeding_trauma"
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t", "😀", "🙏🙏🙏", "❤️", "...", "?!", "।"])
+def test_empty_and_symbol_only_input(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def _ten_thousand(filler: str, tail: str = "") -> str:
+    body = (filler * (10_000 // len(filler) + 1))[: 10_000 - len(tail)]
+    return body + tail
+
+
+BENIGN_FILLER = (
+    "I would like to book an appointment for my mother, she has knee pain and a mild fever "
+    "since two days. kya doctor se baat ho sakti hai? दवाई कब लेनी है? "
+)
+
+
+def test_long_benign_message_is_not_an_emergency() -> None:
+    text = _ten_thousand(BENIGN_FILLER)
+    assert len(text) == 10_000
+    assert detect_emergency(text) is None
+
+
+@pytest.mark.parametrize(
+    ("tail", "category"),
+    [(" and now chest pain", "cardiac"), (" sach mein marna chahta hoon", "mental_health")],
+)
+def test_long_message_with_a_red_flag_at_the_end(tail: str, category: str) -> None:
+    text = _ten_thousand(BENIGN_FILLER, tail)
+    assert len(text) == 10_000
+    hit = detect_emergency(text)
+    assert hit is not None
+    assert hit.category == category
+
+
+@pytest.mark.parametrize("text", ["x" * 10_000, "ab" * 5_000, "😀" * 10_000, "अ" * 10_000])
+def test_long_single_token_is_not_an_emergency(text: str) -> None:
+    assert detect_emergency(text) is None
+
+
+def test_hit_value_object() -> None:
+    hit = detect_emergency("i want to end my life")
+    assert hit == EmergencyHit("mental_health", "end my life")
+    assert hit.mental_health
+    assert not EmergencyHit("cardiac", "chest pain").mental_health
+    with pytest.raises(FrozenInstanceError):
+        hit.category = "cardiac"  # type: ignore[misc]
+
+
+def test_categories_are_the_documented_nine() -> None:
+    assert CATEGORIES == (
+        "cardiac",
+        "breathing",
+        "stroke",
+        "neuro",
+        "bleeding_trauma",
+        "anaphylaxis",
+        "obstetric",
+        "paediatric",
+        "mental_health",
+    )
