@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -121,7 +122,6 @@ _SEEDS: dict[str, tuple[str, ...]] = {
     ),
     "breathing": (
         "cant breathe",
-        "cant breath",
         "struggling to breathe",
         "hard to breathe",
         "difficulty breathing",
@@ -201,7 +201,6 @@ _SEEDS: dict[str, tuple[str, ...]] = {
         "sudden blindness",
         "paralysis",
         "paralysed",
-        "paralyzed",
         "muh tedha",
         "chehra tedha",
         "laqwa",
@@ -843,15 +842,22 @@ def _seed_hits(tokens: list[str], forms: list[tuple[str, ...]], found: dict[str,
 
 
 def _pair_hits(forms: list[tuple[str, ...]], found: dict[str, str]) -> None:
+    """Record in `found` every two-idea red flag whose halves are at most `max_gap` words apart."""
     for pair in _PAIRS:
         if pair.category in found:
             continue
         firsts = [i for i, words in enumerate(forms) if pair.first.intersection(words)]
         if not firsts:
             continue
-        seconds = [i for i, words in enumerate(forms) if pair.second.intersection(words)]
-        if any(abs(i - j) <= pair.max_gap + 1 for i in firsts for j in seconds):
-            found[pair.category] = pair.phrase
+        distance = pair.max_gap + 1
+        for j, words in enumerate(forms):
+            if pair.second.intersection(words):
+                # The first occurrence at or after j - distance is the only candidate worth checking;
+                # bisecting keeps a long message full of both words linear rather than quadratic.
+                k = bisect_left(firsts, j - distance)
+                if k < len(firsts) and firsts[k] <= j + distance:
+                    found[pair.category] = pair.phrase
+                    break
 
 
 def detect_emergency(text: str) -> EmergencyHit | None:

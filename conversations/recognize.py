@@ -21,6 +21,8 @@ MAX_CHOICE_CHARS = 120
 SCORE_THRESHOLD = 80.0
 # If the runner-up scores within this margin of the best, the answer is ambiguous.
 AMBIGUITY_MARGIN = 8.0
+# Words an answer may add to a label and still be taken as naming it ("yes please").
+_EXTRA_WORDS = 2
 
 # "2", "2.", "#2", "(2)", "[2]", "2)", "option 2", "no. 2", "विकल्प 2"; leading zeros allowed.
 _NUMBER = re.compile(
@@ -72,13 +74,18 @@ def _score(query: str, names: list[str]) -> float:
     """How well `query` names a label, 0-100.
 
     - ratio against each name catches a typo in the whole label ("my profle");
-    - token_set_ratio catches a subset or a reordering ("profile", "profile my");
+    - token_set_ratio catches a subset, a reordering or a polite extra ("profile", "yes please"),
+      but only while the answer is about as short as the label: in a sentence, the label's words
+      appearing somewhere is no choice ("I can't find my profile, the app crashes");
     - ratio against each longer word catches a typo in one word ("profle" -> "My profile").
     WRatio was tried and rejected: its partial matching scores "not" 90 against "Notifications".
     """
+    query_words = query.count(" ") + 1
     best = 0.0
     for name in names:
-        best = max(best, fuzz.ratio(query, name), fuzz.token_set_ratio(query, name))
+        best = max(best, fuzz.ratio(query, name))
+        if query_words <= name.count(" ") + 1 + _EXTRA_WORDS:
+            best = max(best, fuzz.token_set_ratio(query, name))
         for word in name.split():
             if len(word) >= 4:
                 best = max(best, fuzz.ratio(query, word))

@@ -1,0 +1,619 @@
+/* telecare web chat. Vanilla JS, no build step.
+ *
+ * Protocol (see bot/web/routes.py):
+ *   server -> client  {"type": "replies", "replies": [Reply]} | {"type": "dev", "text"} | {"type": "error", "text"}
+ *   client -> server  {"type": "text", "text", "id"} | {"type": "choice", "token", "label", "id"}
+ * Server and user text is only ever inserted with textContent / text nodes (never innerHTML).
+ */
+(function () {
+  "use strict";
+
+  var MAX_LENGTH = 4000;
+  var COUNTER_FROM = 3600;
+  var TYPING_TIMEOUT_MS = 20000;
+  var BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
+  var NEAR_BOTTOM_PX = 160;
+  var CODE_PATTERN = /\b\d{6}\b/;
+
+  var $ = function (id) { return document.getElementById(id); };
+  var ui = {
+    app: $("app"),
+    scroller: $("scroller"),
+    messages: $("messages"),
+    typing: $("typing"),
+    form: $("composer"),
+    input: $("input"),
+    send: $("send"),
+    hint: $("hint"),
+    counter: $("counter"),
+    banner: $("banner"),
+    bannerText: $("banner-text"),
+    conn: $("conn"),
+    connLabel: $("conn-label"),
+    devToggle: $("dev-toggle"),
+    devBadge: $("dev-badge"),
+    devPanel: $("dev-panel"),
+    devLog: $("dev-log"),
+    devEmpty: $("dev-empty"),
+    devStatus: $("dev-status"),
+    personas: $("personas"),
+    signout: $("signout"),
+  };
+
+  var socket = null;
+  var connected = false;
+  var everConnected = false;
+  var leaving = false;
+  var attempt = 0;
+  var reconnectTimer = null;
+  var connectingTimer = null;
+  var typingTimer = null;
+  var freshConnection = false; // the next "replies" is the server's current prompt after (re)connecting
+  var lastBatch = null; // {signature, nodes, buttons}
+  var sentSinceBatch = false;
+  var unreadDev = 0;
+  var sessionRetried = false;
+  var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  // ---------- small helpers ----------
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function newId() {
+    var c = window.crypto;
+    if (c && typeof c.randomUUID === "function") {
+      try { return c.randomUUID(); } catch (e) { /* not a secure context: fall through */ }
+    }
+    if (c && typeof c.getRandomValues === "function") {
+      var bytes = new Uint8Array(16);
+      c.getRandomValues(bytes);
+      return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+    }
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  }
+
+  function asText(value) {
+    return typeof value === "string" ? value : value === undefined || value === null ? "" : String(value);
+  }
+
+  function clock() {
+    try {
+      return new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    } catch (e) {
+      return new Date().toTimeString().slice(0, 8);
+    }
+  }
+
+  function isNearBottom() {
+    var s = ui.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  function scrollToEnd(force) {
+    if (!force && !isNearBottom()) return;
+    var s = ui.scroller;
+    window.requestAnimationFrame(function () {
+      if (typeof s.scrollTo === "function") {
+        s.scrollTo({ top: s.scrollHeight, behavior: reduceMotion ? "auto" : "smooth" });
+      } else {
+        s.scrollTop = s.scrollHeight;
+      }
+    });
+  }
+
+  function avatar() {
+    var box = el("div", "avatar");
+    box.setAttribute("aria-hidden", "true");
+    var img = el("img");
+    img.src = "/static/logo.svg";
+    img.alt = "";
+    img.width = 32;
+    img.height = 32;
+    box.appendChild(img);
+    return box;
+  }
+
+  /** Only http(s) or same-origin relative links; anything else (javascript:, data:) is refused. */
+  function safeUrl(raw) {
+    try {
+      var url = new URL(asText(raw), window.location.href);
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  // ---------- rendering ----------
+
+  function renderBot(reply) {
+    var urgent = reply.urgent === true;
+    var row = el("div", "row msg bot" + (urgent ? " urgent" : ""));
+    row.appendChild(avatar());
+    var body = el("div", "body");
+    var bubble = el("div", "bubble");
+    bubble.appendChild(el("span", "visually-hidden", urgent ? "telecare, important: " : "telecare: "));
+    if (urgent) {
+      var tag = el("span", "urgent-tag");
+      tag.setAttribute("aria-hidden", "true");
+      tag.textContent = "Important";
+      bubble.appendChild(tag);
+    }
+    bubble.appendChild(el("span", "text", asText(reply.text)));
+    body.appendChild(bubble);
+
+    var doc = reply.document;
+    if (doc && typeof doc === "object") {
+      var href = safeUrl(doc.url);
+      var filename = asText(doc.filename) || "document";
+      var card = el(href ? "a" : "div", "document");
+      if (href) {
+        card.href = href;
+        card.setAttribute("download", filename);
+        card.rel = "noopener";
+        card.target = "_blank";
+      }
+      var icon = el("span", "document-icon");
+      icon.setAttribute("aria-hidden", "true");
+      card.appendChild(icon);
+      var info = el("span", "document-info");
+      info.appendChild(el("span", "document-name", filename));
+      var caption = asText(doc.caption);
+      if (caption) info.appendChild(el("span", "document-caption", caption));
+      info.appendChild(el("span", "document-action", href ? "Download" : "Not available"));
+      card.appendChild(info);
+      body.appendChild(card);
+    }
+
+    var buttons = [];
+    var choices = Array.isArray(reply.choices) ? reply.choices : [];
+    if (choices.length) {
+      var group = el("div", "choices");
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Options");
+      choices.forEach(function (choice) {
+        if (!choice || typeof choice !== "object") return;
+        var label = asText(choice.label);
+        var token = asText(choice.token);
+        var button = el("button", "choice", label);
+        button.type = "button";
+        button.addEventListener("click", function () { pickChoice(button, token, label); });
+        group.appendChild(button);
+        buttons.push(button);
+      });
+      body.appendChild(group);
+    }
+    row.appendChild(body);
+    return { row: row, buttons: buttons };
+  }
+
+  function renderUser(text) {
+    var row = el("div", "row msg user");
+    var bubble = el("div", "bubble");
+    bubble.appendChild(el("span", "visually-hidden", "You: "));
+    bubble.appendChild(el("span", "text", text));
+    row.appendChild(bubble);
+    ui.messages.appendChild(row);
+    scrollToEnd(true);
+    return row;
+  }
+
+  function addNotice(text, kind) {
+    var notice = el("div", "notice" + (kind ? " notice-" + kind : ""));
+    notice.appendChild(el("span", null, asText(text)));
+    ui.messages.appendChild(notice);
+    scrollToEnd(false);
+  }
+
+  function batchSignature(replies) {
+    return JSON.stringify(replies.map(function (r) {
+      var labels = Array.isArray(r.choices) ? r.choices.map(function (c) { return c && c.label; }) : [];
+      return [r.text, labels, r.request, r.urgent];
+    }));
+  }
+
+  function disableChoices() {
+    var live = ui.messages.querySelectorAll(".choice:not([disabled])");
+    Array.prototype.forEach.call(live, function (button) { button.disabled = true; });
+  }
+
+  function onReplies(replies) {
+    hideTyping();
+    replies = replies.filter(function (r) { return r && typeof r === "object"; });
+    if (!replies.length) {
+      restoreChoices();
+      return;
+    }
+    var signature = batchSignature(replies);
+    var replacing = freshConnection && lastBatch && !sentSinceBatch && lastBatch.signature === signature;
+    freshConnection = false;
+    var anchor = null;
+    if (replacing) {
+      // The same prompt again after a reconnect: swap it in place instead of repeating it.
+      anchor = lastBatch.nodes[0];
+      lastBatch.nodes.slice(1).forEach(function (node) { node.remove(); });
+    }
+    disableChoices();
+    var nodes = [];
+    var buttons = [];
+    var request = null;
+    replies.forEach(function (reply) {
+      var rendered = renderBot(reply);
+      if (anchor) ui.messages.insertBefore(rendered.row, anchor);
+      else ui.messages.appendChild(rendered.row);
+      nodes.push(rendered.row);
+      buttons = buttons.concat(rendered.buttons);
+      if (reply.request) request = asText(reply.request);
+    });
+    if (anchor) anchor.remove();
+    lastBatch = { signature: signature, nodes: nodes, buttons: buttons };
+    sentSinceBatch = false;
+    setRequestHint(request);
+    updateChoiceAvailability();
+    scrollToEnd(!replacing);
+  }
+
+  /** After an error (or an empty answer) the last prompt's buttons become usable again. */
+  function restoreChoices() {
+    if (!lastBatch) return;
+    lastBatch.buttons.forEach(function (button) {
+      button.classList.remove("selected");
+      button.disabled = !connected;
+    });
+  }
+
+  function updateChoiceAvailability() {
+    if (!lastBatch) return;
+    var anySelected = lastBatch.buttons.some(function (b) { return b.classList.contains("selected"); });
+    if (anySelected) return;
+    lastBatch.buttons.forEach(function (button) { button.disabled = !connected; });
+  }
+
+  function setRequestHint(request) {
+    var hint = ui.hint;
+    hint.className = "hint";
+    ui.input.removeAttribute("inputmode");
+    ui.input.setAttribute("autocomplete", "off");
+    if (request === "contact") {
+      hint.textContent = "Type your mobile number or email";
+      hint.classList.add("hint-info");
+      ui.input.setAttribute("autocomplete", "email");
+    } else if (request === "file") {
+      hint.textContent = "Sending files is not supported in the web chat yet.";
+      hint.classList.add("hint-warn");
+    } else if (request === "location") {
+      hint.textContent = "Sharing your location is not supported in the web chat yet — type your city instead.";
+      hint.classList.add("hint-warn");
+    } else {
+      hint.textContent = "";
+    }
+  }
+
+  // ---------- typing indicator ----------
+
+  function showTyping() {
+    ui.typing.hidden = false;
+    scrollToEnd(true);
+    window.clearTimeout(typingTimer);
+    typingTimer = window.setTimeout(function () {
+      hideTyping();
+      restoreChoices();
+    }, TYPING_TIMEOUT_MS);
+  }
+
+  function hideTyping() {
+    window.clearTimeout(typingTimer);
+    ui.typing.hidden = true;
+  }
+
+  // ---------- sending ----------
+
+  function transmit(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    try {
+      socket.send(JSON.stringify(frame));
+      return true;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function pickChoice(button, token, label) {
+    if (button.disabled || !connected) return;
+    if (!transmit({ type: "choice", token: token, label: label, id: newId() })) {
+      addNotice("Not connected — please try again in a moment.", "error");
+      return;
+    }
+    disableChoices();
+    button.classList.add("selected");
+    sentSinceBatch = true;
+    renderUser(label);
+    showTyping();
+  }
+
+  function sendText() {
+    var text = ui.input.value.trim();
+    if (!text || !connected) return;
+    if (text.length > MAX_LENGTH) {
+      addNotice("That message is too long. Please keep it under " + MAX_LENGTH + " characters.", "error");
+      return;
+    }
+    if (!transmit({ type: "text", text: text, id: newId() })) {
+      addNotice("Not connected — your message was not sent.", "error");
+      return;
+    }
+    sentSinceBatch = true;
+    renderUser(text);
+    ui.input.value = "";
+    onInput();
+    showTyping();
+  }
+
+  function onInput() {
+    var input = ui.input;
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight + 2, 160) + "px";
+    var length = input.value.length;
+    ui.counter.textContent = length >= COUNTER_FROM ? length + " / " + MAX_LENGTH : "";
+    ui.counter.classList.toggle("counter-full", length >= MAX_LENGTH);
+    ui.send.disabled = !connected || !input.value.trim();
+  }
+
+  ui.form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    sendText();
+  });
+
+  ui.input.addEventListener("input", onInput);
+
+  ui.input.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    sendText();
+  });
+
+  // ---------- connection ----------
+
+  function setConnected(state) {
+    connected = state;
+    ui.app.classList.toggle("is-offline", !state);
+    ui.conn.dataset.state = state ? "online" : everConnected ? "offline" : "connecting";
+    ui.connLabel.textContent = state ? "Online" : everConnected ? "Reconnecting…" : "Connecting…";
+    ui.input.placeholder = state ? "Type a message…" : "Waiting for connection…";
+    if (!state) disableChoices();
+    else updateChoiceAvailability();
+    onInput();
+  }
+
+  function showBanner(text) {
+    ui.bannerText.textContent = text;
+    ui.banner.hidden = false;
+  }
+
+  function hideBanner() {
+    ui.banner.hidden = true;
+    window.clearTimeout(connectingTimer);
+  }
+
+  function socketUrl() {
+    var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    return scheme + "//" + window.location.host + "/ws";
+  }
+
+  function connect() {
+    window.clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    if (leaving) return;
+    if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
+    if (!everConnected) {
+      window.clearTimeout(connectingTimer);
+      connectingTimer = window.setTimeout(function () { if (!connected) showBanner("Connecting…"); }, 1500);
+    }
+    var ws;
+    try {
+      ws = new WebSocket(socketUrl());
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+    ws.addEventListener("open", function () {
+      if (socket !== ws) return;
+      attempt = 0;
+      everConnected = true;
+      freshConnection = true;
+      hideBanner();
+      setConnected(true);
+    });
+    ws.addEventListener("message", function (event) {
+      if (socket !== ws) return;
+      var data;
+      try {
+        data = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (!data || typeof data !== "object") return;
+      if (data.type === "replies") {
+        onReplies(Array.isArray(data.replies) ? data.replies : []);
+      } else if (data.type === "dev") {
+        addDevEntry(asText(data.text));
+      } else if (data.type === "error") {
+        hideTyping();
+        restoreChoices();
+        addNotice(asText(data.text) || "Something went wrong.", "error");
+      }
+    });
+    ws.addEventListener("close", function (event) {
+      if (socket !== ws) return;
+      socket = null;
+      hideTyping();
+      setConnected(false);
+      if (leaving) return;
+      if (event.code === 4401 && !sessionRetried) {
+        // No (valid) session cookie: fetch the page once to get a fresh one, then reconnect.
+        sessionRetried = true;
+        showBanner("Starting a new chat…");
+        fetch("/", { credentials: "same-origin", cache: "no-store" })
+          .catch(function () { return null; })
+          .then(function () { connect(); });
+        return;
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    if (leaving || reconnectTimer) return;
+    var offline = navigator.onLine === false;
+    showBanner(offline ? "You are offline. We'll reconnect when you're back online." : "Reconnecting…");
+    if (offline) return; // the "online" event reconnects
+    var base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
+    attempt += 1;
+    var delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    reconnectTimer = window.setTimeout(connect, delay);
+  }
+
+  window.addEventListener("online", function () {
+    attempt = 0;
+    if (!connected) connect();
+  });
+  window.addEventListener("offline", function () {
+    if (!connected) showBanner("You are offline. We'll reconnect when you're back online.");
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible" && !connected && !leaving) {
+      attempt = 0;
+      connect();
+    }
+  });
+  window.addEventListener("pagehide", function () {
+    leaving = true;
+    if (socket) socket.close(1000);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      leaving = false;
+      connect();
+    }
+  });
+
+  // ---------- developer panel ----------
+
+  function setDevOpen(open) {
+    ui.devPanel.hidden = !open;
+    ui.devToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    ui.app.classList.toggle("dev-open", open);
+    if (open) {
+      unreadDev = 0;
+      ui.devBadge.hidden = true;
+      ui.devBadge.textContent = "";
+    }
+  }
+
+  function addDevEntry(text) {
+    var item = el("li", "dev-entry");
+    item.appendChild(el("time", "dev-time", clock()));
+    var message = el("p", "dev-text");
+    var match = CODE_PATTERN.exec(text);
+    if (match) {
+      message.appendChild(document.createTextNode(text.slice(0, match.index)));
+      message.appendChild(el("strong", "otp", match[0]));
+      message.appendChild(document.createTextNode(text.slice(match.index + match[0].length)));
+    } else {
+      message.textContent = text;
+    }
+    item.appendChild(message);
+    if (match) {
+      var code = match[0];
+      var use = el("button", "dev-use", "Use code");
+      use.type = "button";
+      use.setAttribute("aria-label", "Put code " + code.split("").join(" ") + " in the message box");
+      use.addEventListener("click", function () {
+        ui.input.value = code;
+        onInput();
+        ui.input.focus();
+      });
+      item.appendChild(use);
+    }
+    ui.devLog.insertBefore(item, ui.devLog.firstChild);
+    ui.devEmpty.hidden = true;
+    while (ui.devLog.children.length > 50) ui.devLog.removeChild(ui.devLog.lastChild);
+    if (ui.devPanel.hidden && !ui.devToggle.hidden) {
+      unreadDev += 1;
+      ui.devBadge.textContent = unreadDev > 9 ? "9+" : String(unreadDev);
+      ui.devBadge.hidden = false;
+    }
+  }
+
+  function postAndReload(path, body, busyText) {
+    var buttons = ui.devPanel.querySelectorAll("button");
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    ui.devStatus.textContent = busyText;
+    fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {}),
+    })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        leaving = true;
+        if (socket) socket.close(1000);
+        window.location.reload();
+      })
+      .catch(function (error) {
+        Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+        ui.devStatus.textContent = "That didn't work (" + asText(error && error.message) + "). Please try again.";
+      });
+  }
+
+  function setupDevTools(config) {
+    if (!config || config.demo_tools !== true) return;
+    ui.devToggle.hidden = false;
+    ui.app.classList.add("has-dev");
+    var personas = Array.isArray(config.personas) ? config.personas : [];
+    personas.forEach(function (persona) {
+      if (!persona || typeof persona !== "object") return;
+      var id = asText(persona.id);
+      if (!id) return;
+      var button = el("button", "persona", asText(persona.label) || id);
+      button.type = "button";
+      button.dataset.persona = id;
+      button.addEventListener("click", function () {
+        postAndReload("/web/persona", { persona: id }, "Switching to " + (asText(persona.label) || id) + "…");
+      });
+      ui.personas.appendChild(button);
+    });
+    if (!personas.length) ui.personas.appendChild(el("p", "dev-empty", "No personas available."));
+    ui.devToggle.addEventListener("click", function () {
+      setDevOpen(ui.devPanel.hidden);
+    });
+    ui.signout.addEventListener("click", function () {
+      postAndReload("/web/signout", {}, "Starting a new chat…");
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !ui.devPanel.hidden) {
+        setDevOpen(false);
+        ui.devToggle.focus();
+      }
+    });
+  }
+
+  function loadConfig() {
+    fetch("/web/config", { credentials: "same-origin", cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(setupDevTools)
+      .catch(function () { /* no developer tools */ });
+  }
+
+  // ---------- start ----------
+
+  setConnected(false);
+  loadConfig();
+  connect();
+})();

@@ -1,0 +1,198 @@
+"""The web chat over HTTP and its WebSocket, and the operational endpoints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from backend.settings import Environment
+from bot.app import create_app
+from bot.web.routes import COOKIE
+
+
+@pytest.fixture
+def app(settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+class Browser:
+    """One browser tab: its cookie jar is the TestClient's; messages go over the socket."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        client.get("/")
+        self.socket = client.websocket_connect("/ws").__enter__()
+        self.last = self.receive_replies()
+        self.dev: list[str] = []
+
+    def receive_replies(self) -> list[dict]:
+        while True:
+            message = self.socket.receive_json()
+            if message["type"] == "dev":
+                self.dev.append(message["text"])
+                continue
+            return message.get("replies", [message])
+
+    def send(self, text: str, message_id: str | None = None) -> list[dict]:
+        self.socket.send_json(
+            {"type": "text", "text": text, "id": message_id or f"id-{text[:20]}-{len(self.dev)}"}
+        )
+        self.last = self.receive_replies()
+        return self.last
+
+    def tap(self, label_part: str) -> list[dict]:
+        token = next(
+            c["token"]
+            for r in self.last
+            for c in r["choices"]
+            if label_part.casefold() in c["label"].casefold()
+        )
+        self.socket.send_json({"type": "choice", "token": token, "id": f"tap-{token}"})
+        self.last = self.receive_replies()
+        return self.last
+
+    def text(self) -> str:
+        return "\n".join(r["text"] for r in self.last)
+
+    def close(self) -> None:
+        self.socket.__exit__(None, None, None)
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readiness_fails_cleanly_without_a_database(settings, tmp_path):
+    broken = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp_path}/nothing-here.db"})
+    with TestClient(create_app(broken)) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["status"] == "unavailable"
+
+
+def test_the_page_sets_a_secure_http_only_session_cookie(client):
+    response = client.get("/")
+    assert response.status_code == 200 and "text/html" in response.headers["content-type"]
+    cookie = response.headers["set-cookie"]
+    assert f"{COOKIE}=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Content-Security-Policy" in response.headers
+    # The cookie is kept, not replaced, on the next visit.
+    assert "set-cookie" not in client.get("/").headers
+
+
+def test_https_deployments_mark_the_cookie_secure(settings):
+    secure = settings.model_copy(update={"public_base_url": "https://clinic.example"})
+    with TestClient(create_app(secure)) as client:
+        assert "Secure" in client.get("/").headers["set-cookie"]
+
+
+def test_a_socket_without_a_session_is_refused(client):
+    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/ws") as socket:
+        socket.receive_json()
+    assert closed.value.code == 4401
+
+
+def test_signup_and_profile_over_the_socket(client):
+    tab = Browser(client)
+    assert "Welcome to telecare" in tab.text()
+    tab.tap("sign up")
+    tab.tap("I agree")
+    tab.send("Asha Verma")
+    tab.send("23-04-1990")
+    tab.tap("Female")
+    tab.send("asha@example.com")
+    assert tab.dev and "a•••@example.com" in tab.dev[-1], "the developer panel shows the OTP"
+    tab.send(tab.dev[-1][-6:])
+    tab.tap("English")
+    tab.tap("Kolkata")
+    assert "You're all set, Asha Verma" in tab.text()
+    tab.tap("My medical profile")
+    tab.tap("Allergies")
+    tab.tap("Add")
+    tab.send("Penicillin")
+    assert "Penicillin" in tab.text()
+    tab.close()
+    # Reconnecting (a reload) resumes where the chat was, still signed in.
+    again = Browser(client)
+    assert "Allergies" in again.text() and "Penicillin" in again.text()
+    again.close()
+
+
+def test_malformed_frames_get_an_error_and_the_socket_stays_usable(client):
+    tab = Browser(client)
+    tab.socket.send_text("not json")
+    assert tab.socket.receive_json() == {"type": "error", "text": "Malformed message."}
+    tab.socket.send_text(json.dumps({"type": "telepathy"}))
+    assert tab.socket.receive_json()["type"] == "error"
+    tab.socket.send_text("x" * 40_000)
+    assert tab.socket.receive_json()["type"] == "error"
+    assert "agree" in tab.tap("sign up")[-1]["text"].lower()
+    tab.close()
+
+
+def test_a_resent_message_id_is_processed_once(client):
+    tab = Browser(client)
+    tab.tap("sign up")
+    tab.tap("I agree")
+    tab.send("Asha Verma", message_id="same-id")
+    tab.socket.send_json({"type": "text", "text": "Other Name", "id": "same-id"})
+    tab.socket.send_json({"type": "text", "text": "help", "id": "fresh-id"})
+    replies = tab.receive_replies()  # the duplicate produced nothing; this is the help reply
+    assert "menu, back, cancel" in replies[0]["text"]
+    assert "date of birth" in replies[-1]["text"]
+    tab.close()
+
+
+def test_personas_exist_in_development_only(client, settings, sessions, cipher):
+    import asyncio
+
+    from backend import demo
+
+    async def load():
+        async with sessions() as session, session.begin():
+            await demo.load(session, cipher)
+
+    asyncio.run(load())
+    config = client.get("/web/config").json()
+    assert config["demo_tools"] is True
+    ids = {p["id"] for p in config["personas"]}
+    assert {"new-patient", "doctor", "pharmacy", "lab", "admin", "patient"} <= ids
+    assert client.post("/web/persona", json={"persona": "doctor"}).status_code == 200
+    tab = Browser(client)
+    assert "Doctor menu" in tab.text()
+    tab.tap("registration details")
+    assert "Reg. No." in tab.text()
+    tab.close()
+    assert client.post("/web/persona", json={"persona": "nobody"}).status_code == 404
+    assert client.post("/web/persona", json={}).status_code == 422
+
+    production = settings.model_copy(
+        update={
+            "env": Environment.PRODUCTION,
+            "public_base_url": "https://clinic.example",
+            "otp_delivery": "smtp",
+            "smtp_url": "smtp://127.0.0.1:1",
+        }
+    )
+    with TestClient(create_app(production)) as prod:
+        assert prod.get("/web/config").json() == {"demo_tools": False, "personas": []}
+        assert prod.post("/web/persona", json={"persona": "doctor"}).status_code == 404
+
+
+def test_signing_out_starts_a_fresh_anonymous_chat(client):
+    tab = Browser(client)
+    tab.tap("sign up")
+    tab.close()
+    assert client.post("/web/signout").status_code == 200
+    fresh = Browser(client)
+    assert "Welcome to telecare" in fresh.text()
+    fresh.close()
