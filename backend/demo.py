@@ -414,7 +414,7 @@ async def _demo_patient(session, cipher, counts) -> None:
             channel="web",
         ),
     )
-    patient.display_name = "Asha Verma (demo patient)"
+    patient.display_name = "Demo patient"  # a label for the persona picker, not the patient's name
     counts.users += 1
 
 

@@ -13,10 +13,12 @@ How a message is matched:
    ("isn't" -> "not") fold together, and filler words ("my", "is", "hai", "bahut") are dropped, so
    one seed phrase covers many ways of typing it. Seed phrases go through the very same steps.
 3. Each seed phrase is compared with the word window of the same length at every place where one
-   of its distinctive words ("anchors") occurs, exactly or within one typo. The window matches
+   of its distinctive words ("anchors") occurs, exactly or within a typo. The window matches
    when its optimal-string-alignment distance to the phrase (rapidfuzz) is within a budget that
-   grows with the phrase's length, words of up to three letters match exactly, and longer words
-   keep their first letter (so "want to do" is not "want to die", nor "chest gain" "chest pain").
+   grows with the phrase's length (no edit under 5 characters, up to 3 for long phrases), each
+   word stays within its own budget (words of up to three letters exact, one edit otherwise), and
+   changed words keep their first letter: "chest pian" and "hart attack" match, while "want to do"
+   is not "want to die", nor "chest print" or "chest gain" "chest pain".
 4. A few red flags are two ideas that rarely sit next to each other ("pregnant" ... "bleeding");
    those match when both appear within a few words.
 
@@ -26,7 +28,9 @@ cost a life):
 * Negation does NOT suppress a hit: "no chest pain" still matches. Negation detection in short,
   typo-ridden, code-mixed chat is unreliable, and "not sure if it's chest pain" must not be missed.
 * "burning sensation while urinating" is not a red flag: it is a routine urinary-infection symptom.
-  Burns are only matched as injuries ("severe burns", "badly burned", "jal gaya").
+  Burns are only matched as injuries ("severe burns", "badly burned", "aag se jal gaya").
+* Overlapping examples follow the category order: "child convulsions" reports neuro and
+  "infant not breathing" breathing, because those categories come first in CATEGORIES.
 * "food poisoning" does match (via "poisoning"); the clinical list names poisoning and we would
   rather show the emergency guidance once too often.
 """

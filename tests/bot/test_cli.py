@@ -1,0 +1,105 @@
+"""The `telecare` command as an operator uses it, on a throwaway SQLite database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TELECARE = str(Path(sys.executable).parent / "telecare")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TELECARE_")}
+    environment.update(
+        TELECARE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        TELECARE_KEY_FILE=str(tmp_path / "keys.json"),
+        TELECARE_ENV="development",
+    )
+    return environment
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([TELECARE, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_keys_init_creates_a_private_key_file_once(env):
+    first = run(env, "keys", "init")
+    assert first.returncode == 0 and "0600" in first.stdout
+    key_file = Path(env["TELECARE_KEY_FILE"])
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    content = key_file.read_text()
+    again = run(env, "keys", "init")
+    assert again.returncode == 0 and "kept" in again.stdout
+    assert key_file.read_text() == content
+
+
+def test_commands_refuse_to_run_without_keys(env):
+    result = run(env, "demo-data")
+    assert result.returncode == 1
+    assert "keys init" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_world_readable_key_file_is_refused(env):
+    run(env, "keys", "init")
+    os.chmod(env["TELECARE_KEY_FILE"], 0o644)
+    result = run(env, "demo-data")
+    assert result.returncode == 1 and "chmod 600" in result.stderr
+
+
+def test_migrate_demo_data_admin_rotate_and_audit(env, tmp_path):
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    first = run(env, "demo-data")
+    assert first.returncode == 0 and "12 doctors" in first.stdout
+    second = run(env, "demo-data")
+    assert "0 users, 0 doctors, 0 slots" in second.stdout
+
+    created = run(env, "admin", "add", "--email", "Boss@Example.org")
+    assert created.returncode == 0 and "Admin created" in created.stdout
+    assert "already an admin" in run(env, "admin", "add", "--email", "boss@example.org").stdout
+    bad = run(env, "admin", "add", "--email", "not-an-email")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    taken = run(env, "admin", "add", "--email", "patient@telecare-demo.in")
+    assert taken.returncode == 1 and "non-admin" in taken.stderr
+
+    rotated = run(env, "keys", "rotate", "--retire-old")
+    assert (
+        rotated.returncode == 0
+        and "New active key k2" in rotated.stdout
+        and "Retired key k1" in rotated.stdout
+    )
+    assert '"k1"' not in Path(env["TELECARE_KEY_FILE"]).read_text()
+    assert run(env, "demo-data").returncode == 0, "data is still readable with the rotated keys"
+
+    verified = run(env, "audit", "verify")
+    assert verified.returncode == 0 and "intact" in verified.stdout
+
+
+def test_audit_verify_fails_after_a_row_is_edited_by_hand(env, tmp_path):
+    for command in (("keys", "init"), ("migrate",), ("demo-data",)):
+        assert run(env, *command).returncode == 0
+    database = sqlite3.connect(tmp_path / "cli.db")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        database.execute("UPDATE audit_entries SET outcome = 'denied' WHERE seq = 1")
+    database.execute("DROP TRIGGER audit_entries_no_update")
+    database.execute("UPDATE audit_entries SET outcome = 'denied' WHERE seq = 1")
+    database.commit()
+    database.close()
+    result = run(env, "audit", "verify")
+    assert result.returncode == 1 and "BROKEN at entry 1" in result.stdout
+
+
+def test_the_database_file_holds_no_contact_details_in_clear(env, tmp_path):
+    for command in (("keys", "init"), ("migrate",), ("demo-data",)):
+        assert run(env, *command).returncode == 0
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("cli.db*"))
+    assert b"telecare-demo.in" not in raw, "emails are encrypted and blind-indexed"
+    assert b"Asha Verma" not in raw, "the demo patient's name is in the encrypted profile"
+    assert b"Ananya Rao" in raw, "professional directory data is public and stays searchable"
