@@ -15,6 +15,7 @@ from backend.crypto import FieldCipher, load_key_ring
 from backend.db import create_engine, create_sessionmaker
 from backend.otp.senders import DevOtpSender, OtpSender, SmtpOtpSender
 from backend.settings import OtpDelivery, Settings, get_settings
+from bot.web import documents
 from bot.web import routes as web
 from bot.web.hub import SocketHub
 from bot.web.personas import Personas
@@ -58,5 +59,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.personas = Personas(sessions, cipher)
     app.include_router(health.router)
     app.include_router(web.router)
+    app.include_router(documents.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app

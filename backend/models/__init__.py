@@ -14,6 +14,7 @@ from backend.models.directory import (
     StockItem,
     VerificationStatus,
 )
+from backend.models.files import FileGrant
 from backend.models.otp import OtpChallenge
 from backend.models.records import PROFILE_LISTS, PatientProfile
 from backend.models.users import Channel, ChannelIdentity, Consent, Role, User
@@ -28,6 +29,7 @@ __all__ = [
     "Consent",
     "Conversation",
     "Doctor",
+    "FileGrant",
     "InboxMessage",
     "Lab",
     "LabTest",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from babel.dates import format_date
 
+from backend.files import service as files
 from backend.models import PROFILE_LISTS
 from backend.records import service as records
 from conversations.context import Context
@@ -21,6 +22,7 @@ from conversations.flow import (
     say,
     switch,
 )
+from conversations.messages import Document, Reply
 
 MAX_LABEL = 40
 
@@ -45,6 +47,7 @@ async def ask_overview(ctx: Context) -> Prompt:
         "profile_summary", name=view.full_name, born=born, sex=ctx.t(f"sex_{view.sex}"), sections=sections
     )
     options = [Option(name, ctx.t(f"edit_{name}")) for name in PROFILE_LISTS]
+    options.append(Option("download", ctx.t("btn_download_summary")))
     options.append(Option("done", ctx.t("menu_button")))
     return prompt(summary, ctx.t("profile_pick_field"), options=options)
 
@@ -52,8 +55,21 @@ async def ask_overview(ctx: Context) -> Prompt:
 async def answer_overview(ctx: Context, answer: Answer) -> Outcome:
     if answer.value == "done":
         return switch("menu")
+    if answer.value == "download":
+        return await _summary_link(ctx)
     ctx.form["field"] = answer.value
     return next_step("field")
+
+
+async def _summary_link(ctx: Context) -> Outcome:
+    """A download link for the printable summary; the document is made when it is fetched."""
+    token = await files.grant(ctx.session, user_id=ctx.user.id, kind="profile_summary", now=ctx.now)
+    url = f"{ctx.settings.public_base_url.rstrip('/')}/files/{token}"
+    minutes = int(files.LINK_LIFETIME.total_seconds() // 60)
+    document = Document(
+        filename="health-summary.html", url=url, caption=ctx.t("summary_caption", minutes=minutes)
+    )
+    return Outcome(say=(Reply(text=ctx.t("summary_ready"), document=document),), stay=True)
 
 
 async def ask_field(ctx: Context) -> Prompt:

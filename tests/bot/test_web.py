@@ -196,3 +196,59 @@ def test_signing_out_starts_a_fresh_anonymous_chat(client):
     fresh = Browser(client)
     assert "Welcome to telecare" in fresh.text()
     fresh.close()
+
+
+def test_the_health_summary_is_a_short_lived_private_download(client, sessions):
+    tab = Browser(client)
+    tab.tap("sign up")
+    tab.tap("I agree")
+    tab.send("Asha <b>Verma</b>")  # refused: symbols are not part of a name
+    tab.send("Asha Verma")
+    tab.send("23-04-1990")
+    tab.tap("Female")
+    tab.send("asha@example.com")
+    tab.send(tab.dev[-1][-6:])
+    tab.tap("English")
+    tab.tap("Kolkata")
+    tab.tap("My medical profile")
+    tab.tap("Allergies")
+    tab.tap("Add")
+    tab.send("<script>alert('x')</script> & peanuts")
+    tab.send("back")
+    replies = tab.tap("Download")
+    document = next(r["document"] for r in replies if r["document"])
+    assert document["filename"] == "health-summary.html" and "/files/" in document["url"]
+    path = document["url"].split("testserver", 1)[1]
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.headers["cache-control"] == "no-store"
+    body = response.text
+    assert "Asha Verma" in body and "April 23, 1990" in body
+    assert "<script>alert" not in body and "&lt;script&gt;alert" in body, "user text is escaped"
+    assert client.get(path.replace("/files/", "/files/x")).status_code == 404
+    tab.close()
+
+
+def test_an_expired_download_link_is_refused(client, sessions, monkeypatch):
+    from datetime import timedelta
+
+    from backend.files import service as files
+
+    tab = Browser(client)
+    tab.close()
+    monkeypatch.setattr(files, "LINK_LIFETIME", timedelta(seconds=-1))
+    import asyncio
+
+    from backend.models import Role, User, new_id, utcnow
+
+    async def grant() -> str:
+        async with sessions() as session, session.begin():
+            user = User(id=new_id(), role=Role.PATIENT)
+            session.add(user)
+            await session.flush()
+            return await files.grant(session, user_id=user.id, kind="profile_summary", now=utcnow())
+
+    token = asyncio.run(grant())
+    response = client.get(f"/files/{token}")
+    assert response.status_code == 404 and "expired" in response.text

@@ -1,0 +1,99 @@
+"""Documents behind short-lived download links: the patient's printable health summary.
+
+The link's token was granted to one user for a few minutes; fetching it reads the profile as
+that user (authorised and audited like any other read)."""
+
+from __future__ import annotations
+
+import html
+
+from babel.dates import format_date, format_datetime
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+
+from backend.access import Actor
+from backend.files import service as files
+from backend.models import PROFILE_LISTS, User, utcnow
+from backend.records import service as records
+from conversations.copy import translate
+
+router = APIRouter()
+PROFILE_SUMMARY = "profile_summary"
+
+_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans Devanagari", sans-serif;
+       color: #12302e; max-width: 720px; margin: 2rem auto; padding: 0 1.25rem; line-height: 1.5; }}
+header {{ border-bottom: 3px solid #0f766e; padding-bottom: .75rem; margin-bottom: 1.5rem; }}
+h1 {{ font-size: 1.5rem; margin: 0; color: #0f766e; }}
+h2 {{ font-size: 1.05rem; margin: 1.5rem 0 .4rem; }}
+dl {{ display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }}
+dt {{ color: #4b635f; }} ul {{ margin: 0; padding-left: 1.25rem; }} .none {{ color: #6b7f7b; }}
+footer {{ margin-top: 2rem; font-size: .85rem; color: #4b635f; border-top: 1px solid #d5e3e0; padding-top: .75rem; }}
+@media print {{ body {{ margin: 0; }} }}
+</style></head>
+<body><header><h1>{title}</h1><div>telecare · {generated}</div></header>
+<dl><dt>{name_label}</dt><dd>{name}</dd><dt>{born_label}</dt><dd>{born}</dd><dt>{sex_label}</dt><dd>{sex}</dd></dl>
+{sections}
+<footer>{footer}</footer></body></html>
+"""
+
+
+def render_summary(view: records.ProfileView, locale: str, timezone: str) -> str:
+    def t(key: str, **params) -> str:
+        return html.escape(translate(locale, key, **params))
+
+    sections = []
+    for name in PROFILE_LISTS:
+        items = view.lists[name]
+        body = (
+            "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
+            if items
+            else f'<p class="none">{t("profile_none")}</p>'
+        )
+        sections.append(f"<h2>{t(f'field_{name}')}</h2>{body}")
+    return _PAGE.format(
+        lang=html.escape(locale),
+        title=t("summary_title"),
+        generated=html.escape(format_datetime(utcnow(), "medium", tzinfo=timezone, locale=locale)),
+        name_label=t("summary_name"),
+        name=html.escape(view.full_name),
+        born_label=t("summary_born"),
+        born=html.escape(format_date(view.birth_date, "long", locale=locale)) if view.birth_date else "—",
+        sex_label=t("summary_sex"),
+        sex=t(f"sex_{view.sex}") if view.sex else "—",
+        sections="".join(sections),
+        footer=t("summary_footer"),
+    )
+
+
+@router.get("/files/{token}", include_in_schema=False)
+async def download(request: Request, token: str) -> Response:
+    state = request.app.state
+    async with state.sessions() as session, session.begin():
+        grant = await files.redeem(session, token, utcnow())
+        user = await session.get(User, grant.user_id) if grant else None
+        if grant is None or user is None or grant.kind != PROFILE_SUMMARY:
+            return PlainTextResponse("This link has expired. Ask for a new one in the chat.", status_code=404)
+        view = await records.read_profile(
+            session,
+            state.cipher,
+            Actor(user.id, user.role),
+            user.id,
+            channel="web",
+            purpose="download_summary",
+        )
+    body = render_summary(view, user.locale, user.timezone)
+    return HTMLResponse(
+        body,
+        headers={
+            "Content-Disposition": 'attachment; filename="health-summary.html"',
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
