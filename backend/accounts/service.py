@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +46,30 @@ async def identity_for(
             if identity is None:
                 raise
     return identity
+
+
+async def sign_out_if_idle(
+    session: AsyncSession, channel: str, address: str, idle_limit: timedelta, now: datetime
+) -> bool:
+    """A session unused for longer than `idle_limit` is signed out (the server enforces what the
+    cookie's lifetime only suggests). True when it was."""
+    identity = await session.scalar(
+        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
+    )
+    if identity is None or identity.user_id is None or identity.last_seen_at is None:
+        return False
+    if now - identity.last_seen_at <= idle_limit:
+        return False
+    await audit.record(
+        session,
+        actor=None,
+        action="session_expired",
+        resource_type="channel_identity",
+        resource_id=identity.id,
+        channel=channel,
+    )
+    identity.user_id = None
+    return True
 
 
 def set_contact(cipher: FieldCipher, user: User, kind: str, normalised: str) -> None:

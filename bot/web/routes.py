@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -17,7 +18,8 @@ from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisco
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from backend.models import Channel
+from backend.accounts import service as accounts
+from backend.models import Channel, utcnow
 from conversations.messages import Inbound, InboundKind
 
 log = structlog.get_logger(__name__)
@@ -120,15 +122,35 @@ def _inbound(address: str, raw: str) -> Inbound | str:
     return "Unsupported message."
 
 
+def _same_origin(socket: WebSocket) -> bool:
+    """Browsers always send Origin on a WebSocket handshake: refuse pages of other sites, which
+    would otherwise talk to the chat with the visitor's cookie (cross-site WebSocket hijacking)."""
+    origin = socket.headers.get("origin")
+    if origin is None:
+        return True  # not a browser (tests, tools): the cookie is still required
+    allowed = {socket.app.state.settings.public_base_url.rstrip("/")}
+    host = socket.headers.get("host")
+    if host:
+        allowed |= {f"http://{host}", f"https://{host}"}
+    return origin.rstrip("/") in allowed
+
+
 @router.websocket("/ws")
 async def chat_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(COOKIE)
     if not _valid_token(token):
         await socket.close(code=4401, reason="no session; reload the page")
         return
-    engine, hub = socket.app.state.engine, socket.app.state.hub
+    if not _same_origin(socket):
+        await socket.close(code=4403, reason="cross-site request refused")
+        return
+    state = socket.app.state
+    engine, hub = state.engine, state.hub
     address = chat_address(token)
     chat_key = f"{Channel.WEB.value}:{address}"
+    idle_limit = timedelta(days=state.settings.web_session_days)
+    async with state.sessions() as session, session.begin():
+        await accounts.sign_out_if_idle(session, Channel.WEB.value, address, idle_limit, utcnow())
     await socket.accept()
     hub.add(chat_key, socket)
     try:

@@ -252,3 +252,46 @@ def test_an_expired_download_link_is_refused(client, sessions, monkeypatch):
     token = asyncio.run(grant())
     response = client.get(f"/files/{token}")
     assert response.status_code == 404 and "expired" in response.text
+
+
+def test_a_socket_from_another_site_is_refused(client):
+    client.get("/")
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/ws", headers={"origin": "https://evil.example"}) as socket,
+    ):
+        socket.receive_json()
+    assert closed.value.code == 4403
+    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as socket:
+        assert socket.receive_json()["type"] == "replies"
+
+
+def test_an_idle_web_session_is_signed_out_by_the_server(client, sessions):
+    import asyncio
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from backend.models import ChannelIdentity
+
+    tab = Browser(client)
+    tab.tap("sign up")
+    tab.tap("I agree")
+    tab.send("Asha Verma")
+    tab.send("23-04-1990")
+    tab.tap("Female")
+    tab.send("asha@example.com")
+    tab.send(tab.dev[-1][-6:])
+    tab.tap("English")
+    tab.tap("Kolkata")
+    tab.close()
+
+    async def age_the_session() -> None:
+        async with sessions() as session, session.begin():
+            identity = await session.scalar(select(ChannelIdentity))
+            identity.last_seen_at -= timedelta(days=31)
+
+    asyncio.run(age_the_session())
+    again = Browser(client)
+    assert "Welcome to telecare" in again.text(), "signed out: back to the welcome"
+    again.close()
