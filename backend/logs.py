@@ -34,6 +34,7 @@ _ALLOWED_KEYS = {
     "destination",
     "dev_code",
 }
+_UNMASKED_KEYS = {"timestamp", "level", "logger", "exception", "dev_code"}
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
@@ -47,8 +48,15 @@ def redact(_logger, _method, event_dict: dict) -> dict:
     for key, value in list(event_dict.items()):
         if key not in _ALLOWED_KEYS and _SECRET_KEYS.search(key):
             event_dict[key] = REDACTED
-        elif isinstance(value, str) and key not in ("exception", "dev_code"):
+        elif isinstance(value, str) and key not in _UNMASKED_KEYS:
             event_dict[key] = _mask_value(value)
+    return event_dict
+
+
+def mask_exception(_logger, _method, event_dict: dict) -> dict:
+    """Tracebacks may quote values (a parameter, a message): mask contact details in them too."""
+    if isinstance(event_dict.get("exception"), str):
+        event_dict["exception"] = _mask_value(event_dict["exception"])
     return event_dict
 
 
@@ -65,10 +73,11 @@ def configure(level: str = "INFO", json_output: bool = False, dev_codes_allowed:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             drop_dev_code,
             structlog.processors.format_exc_info,
+            mask_exception,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

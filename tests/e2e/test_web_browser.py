@@ -276,7 +276,8 @@ def test_new_patient_signs_up_and_edits_profile(server: Server, browser) -> None
         later_texts = chat.bots.all_inner_texts()[bots_before:]
         assert any("Penicillin" in text for text in later_texts), later_texts
 
-        page.screenshot(path=str(ARTIFACTS / "web-signup.png"), full_page=True)
+        chat.bots.last.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "web-signup.png"), animations="disabled")
         assert dialogs == [], f"the page opened a dialog: {dialogs}"
         assert page_errors == [], f"JavaScript errors: {page_errors}"
         assert csp_violations == [], f"Content-Security-Policy violations: {csp_violations}"

@@ -118,6 +118,28 @@
     return box;
   }
 
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function documentIcon() {
+    var svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("class", "document-icon");
+    svg.setAttribute("viewBox", "0 0 32 40");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var shapes = [
+      ["path", { d: "M4 1h16l10 10v26a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V3a2 2 0 0 1 2-2z", fill: "#f0fdfa", stroke: "#0d9488", "stroke-width": "2" }],
+      ["path", { d: "M20 1v8a2 2 0 0 0 2 2h8", fill: "none", stroke: "#0d9488", "stroke-width": "2" }],
+      ["path", { d: "M16 17v11m-5-5 5 5 5-5", fill: "none", stroke: "#0f766e", "stroke-width": "2.4", "stroke-linecap": "round", "stroke-linejoin": "round" }],
+      ["path", { d: "M10 33h12", stroke: "#0f766e", "stroke-width": "2.4", "stroke-linecap": "round" }],
+    ];
+    shapes.forEach(function (shape) {
+      var node = document.createElementNS(SVG_NS, shape[0]);
+      Object.keys(shape[1]).forEach(function (name) { node.setAttribute(name, shape[1][name]); });
+      svg.appendChild(node);
+    });
+    return svg;
+  }
+
   /** Only http(s) or same-origin relative links; anything else (javascript:, data:) is refused. */
   function safeUrl(raw) {
     try {
@@ -157,9 +179,7 @@
         card.rel = "noopener";
         card.target = "_blank";
       }
-      var icon = el("span", "document-icon");
-      icon.setAttribute("aria-hidden", "true");
-      card.appendChild(icon);
+      card.appendChild(documentIcon());
       var info = el("span", "document-info");
       info.appendChild(el("span", "document-name", filename));
       var caption = asText(doc.caption);
@@ -243,6 +263,7 @@
     var request = null;
     replies.forEach(function (reply) {
       var rendered = renderBot(reply);
+      if (replacing) rendered.row.classList.add("settled"); // no entrance animation for a swap
       if (anchor) ui.messages.insertBefore(rendered.row, anchor);
       else ui.messages.appendChild(rendered.row);
       nodes.push(rendered.row);

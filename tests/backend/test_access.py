@@ -1,0 +1,104 @@
+"""The access policy, table-driven: deny by default, a patient owns their profile, admins verify the audit log."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from backend.access import SYSTEM, Action, Actor, Resource, can
+from backend.models import Role
+
+ALL_ROLES = list(Role)
+ALL_ACTIONS = list(Action)
+PATIENT_ID = "patient-1"
+OTHER_ID = "patient-2"
+
+
+def _id(value) -> str:
+    if isinstance(value, Actor):
+        return f"{value.role.value}:{value.user_id}"
+    if isinstance(value, Resource):
+        return f"{value.kind or '<empty>'}:{value.patient_id}"
+    if value is None:
+        return "None"
+    return str(value)
+
+
+ALLOWED = [
+    (Actor(PATIENT_ID, Role.PATIENT), Action.READ, Resource("patient_profile", PATIENT_ID)),
+    (Actor(PATIENT_ID, Role.PATIENT), Action.CREATE, Resource("patient_profile", PATIENT_ID)),
+    (Actor(PATIENT_ID, Role.PATIENT), Action.UPDATE, Resource("patient_profile", PATIENT_ID)),
+    (Actor("admin-1", Role.ADMIN), Action.VERIFY_AUDIT, Resource("audit_log")),
+    (Actor("admin-1", Role.ADMIN), Action.READ, Resource("audit_log")),
+]
+
+
+@pytest.mark.parametrize(("actor", "action", "resource"), ALLOWED, ids=_id)
+def test_allowed(actor, action, resource) -> None:
+    assert can(actor, action, resource) is True
+
+
+DENIED = [
+    # Unknown resource kinds are denied for everyone, whatever the action.
+    *(
+        (Actor(PATIENT_ID if role is Role.PATIENT else f"{role}-1", role), action, Resource(kind, PATIENT_ID))
+        for role, action, kind in itertools.product(
+            ALL_ROLES, ALL_ACTIONS, ["prescription", "", "PATIENT_PROFILE", "patient_profile ", "Audit_Log"]
+        )
+    ),
+    # No actor: nothing at all.
+    *(
+        (None, action, Resource(kind, PATIENT_ID))
+        for action, kind in itertools.product(ALL_ACTIONS, ["patient_profile", "audit_log", "prescription"])
+    ),
+    # Every role, for every action, on another patient's profile.
+    *(
+        (Actor(PATIENT_ID, role), action, Resource("patient_profile", OTHER_ID))
+        for role, action in itertools.product(ALL_ROLES, ALL_ACTIONS)
+    ),
+    # Admins (and the SYSTEM actor) do not read clinical records.
+    (Actor("admin-1", Role.ADMIN), Action.READ, Resource("patient_profile", PATIENT_ID)),
+    (SYSTEM, Action.READ, Resource("patient_profile", PATIENT_ID)),
+    (SYSTEM, Action.UPDATE, Resource("patient_profile", PATIENT_ID)),
+    # A non-patient whose user id happens to equal the patient id is still not the patient.
+    *(
+        (Actor(PATIENT_ID, role), action, Resource("patient_profile", PATIENT_ID))
+        for role, action in itertools.product([r for r in ALL_ROLES if r is not Role.PATIENT], ALL_ACTIONS)
+    ),
+    # A patient's own profile, but an action the policy does not grant.
+    (Actor(PATIENT_ID, Role.PATIENT), Action.VERIFY_AUDIT, Resource("patient_profile", PATIENT_ID)),
+    # A profile without a patient id belongs to nobody.
+    (Actor(PATIENT_ID, Role.PATIENT), Action.READ, Resource("patient_profile", None)),
+    # Only admins may verify (or read) the audit log, and nobody may change it.
+    *(
+        (Actor(f"{role}-1", role), action, Resource("audit_log"))
+        for role, action in itertools.product(
+            [r for r in ALL_ROLES if r is not Role.ADMIN], [Action.VERIFY_AUDIT, Action.READ]
+        )
+    ),
+    (Actor("admin-1", Role.ADMIN), Action.UPDATE, Resource("audit_log")),
+    (Actor("admin-1", Role.ADMIN), Action.CREATE, Resource("audit_log")),
+]
+
+
+@pytest.mark.parametrize(("actor", "action", "resource"), DENIED, ids=_id)
+def test_denied(actor, action, resource) -> None:
+    assert can(actor, action, resource) is False
+
+
+def test_only_admins_may_verify_the_audit_log() -> None:
+    verifiers = {
+        role for role in ALL_ROLES if can(Actor("someone", role), Action.VERIFY_AUDIT, Resource("audit_log"))
+    }
+    assert verifiers == {Role.ADMIN}
+
+
+def test_only_the_patient_themself_may_read_a_profile() -> None:
+    readers = {
+        (role, user_id)
+        for role in ALL_ROLES
+        for user_id in (PATIENT_ID, OTHER_ID, "admin-1")
+        if can(Actor(user_id, role), Action.READ, Resource("patient_profile", PATIENT_ID))
+    }
+    assert readers == {(Role.PATIENT, PATIENT_ID)}
