@@ -87,6 +87,8 @@ class ChainReport:
     entries: int
     first_bad_seq: int | None
     reason: str | None
+    head_hash: str = GENESIS  # the last entry's hash: note it, and `verify --expect` proves later
+    # that the chain still contains it (deleting the newest entries is otherwise invisible)
 
     @property
     def ok(self) -> bool:
@@ -114,4 +116,8 @@ async def verify_chain(session: AsyncSession, batch: int = 1000) -> ChainReport:
             expected_prev, expected_seq, count = entry.hash, entry.seq + 1, count + 1
     if count != total:
         return ChainReport(count, expected_seq, "entries out of sequence")
-    return ChainReport(count, None, None)
+    return ChainReport(count, None, None, head_hash=expected_prev)
+
+
+async def hash_at(session: AsyncSession, seq: int) -> str | None:
+    return await session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))

@@ -29,7 +29,7 @@ from backend.models import (
     utcnow,
 )
 
-DEMO_DOMAIN = "telecare-demo.in"
+DEMO_DOMAIN = "demo.telecare.example"
 SLOT_HORIZON_DAYS = 14
 
 

@@ -21,6 +21,21 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(admin_app, name="admin")
 
 
+@app.callback()
+def _configure() -> None:
+    """Settings are checked, and logs redacted, before any command runs."""
+    from pydantic import ValidationError
+
+    from backend import logs
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(error["msg"].removeprefix("Value error, ") for error in exc.errors())
+        _fail(f"Configuration: {problems}")
+    logs.configure(settings.log_level, settings.log_json, dev_codes_allowed=not settings.is_production)
+
+
 def _fail(message: str) -> None:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
@@ -75,6 +90,8 @@ def demo_data() -> None:
     """Load the demo doctors, pharmacies, labs, admin and patient (safe to run again)."""
     from backend import demo
 
+    if get_settings().is_production:
+        _fail("Demo data is for development and demos; TELECARE_ENV is production.")
     cipher = _cipher()
 
     async def run() -> str:
@@ -153,60 +170,100 @@ def keys_init() -> None:
     )
 
 
-@keys_app.command("rotate")
-def keys_rotate(
-    retire_old: bool = typer.Option(False, "--retire-old", help="Drop old keys once nothing uses them."),
-) -> None:
-    """Add a new active key and re-encrypt every value under it."""
-    from backend.crypto import FieldCipher, KeyRing
-    from backend.keys import key_ids_in_use, reencrypt_all
+_RESTART = (
+    "Restart every running telecare process now: they keep the keys they started with and cannot read "
+    "values sealed under the new key until they do."
+)
 
-    settings = get_settings()
-    if settings.keys_json:
-        _fail("Keys come from TELECARE_KEYS_JSON: rotate them where they are stored.")
-    ring = KeyRing.load_file(settings.key_file) if settings.key_file.exists() else None
-    if ring is None:
-        _fail(f"No key file at {settings.key_file}.")
-    new_id = ring.add_key()
-    ring.save_file(settings.key_file)  # first, so that a crash mid-way leaves every key available
-    cipher = FieldCipher(ring)
+
+def _reencrypt(cipher) -> tuple[int, set[str]]:
+    from backend.keys import key_ids_in_use, reencrypt_all
 
     async def run() -> tuple[int, set[str]]:
         engine, sessions = _sessions()
         try:
-            changed = await reencrypt_all(sessions, cipher)
-            return changed, await key_ids_in_use(sessions)
+            return await reencrypt_all(sessions, cipher), await key_ids_in_use(sessions)
         finally:
             await engine.dispose()
 
-    changed, used = asyncio.run(run())
-    typer.echo(f"New active key {new_id}; re-encrypted {changed} values.")
-    if retire_old:
-        for key_id in [k for k in ring.keys if k != ring.active and k not in used]:
-            ring.retire(key_id)
-            typer.echo(f"Retired key {key_id}.")
-        ring.save_file(settings.key_file)
+    return asyncio.run(run())
+
+
+def _key_file_ring():
+    from backend.crypto import KeyRing
+
+    settings = get_settings()
+    if settings.keys_json:
+        _fail("Keys come from TELECARE_KEYS_JSON: rotate them where they are stored.")
+    if not settings.key_file.exists():
+        _fail(f"No key file at {settings.key_file}.")
+    return settings.key_file, KeyRing.load_file(settings.key_file)
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Add a new active key and re-encrypt every value under it (old keys stay, for reading)."""
+    from backend.crypto import FieldCipher
+
+    key_file, ring = _key_file_ring()
+    new_key = ring.add_key()
+    ring.save_file(key_file)  # first, so that a crash mid-way leaves every key available
+    changed, _used = _reencrypt(FieldCipher(ring))
+    typer.echo(f"New active key {new_key}; re-encrypted {changed} values.")
+    typer.secho(_RESTART, fg=typer.colors.YELLOW)
+    typer.echo("After the restart, `telecare keys retire` drops the old keys.")
+
+
+@keys_app.command("retire")
+def keys_retire() -> None:
+    """After a rotation and a restart: re-encrypt what is left under old keys, then drop them."""
+    from backend.crypto import FieldCipher
+
+    key_file, ring = _key_file_ring()
+    changed, used = _reencrypt(FieldCipher(ring))
+    retired = [k for k in list(ring.keys) if k != ring.active and k not in used]
+    for key_id in retired:
+        ring.retire(key_id)
+    ring.save_file(key_file)
+    typer.echo(f"Re-encrypted {changed} values; retired {', '.join(retired) or 'no keys'}.")
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    expect: str = typer.Option(
+        None, help="SEQ:HASH printed by an earlier verify; fails if the chain no longer holds that entry."
+    ),
+) -> None:
     """Check the audit log's hash chain; exits 1 at the first entry that was changed or removed."""
     from backend import audit
+
+    expected_seq, _, expected_hash = (expect or "").partition(":")
+    if expect and not (expected_seq.isdigit() and len(expected_hash) == 64):
+        _fail("--expect takes SEQ:HASH as printed by `telecare audit verify`.")
 
     async def run():
         engine, sessions = _sessions()
         try:
             async with sessions() as session:
-                return await audit.verify_chain(session)
+                report = await audit.verify_chain(session)
+                anchored = await audit.hash_at(session, int(expected_seq)) if expect else None
+                return report, anchored
         finally:
             await engine.dispose()
 
-    report = asyncio.run(run())
-    if report.ok:
-        typer.echo(f"Audit chain intact: {report.entries} entries.")
-        return
-    typer.secho(f"Audit chain BROKEN at entry {report.first_bad_seq}: {report.reason}.", fg=typer.colors.RED)
-    sys.exit(1)
+    report, anchored = asyncio.run(run())
+    if not report.ok:
+        typer.secho(
+            f"Audit chain BROKEN at entry {report.first_bad_seq}: {report.reason}.", fg=typer.colors.RED
+        )
+        sys.exit(1)
+    if expect and anchored != expected_hash:
+        typer.secho(
+            f"Audit chain does not hold entry {expected_seq} as noted: entries were removed or rewritten.",
+            fg=typer.colors.RED,
+        )
+        sys.exit(1)
+    typer.echo(f"Audit chain intact: {report.entries} entries. Head: {report.entries}:{report.head_hash}")
 
 
 if __name__ == "__main__":

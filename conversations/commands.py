@@ -55,17 +55,20 @@ async def run(engine: Engine, ctx: Context, command: str) -> list[Reply]:
         ctx.identity.muted = True
         return [Reply(text=ctx.t("stopped"))]
     if command == "language":
-        ctx.data["overlay"] = overlays.LANGUAGE
+        overlays.open_language(ctx)
         return await engine.ask(ctx)
     if command == "back":
+        if overlays.close_language(ctx):
+            return await engine.ask(ctx)
+        if overlays.active(ctx) == overlays.HALTED:
+            return await engine.ask(ctx)  # only "I am safe" or the menu lift an emergency hold
         history = ctx.data.get("history") or []
-        if ctx.data.pop("overlay", None) is None:
-            if not history:
-                return [Reply(text=ctx.t("nothing_to_go_back_to")), *await engine.ask(ctx)]
-            conv.step = history.pop()
+        if not history:
+            return [Reply(text=ctx.t("nothing_to_go_back_to")), *await engine.ask(ctx)]
+        conv.step = history.pop()
         return await engine.ask(ctx)
     # menu and cancel: leave whatever was under way and go home.
-    ctx.data.pop("overlay", None)
+    overlays.clear_all(ctx)
     home = registry.home(ctx.user)
     said = ctx.t("cancelled") if command == "cancel" else ""
     ctx.data.pop("form", None)

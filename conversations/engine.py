@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import audit
+from backend.access import AccessDenied
 from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
 from backend.models import Conversation, InboxMessage, User, new_id, utcnow
@@ -91,7 +92,11 @@ class Engine:
                         log.info("duplicate_dropped", channel=inbound.channel)
                         return []
                     ctx = await self._load(session, inbound)
-                    replies = await self._dispatch(ctx)
+                    try:
+                        replies = await self._dispatch(ctx)
+                    except AccessDenied:
+                        # Commit anyway: the refusal's audit entry must survive.
+                        replies = [Reply(text=ctx.t("not_allowed"))]
                     self._save(ctx)
             except Exception:
                 # Nothing was committed; the user gets a calm message, the log gets the details.
@@ -180,21 +185,23 @@ class Engine:
             if not inbound.text.strip():
                 return [Reply(text=ctx.t("empty_message")), *await self.ask(ctx)]
 
+        last_prompt = ctx.data.get("prompt", {})
+        if last_prompt.get("at") != [ctx.conversation.flow, ctx.conversation.step]:
+            # The chat was moved (e.g. signed out) since its last question: ask the current one.
+            expired = [Reply(text=ctx.t("choice_expired"))] if inbound.kind is InboundKind.CHOICE else []
+            return [*expired, *await self.ask(ctx)]
         value = None
-        offered = ctx.data.get("prompt", {}).get("options", [])
+        offered = last_prompt.get("options", [])
         if inbound.kind is InboundKind.CHOICE:
             picked = next((o for o in offered if o["token"] == inbound.choice_token), None)
-            if picked is None or ctx.data["prompt"].get("at") != [
-                ctx.conversation.flow,
-                ctx.conversation.step,
-            ]:
+            if picked is None:
                 return [Reply(text=ctx.t("choice_expired")), *await self.ask(ctx)]
             value = picked["value"]
         elif inbound.kind is InboundKind.TEXT and offered:
             index = match_choice(inbound.text, [o["label"] for o in offered])
             value = offered[index]["value"] if index is not None else None
 
-        if overlay := ctx.data.get("overlay"):
+        if overlay := overlays.active(ctx):
             return await overlays.answer(self, ctx, overlay, value)
         step = flow.steps[ctx.conversation.step]
         if inbound.kind not in step.accepts:
@@ -226,7 +233,7 @@ class Engine:
 
     async def ask(self, ctx: Context) -> list[Reply]:
         flow = self._flow(ctx)
-        if overlay := ctx.data.get("overlay"):
+        if overlay := overlays.active(ctx):
             return self._render(ctx, overlays.ask(ctx, overlay))
         asked = await flow.steps[ctx.conversation.step].ask(ctx)
         return self._render(ctx, asked)
@@ -270,7 +277,7 @@ class Engine:
         key = "emergency_mental_health" if hit.mental_health else "emergency_general"
         if flow.halt_on_emergency:
             # Nothing more of this flow (no slot, no payment link) until the user says they are safe.
-            ctx.data["overlay"] = overlays.EMERGENCY
+            overlays.halt(ctx)
         return [Reply(text=ctx.t(key), urgent=True), *await self.ask(ctx)]
 
 

@@ -21,7 +21,9 @@ def looks_like_email(text: str) -> bool:
 def normalise_phone(text: str, default_region: str) -> str:
     """E.164 (`+919876543210`) for any way a valid number can be written, else InvalidContact."""
     cleaned = text.strip()
-    if not cleaned or len(cleaned) > 32:
+    # Letters are refused: phonenumbers would read them as keypad digits (vanity numbers), turning a
+    # typo like "98765abcde" into some other, real number.
+    if not cleaned or len(cleaned) > 32 or any(ch.isalpha() for ch in cleaned):
         raise InvalidContact("phone_invalid")
     try:
         number = phonenumbers.parse(cleaned, default_region)

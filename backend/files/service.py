@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.models import FileGrant
 
 LINK_LIFETIME = timedelta(minutes=10)
+MAX_DOWNLOADS = 5  # enough for a retry or two, not for a link passed around
 
 
 def _digest(token: str) -> str:
@@ -34,7 +35,7 @@ async def redeem(session: AsyncSession, token: str, now: datetime) -> FileGrant 
     if not token or len(token) > 100:
         return None
     found = await session.scalar(select(FileGrant).where(FileGrant.token_digest == _digest(token)))
-    if found is None or now >= found.expires_at:
+    if found is None or now >= found.expires_at or found.downloads >= MAX_DOWNLOADS:
         return None
     found.downloads += 1
     return found

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import enum
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
@@ -79,15 +80,21 @@ async def issue(
     ).all()
     if recent and now - recent[0] < RESEND_COOLDOWN:
         wait = RESEND_COOLDOWN - (now - recent[0])
-        return await _refuse(session, "cooldown", int(wait.total_seconds()) + 1, kind)
+        return await _refuse(session, "cooldown", math.ceil(wait.total_seconds()))
     if len(recent) >= MAX_SENDS_PER_WINDOW:
         wait = SEND_WINDOW - (now - recent[-1])
-        return await _refuse(session, "too_many", int(wait.total_seconds()) + 1, kind)
+        return await _refuse(session, "too_many", math.ceil(wait.total_seconds()))
 
-    # A resend kills every earlier live code for this destination: only the newest one works.
+    # A resend kills this chat's earlier live code for the destination: only the newest one works.
+    # (Another chat asking for the same destination does not kill this chat's code; the send
+    # limits above stay per destination so that nobody can flood a person with codes.)
     await session.execute(
         update(OtpChallenge)
-        .where(OtpChallenge.destination_bidx == bidx, OtpChallenge.closed_at.is_(None))
+        .where(
+            OtpChallenge.destination_bidx == bidx,
+            OtpChallenge.chat_key == chat_key,
+            OtpChallenge.closed_at.is_(None),
+        )
         .values(closed_at=now, closed_reason="replaced")
     )
     challenge_id = new_id()
@@ -108,7 +115,7 @@ async def issue(
     return Issued(code=code)
 
 
-async def _refuse(session: AsyncSession, reason: str, retry_after: int, kind: str) -> Issued:
+async def _refuse(session: AsyncSession, reason: str, retry_after: int) -> Issued:
     await audit.record(
         session, actor=None, action="otp_send", resource_type="otp", outcome=f"refused_{reason}"
     )
@@ -162,17 +169,3 @@ def _check(cipher: FieldCipher, challenge: OtpChallenge | None, code: str, now: 
         challenge.closed_at, challenge.closed_reason = now, "locked"
         return Verified(VerifyOutcome.LOCKED)
     return Verified(VerifyOutcome.WRONG, attempts_left=MAX_ATTEMPTS - challenge.attempts)
-
-
-async def sends_in_window(
-    session: AsyncSession, cipher: FieldCipher, kind: str, destination: str, now
-) -> int:
-    bidx = blind_index(cipher.ring, kind, destination)
-    return (
-        await session.scalar(
-            select(func.count())
-            .select_from(OtpChallenge)
-            .where(OtpChallenge.destination_bidx == bidx, OtpChallenge.created_at > now - SEND_WINDOW)
-        )
-        or 0
-    )

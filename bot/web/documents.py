@@ -76,7 +76,7 @@ async def download(request: Request, token: str) -> Response:
     async with state.sessions() as session, session.begin():
         grant = await files.redeem(session, token, utcnow())
         user = await session.get(User, grant.user_id) if grant else None
-        if grant is None or user is None or grant.kind != PROFILE_SUMMARY:
+        if grant is None or user is None or not user.active or grant.kind != PROFILE_SUMMARY:
             return PlainTextResponse("This link has expired. Ask for a new one in the chat.", status_code=404)
         view = await records.read_profile(
             session,

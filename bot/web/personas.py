@@ -1,5 +1,6 @@
 """Development/demo persona picker: become the demo doctor, pharmacy, lab, admin or patient in
-this browser, or start as a brand-new patient. Not mounted in production."""
+this browser, or start as a brand-new patient. Outside development/demo mode the routes that use
+it answer 404."""
 
 from __future__ import annotations
 

@@ -108,7 +108,10 @@ def _inbound(address: str, raw: str) -> Inbound | str:
     if not isinstance(frame, dict):
         return "Malformed message."
     message_id = frame.get("id")
-    platform_id = str(message_id)[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
+    # Browsers choose their message ids, so scope them to this chat: one browser's ids can never
+    # collide with (and silently drop) another's.
+    own_id = str(message_id)[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
+    platform_id = f"{address[:32]}:{own_id}"
     if frame.get("type") == "text" and isinstance(frame.get("text"), str):
         return Inbound(channel=Channel.WEB, chat_id=address, text=frame["text"], platform_id=platform_id)
     if frame.get("type") == "choice" and isinstance(frame.get("token"), str):
@@ -120,6 +123,18 @@ def _inbound(address: str, raw: str) -> Inbound | str:
             platform_id=platform_id,
         )
     return "Unsupported message."
+
+
+def _replies_frame(replies: list, public_base_url: str) -> dict:
+    """Replies as the page expects them; our own links become same-origin paths, so a page opened
+    under another host name still downloads them (with their file name)."""
+    frames = [r.as_dict() for r in replies]
+    base = public_base_url.rstrip("/")
+    for frame in frames:
+        document = frame["document"]
+        if document and document["url"].startswith(base + "/"):
+            document["url"] = document["url"][len(base) :]
+    return {"type": "replies", "replies": frames}
 
 
 def _same_origin(socket: WebSocket) -> bool:
@@ -139,6 +154,8 @@ def _same_origin(socket: WebSocket) -> bool:
 async def chat_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(COOKIE)
     if not _valid_token(token):
+        # Accept, then close with a reason the page can read (a refused handshake is just 1006).
+        await socket.accept()
         await socket.close(code=4401, reason="no session; reload the page")
         return
     if not _same_origin(socket):
@@ -155,15 +172,16 @@ async def chat_socket(socket: WebSocket) -> None:
     hub.add(chat_key, socket)
     try:
         replies = await engine.current_prompt(Channel.WEB.value, address)
-        await socket.send_json({"type": "replies", "replies": [r.as_dict() for r in replies]})
+        await socket.send_json(_replies_frame(replies, state.settings.public_base_url))
         while True:
             inbound = _inbound(address, await socket.receive_text())
             if isinstance(inbound, str):
                 await socket.send_json({"type": "error", "text": inbound})
                 continue
-            replies = await engine.handle(inbound)
-            if replies:
-                await socket.send_json({"type": "replies", "replies": [r.as_dict() for r in replies]})
+            # Always answer, even with nothing (a duplicate): the page stops its typing indicator.
+            await socket.send_json(
+                _replies_frame(await engine.handle(inbound), state.settings.public_base_url)
+            )
     except WebSocketDisconnect:
         pass
     finally:

@@ -180,7 +180,7 @@ MESSAGES: dict[str, str] = {
     "profile_field_unknown": "That part of the profile doesn't exist.",
     "btn_download_summary": "⬇️ Download my summary",
     "summary_ready": "Here is your health summary — open it to view or print it.",
-    "summary_caption": "The link works for {minutes} minutes and only for you; don't forward it.",
+    "summary_caption": "Anyone with this link can open it for the next {minutes} minutes — please don't forward it.",
     "summary_title": "Health summary",
     "summary_name": "Name",
     "summary_born": "Date of birth",

@@ -40,7 +40,7 @@ async def answer_main(ctx: Context, answer: Answer) -> Outcome:
     if item == "profile":
         return switch("profile")
     if item == "language":
-        ctx.data["overlay"] = overlays.LANGUAGE
+        overlays.open_language(ctx)
         return retry()
     if item == "help":
         return retry(ctx.t("help_signed_in"))

@@ -13,6 +13,10 @@ def register(flow: Flow) -> None:
     _FLOWS[flow.name] = flow
 
 
+def unregister(name: str) -> None:
+    _FLOWS.pop(name, None)
+
+
 def find(name: str) -> Flow | None:
     return _FLOWS.get(name)
 

@@ -21,7 +21,19 @@ from backend.otp import service as otp
 from backend.otp.senders import OtpDeliveryError
 from conversations.context import Context
 from conversations.copy import LANGUAGES
-from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, next_step, prompt, retry, switch
+from conversations.flow import (
+    Answer,
+    Flow,
+    Option,
+    Outcome,
+    Prompt,
+    Step,
+    next_step,
+    prompt,
+    retry,
+    say,
+    switch,
+)
 from conversations.messages import InboundKind, Reply, RequestKind
 
 PURPOSE = "account"
@@ -146,7 +158,7 @@ async def ask_sex(ctx: Context) -> Prompt:
 async def answer_sex(ctx: Context, answer: Answer) -> Outcome:
     ctx.form["sex"] = answer.value
     # Someone who proved their contact while signing in already has it: skip straight on.
-    return next_step("language" if ctx.form.get("verified") else "contact")
+    return next_step("language" if _contact_is_verified(ctx) else "contact")
 
 
 # --- contact and OTP ----------------------------------------------------------------------
@@ -171,6 +183,8 @@ async def answer_contact(ctx: Context, answer: Answer) -> Outcome:
     refused = await _send_code(ctx, kind, value)
     if refused:
         return retry(refused)
+    # A new contact must be proven again, whatever was verified before.
+    ctx.form.pop("verified_contact", None)
     ctx.form.update(contact_kind=kind, contact=value)
     return next_step("otp")
 
@@ -246,11 +260,30 @@ async def _verified(ctx: Context, kind: str, value: str) -> Outcome:
     existing = await accounts.find_user_by_contact(ctx.session, ctx.cipher, kind, value)
     if existing is not None:
         return await _link_existing(ctx, existing)
-    ctx.form["verified"] = True
+    ctx.form["verified_contact"] = _contact_key(kind, value)
+    _forget_contact_steps(ctx)
     if ctx.form.get("mode") == "signin":
         ctx.form["mode"] = "signup"
-        return next_step("consent", ctx.t("no_account_yet"))
-    return next_step("language", ctx.t("contact_verified"))
+        return Outcome(say=say(ctx.t("no_account_yet")), goto="consent", remember=False)
+    return Outcome(say=say(ctx.t("contact_verified")), goto="language", remember=False)
+
+
+def _contact_key(kind: str, value: str) -> str:
+    return f"{kind}:{value}"
+
+
+def _contact_is_verified(ctx: Context) -> bool:
+    """True only when the contact on the form is exactly the one this chat proved by OTP."""
+    form = ctx.form
+    proven = form.get("verified_contact")
+    return bool(proven) and proven == _contact_key(form.get("contact_kind", ""), form.get("contact", ""))
+
+
+def _forget_contact_steps(ctx: Context) -> None:
+    """After the OTP, "back" skips the contact and code steps: the code is used up."""
+    history = ctx.data.get("history") or []
+    while history and history[-1] in ("otp", "contact"):
+        history.pop()
 
 
 async def _link_existing(ctx: Context, user) -> Outcome:
@@ -304,13 +337,13 @@ async def answer_timezone(ctx: Context, answer: Answer) -> Outcome:
 
 async def _create_account(ctx: Context) -> Outcome:
     form = ctx.form
-    required = ("consent_at", "name", "dob", "sex", "contact_kind", "contact", "verified")
+    if not _contact_is_verified(ctx):
+        return Outcome(goto="contact", remember=False)
+    required = ("consent_at", "name", "dob", "sex", "contact_kind", "contact")
     missing = next((field for field in required if not form.get(field)), None)
     if missing is not None:
         # Only reachable by an odd path (e.g. "back" after verifying): ask what is missing.
-        step = {"consent_at": "consent", "verified": "contact", "contact_kind": "contact"}.get(
-            missing, missing
-        )
+        step = {"consent_at": "consent", "contact_kind": "contact"}.get(missing, missing)
         return Outcome(goto=step, remember=False)
     new = accounts.NewPatient(
         full_name=form["name"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from sqlalchemy import func, select, text
@@ -53,7 +54,7 @@ async def test_record_chains_entries(sessions) -> None:
     entries = await _entries(sessions)
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
     assert entries[0].prev_hash == audit.GENESIS
-    for previous, entry in zip(entries, entries[1:], strict=False):
+    for previous, entry in itertools.pairwise(entries):
         assert entry.prev_hash == previous.hash
     assert len({e.hash for e in entries}) == 5
     assert len({e.event_id for e in entries}) == 5
@@ -84,10 +85,12 @@ async def test_rolled_back_entry_leaves_no_gap(sessions) -> None:
 async def test_verify_chain_ok_on_intact_and_empty_chain(sessions) -> None:
     report = await _verify(sessions)
     assert report.ok and report.entries == 0
+    assert report.head_hash == audit.GENESIS
     await _record_n(sessions, 7)
     report = await _verify(sessions)
-    assert report == audit.ChainReport(entries=7, first_bad_seq=None, reason=None)
+    assert (report.entries, report.first_bad_seq, report.reason) == (7, None, None)
     assert report.ok
+    assert report.head_hash == (await _entries(sessions))[-1].hash
 
 
 async def test_verify_chain_works_across_batches(sessions) -> None:
@@ -167,6 +170,23 @@ async def test_deleted_middle_row_is_detected(sessions) -> None:
         assert report.first_bad_seq == 3
         assert report.reason == "an entry is missing"
         await session.rollback()
+
+
+async def test_deleting_the_newest_entries_is_caught_only_by_the_noted_head(sessions) -> None:
+    """A hash chain cannot see its own truncation; the head hash noted earlier can."""
+    await _record_n(sessions, 5)
+    noted = await _verify(sessions)
+    async with sessions() as session:
+        for statement in _drop_triggers(session):
+            await session.execute(statement)
+        await session.execute(text("DELETE FROM audit_entries WHERE seq >= 4"))
+        report = await audit.verify_chain(session)
+        assert report.ok and report.entries == 3  # the shorter chain is internally consistent…
+        assert report.head_hash != noted.head_hash  # …but its head moved
+        assert await audit.hash_at(session, noted.entries) is None  # and the noted entry is gone
+        await session.rollback()
+    async with sessions() as session:
+        assert await audit.hash_at(session, noted.entries) == noted.head_hash
 
 
 async def test_trigger_is_back_after_the_tamper_tests(sessions) -> None:

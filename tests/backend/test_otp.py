@@ -171,7 +171,7 @@ async def test_verify_without_any_challenge_is_none(sessions, cipher: FieldCiphe
     assert (await verify(sessions, cipher, "123456")).outcome is VerifyOutcome.NONE
 
 
-@pytest.mark.parametrize("elapsed", [1, 30, 59])
+@pytest.mark.parametrize("elapsed", [0, 1, 30, 59])
 async def test_cooldown_refuses_a_second_send_within_60_seconds(
     sessions, cipher: FieldCipher, elapsed: int
 ) -> None:
@@ -188,18 +188,6 @@ async def test_cooldown_refuses_a_second_send_within_60_seconds(
     # Waiting retry_after seconds is enough.
     third = await issue(sessions, cipher, at=T0 + timedelta(seconds=elapsed + second.retry_after))
     assert third.code is not None and third.refused is None
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: retry_after = int(wait)+1 over-reports by 1 s when the wait is whole seconds "
-    "(a resend at the same instant reports 61 s for a 60 s cooldown)",
-)
-async def test_cooldown_retry_after_is_at_most_60_at_the_same_instant(sessions, cipher: FieldCipher) -> None:
-    await issue(sessions, cipher)
-    second = await issue(sessions, cipher)
-    assert second.refused == "cooldown"
-    assert second.retry_after <= 60
 
 
 async def test_cooldown_is_per_destination(sessions, cipher: FieldCipher) -> None:
@@ -241,13 +229,20 @@ async def test_resend_kills_the_earlier_code(sessions, cipher: FieldCipher, fixe
     assert [c.closed_reason for c in rows] == ["replaced", "verified"]
 
 
-async def test_resend_from_another_chat_also_kills_the_earlier_code(
+async def test_resend_from_another_chat_does_not_kill_this_chats_code(
     sessions, cipher: FieldCipher, fixed_codes
 ) -> None:
-    first = await issue(sessions, cipher, chat_key="web:chat-a")
-    await issue(sessions, cipher, chat_key="web:chat-b", at=T0 + timedelta(seconds=61))
-    result = await verify(sessions, cipher, first.code, chat_key="web:chat-a", at=T0 + timedelta(seconds=62))
-    assert result.outcome is VerifyOutcome.NONE
+    """Someone else typing my address in their chat must not cancel my code (the send limits stay per
+    destination, so they cannot flood me either)."""
+    mine = await issue(sessions, cipher, chat_key="web:chat-a")
+    theirs = await issue(sessions, cipher, chat_key="web:chat-b", at=T0 + timedelta(seconds=61))
+    assert theirs.code is not None and theirs.code != mine.code
+    # Neither code works in the other chat…
+    crossed = await verify(sessions, cipher, mine.code, chat_key="web:chat-b", at=T0 + timedelta(seconds=62))
+    assert crossed.outcome is not VerifyOutcome.OK
+    # …and mine still works in mine.
+    result = await verify(sessions, cipher, mine.code, chat_key="web:chat-a", at=T0 + timedelta(seconds=63))
+    assert result.outcome is VerifyOutcome.OK
 
 
 async def test_every_call_writes_one_audit_entry(sessions, cipher: FieldCipher) -> None:

@@ -66,20 +66,42 @@ def test_migrate_demo_data_admin_rotate_and_audit(env, tmp_path):
     assert "already an admin" in run(env, "admin", "add", "--email", "boss@example.org").stdout
     bad = run(env, "admin", "add", "--email", "not-an-email")
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
-    taken = run(env, "admin", "add", "--email", "patient@telecare-demo.in")
+    taken = run(env, "admin", "add", "--email", "patient@demo.telecare.example")
     assert taken.returncode == 1 and "non-admin" in taken.stderr
 
-    rotated = run(env, "keys", "rotate", "--retire-old")
-    assert (
-        rotated.returncode == 0
-        and "New active key k2" in rotated.stdout
-        and "Retired key k1" in rotated.stdout
-    )
+    rotated = run(env, "keys", "rotate")
+    assert rotated.returncode == 0 and "New active key k2" in rotated.stdout and "Restart" in rotated.stdout
+    assert '"k1"' in Path(env["TELECARE_KEY_FILE"]).read_text(), "old keys stay until retired"
+    retired = run(env, "keys", "retire")
+    assert retired.returncode == 0 and "retired k1" in retired.stdout
     assert '"k1"' not in Path(env["TELECARE_KEY_FILE"]).read_text()
     assert run(env, "demo-data").returncode == 0, "data is still readable with the rotated keys"
 
     verified = run(env, "audit", "verify")
     assert verified.returncode == 0 and "intact" in verified.stdout
+    head = verified.stdout.rsplit("Head: ", 1)[1].strip()
+    assert run(env, "audit", "verify", "--expect", head).returncode == 0
+    wrong = head.split(":")[0] + ":" + "0" * 64
+    assert run(env, "audit", "verify", "--expect", wrong).returncode == 1
+
+
+def test_demo_data_is_refused_in_production(env):
+    env.update(
+        TELECARE_ENV="production",
+        TELECARE_PUBLIC_BASE_URL="https://clinic.example",
+        TELECARE_OTP_DELIVERY="smtp",
+        TELECARE_SMTP_URL="smtp://127.0.0.1:25",
+    )
+    assert run(env, "keys", "init").returncode == 0
+    result = run(env, "demo-data")
+    assert result.returncode == 1 and "production" in result.stderr
+
+
+def test_bad_settings_are_reported_without_a_traceback(env):
+    env.update(TELECARE_ENV="production")  # with the development OTP sender and an http URL
+    result = run(env, "migrate")
+    assert result.returncode == 1
+    assert "Configuration" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_audit_verify_fails_after_a_row_is_edited_by_hand(env, tmp_path):
@@ -100,6 +122,6 @@ def test_the_database_file_holds_no_contact_details_in_clear(env, tmp_path):
     for command in (("keys", "init"), ("migrate",), ("demo-data",)):
         assert run(env, *command).returncode == 0
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("cli.db*"))
-    assert b"telecare-demo.in" not in raw, "emails are encrypted and blind-indexed"
+    assert b"demo.telecare.example" not in raw, "emails are encrypted and blind-indexed"
     assert b"Asha Verma" not in raw, "the demo patient's name is in the encrypted profile"
     assert b"Ananya Rao" in raw, "professional directory data is public and stays searchable"

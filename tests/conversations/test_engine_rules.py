@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backend.models import AuditEntry, Conversation, InboxMessage, User
+from backend.models import AuditEntry, ChannelIdentity, Conversation, InboxMessage, User
 from conversations.flow import Flow, Option, Step, next_step, prompt
 from conversations.flows import registry
 from conversations.messages import Inbound
@@ -364,7 +364,8 @@ def booking_like_flow():
         steps={"reason": Step(ask_reason, answer_reason, free_text=True), "pay": Step(ask_pay, answer_pay)},
     )
     registry.register(flow)
-    return flow
+    yield flow
+    registry.unregister(flow.name)
 
 
 async def test_a_red_flag_halts_a_booking_until_the_user_is_safe(
@@ -386,3 +387,90 @@ async def test_a_red_flag_halts_a_booking_until_the_user_is_safe(
     assert "Why do you want to see a doctor?" in chat.text()
     await chat.send("skin rash")
     assert "payment link" in chat.text()
+
+
+# --- regressions from review ---------------------------------------------------------------------
+
+
+async def test_a_verified_contact_cannot_be_swapped_for_someone_elses(engine, otp_sender, sessions):
+    """Prove your own email, then put the victim's email on the form and try to skip its OTP with
+    "back": the account must never be created or linked for the unproven contact."""
+    victim = ChatDriver(engine, otp_sender, chat_id="victim")
+    await victim.sign_up(contact="victim@example.com")
+    attacker = ChatDriver(engine, otp_sender, chat_id="attacker", skew=timedelta(minutes=5))
+    await _at_contact_step(attacker)
+    await attacker.send("attacker@example.com")
+    await attacker.send(otp_sender.last_code())
+    await attacker.send("back")
+    assert "What is your sex?" in attacker.text(), "after the OTP, back skips the contact and code steps"
+    # However the chat reaches the contact step again, a new contact clears the proof.
+    async with sessions() as session, session.begin():
+        conversation = await session.scalar(
+            select(Conversation).join(ChannelIdentity).where(ChannelIdentity.address == "attacker")
+        )
+        conversation.step = "contact"
+    await attacker.open()
+    await attacker.send("victim@example.com")
+    await attacker.send("back")
+    await attacker.send("back")
+    await attacker.tap("Male")
+    assert "mobile number or email" in attacker.text(), "an unproven contact must go through the OTP"
+    async with sessions() as session:
+        victim_user = await session.scalar(select(User))
+        linked = (
+            await session.scalars(select(ChannelIdentity).where(ChannelIdentity.user_id == victim_user.id))
+        ).all()
+        assert [i.address for i in linked] == ["victim"]
+
+
+async def test_back_after_the_otp_skips_the_used_code(chat: ChatDriver, otp_sender):
+    await _at_contact_step(chat)
+    await chat.send("asha@example.com")
+    await chat.send(otp_sender.last_code())
+    await chat.send("back")
+    assert "What is your sex?" in chat.text()
+    await chat.tap("Female")
+    assert "Which language" in chat.text(), "the proven contact is kept: no second code"
+    assert len(otp_sender.deliveries) == 1
+
+
+async def test_the_emergency_hold_survives_back_and_language(chat: ChatDriver, booking_like_flow, sessions):
+    await chat.open()
+    async with sessions() as session, session.begin():
+        conversation = await session.scalar(select(Conversation))
+        conversation.flow, conversation.step = "test_booking", "reason"
+    await chat.open()
+    await chat.send("my chest pain is severe")
+    await chat.send("back")
+    assert any("I am safe" in label for label in chat.labels())
+    await chat.send("language")
+    await chat.tap("English")
+    assert any("I am safe" in label for label in chat.labels()), "the hold returns after the language prompt"
+    await chat.send("skin rash")
+    assert "payment link" not in chat.text()
+    await chat.send("menu")
+    assert "payment link" not in chat.text() and any("sign up" in label for label in chat.labels())
+
+
+async def test_typing_after_the_chat_was_moved_gets_the_current_question(chat: ChatDriver, sessions):
+    await chat.sign_up()
+    async with sessions() as session, session.begin():
+        identity = await session.scalar(select(ChannelIdentity))
+        identity.user_id = None  # e.g. signed out from elsewhere
+    replies = await chat.send("1")
+    assert any("sign up" in c.label for r in replies for c in r.choices)
+    assert "agree" not in chat.text().lower(), "the old menu's option 1 must not act on the new prompt"
+
+
+async def test_a_refused_read_is_answered_and_its_audit_entry_is_kept(
+    chat: ChatDriver, sessions, monkeypatch
+):
+    await chat.sign_up()
+    from backend.records import service as records
+
+    monkeypatch.setattr(records, "can", lambda *args: False)
+    replies = await chat.tap("My medical profile")
+    assert "not allowed" in replies[0].text
+    async with sessions() as session:
+        denied = await session.scalar(select(AuditEntry).where(AuditEntry.outcome == "denied"))
+        assert denied is not None and denied.resource_type == "patient_profile"

@@ -190,7 +190,7 @@ class Chat:
         self._await_answer(bots_before, answer)
 
 
-def test_new_patient_signs_up_and_edits_profile(server: Server, browser) -> None:
+def test_new_patient_signs_up_and_edits_profile(browser, server: Server) -> None:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=STEP_TIMEOUT_MS)

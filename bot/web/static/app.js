@@ -52,7 +52,9 @@
   var lastBatch = null; // {signature, nodes, buttons}
   var sentSinceBatch = false;
   var unreadDev = 0;
-  var sessionRetried = false;
+  var failedHandshakes = 0;
+  var refreshingSession = false;
+  var finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   // ---------- small helpers ----------
@@ -271,11 +273,33 @@
       if (reply.request) request = asText(reply.request);
     });
     if (anchor) anchor.remove();
+    var focusLost = sentSinceBatch && focusWasLost(); // never move focus on page load
     lastBatch = { signature: signature, nodes: nodes, buttons: buttons };
     sentSinceBatch = false;
     setRequestHint(request);
     updateChoiceAvailability();
     scrollToEnd(!replacing);
+    if (focusLost && !replacing) restoreFocus(nodes, buttons);
+  }
+
+  /** True when the focused element was a button that just got disabled (or nothing is focused). */
+  function focusWasLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || (active.disabled === true && ui.messages.contains(active));
+  }
+
+  /** Keyboard users land on the new message (Tab then reaches its options) or in the message box,
+   * instead of the top of the page. The options themselves are never pre-focused (e.g. "I agree"). */
+  function restoreFocus(nodes, buttons) {
+    try {
+      if (buttons.length && nodes.length) {
+        var target = nodes[0];
+        target.setAttribute("tabindex", "-1");
+        target.focus({ preventScroll: true });
+      } else if (finePointer) {
+        ui.input.focus({ preventScroll: true });
+      }
+    } catch (e) { /* old browsers: no focus options */ }
   }
 
   /** After an error (or an empty answer) the last prompt's buttons become usable again. */
@@ -387,7 +411,11 @@
   ui.form.addEventListener("submit", function (event) {
     event.preventDefault();
     sendText();
+    if (document.activeElement === ui.send || focusWasLost()) ui.input.focus();
   });
+
+  // Tapping "send" keeps the focus (and the phone keyboard) in the message box.
+  ui.send.addEventListener("mousedown", function (event) { event.preventDefault(); });
 
   ui.input.addEventListener("input", onInput);
 
@@ -442,9 +470,12 @@
       return;
     }
     socket = ws;
+    var opened = false;
     ws.addEventListener("open", function () {
       if (socket !== ws) return;
+      opened = true;
       attempt = 0;
+      failedHandshakes = 0;
       everConnected = true;
       freshConnection = true;
       hideBanner();
@@ -475,17 +506,20 @@
       hideTyping();
       setConnected(false);
       if (leaving) return;
-      if (event.code === 4401 && !sessionRetried) {
-        // No (valid) session cookie: fetch the page once to get a fresh one, then reconnect.
-        sessionRetried = true;
-        showBanner("Starting a new chat…");
-        fetch("/", { credentials: "same-origin", cache: "no-store" })
-          .catch(function () { return null; })
-          .then(function () { connect(); });
-        return;
-      }
+      // A refused handshake (the browser sees 1006, or 4401 after accept) usually means the session
+      // cookie is gone or expired: loading the page again sets a fresh one (and keeps a valid one).
+      if (!opened) failedHandshakes += 1;
+      if (event.code === 4401 || failedHandshakes >= 2) refreshSession();
       scheduleReconnect();
     });
+  }
+
+  function refreshSession() {
+    if (refreshingSession) return;
+    refreshingSession = true;
+    fetch("/", { credentials: "same-origin", cache: "no-store" })
+      .catch(function () { return null; })
+      .then(function () { refreshingSession = false; });
   }
 
   function scheduleReconnect() {
