@@ -411,8 +411,9 @@ async def test_a_verified_contact_cannot_be_swapped_for_someone_elses(engine, ot
         conversation.step = "contact"
     await attacker.open()
     await attacker.send("victim@example.com")
-    await attacker.send("back")
-    await attacker.send("back")
+    await attacker.send("back")  # to the contact step
+    await attacker.send("back")  # to the date of birth
+    await attacker.send("01-01-1990")
     await attacker.tap("Male")
     assert "mobile number or email" in attacker.text(), "an unproven contact must go through the OTP"
     async with sessions() as session:
