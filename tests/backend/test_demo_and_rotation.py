@@ -267,7 +267,7 @@ async def test_sqlite_file_holds_no_plaintext(tmp_path: Path, sqlite_template: P
         "1988-06-14",
         demo.demo_email("patient"),
         demo.demo_email("admin"),
-        "demo.telecare.example",
+        demo.DEMO_DOMAIN,
     ]
     for blob in files:
         for secret in secrets:
