@@ -39,17 +39,34 @@ _PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 
+def _mask_phone(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    # Fewer than 10 digits is a date, an id or a count, not a phone number.
+    return "•••" + digits[-3:] if len(digits) >= 10 else match.group(0)
+
+
 def _mask_value(value: str) -> str:
     value = _EMAIL.sub(lambda m: m.group(0)[:1] + "•••@" + m.group(0).split("@", 1)[1], value)
-    return _PHONE.sub(lambda m: "•••" + re.sub(r"\D", "", m.group(0))[-3:], value)
+    return _PHONE.sub(_mask_phone, value)
+
+
+def _mask_nested(value):
+    """Strings anywhere inside lists, tuples and dicts are masked too."""
+    if isinstance(value, str):
+        return _mask_value(value)
+    if isinstance(value, dict):
+        return {k: REDACTED if _SECRET_KEYS.search(str(k)) else _mask_nested(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return type(value)(_mask_nested(v) for v in value)
+    return value
 
 
 def redact(_logger, _method, event_dict: dict) -> dict:
     for key, value in list(event_dict.items()):
         if key not in _ALLOWED_KEYS and _SECRET_KEYS.search(key):
             event_dict[key] = REDACTED
-        elif isinstance(value, str) and key not in _UNMASKED_KEYS:
-            event_dict[key] = _mask_value(value)
+        elif key not in _UNMASKED_KEYS:
+            event_dict[key] = _mask_nested(value)
     return event_dict
 
 

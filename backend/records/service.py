@@ -34,6 +34,9 @@ class ProfileView:
     lists: dict[str, list[str]] = field(default_factory=dict)
 
 
+# A refusal is audited in the caller's transaction and then raised as AccessDenied: callers catch
+# it inside their unit of work and commit, so the "denied" entry is kept (the engine and the
+# download route do). Letting it escape would roll the entry back with everything else.
 async def _authorise(
     session: AsyncSession, actor: Actor, action: Action, patient_id: str, channel: str | None, purpose: str
 ) -> None:

@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from backend.access import Actor
+from backend.access import AccessDenied, Actor
 from backend.files import service as files
 from backend.models import PROFILE_LISTS, User, utcnow
 from backend.records import service as records
@@ -70,6 +70,11 @@ def render_summary(view: records.ProfileView, locale: str, timezone: str) -> str
     )
 
 
+def _expired() -> Response:
+    # The same answer for unknown, expired, used-up and refused links: nothing to probe.
+    return PlainTextResponse("This link has expired. Ask for a new one in the chat.", status_code=404)
+
+
 @router.get("/files/{token}", include_in_schema=False)
 async def download(request: Request, token: str) -> Response:
     state = request.app.state
@@ -77,15 +82,20 @@ async def download(request: Request, token: str) -> Response:
         grant = await files.redeem(session, token, utcnow())
         user = await session.get(User, grant.user_id) if grant else None
         if grant is None or user is None or not user.active or grant.kind != PROFILE_SUMMARY:
-            return PlainTextResponse("This link has expired. Ask for a new one in the chat.", status_code=404)
-        view = await records.read_profile(
-            session,
-            state.cipher,
-            Actor(user.id, user.role),
-            user.id,
-            channel="web",
-            purpose="download_summary",
-        )
+            return _expired()
+        try:
+            view = await records.read_profile(
+                session,
+                state.cipher,
+                Actor(user.id, user.role),
+                user.id,
+                channel="web",
+                purpose="download_summary",
+            )
+        except AccessDenied:
+            view = None  # the refusal's audit entry commits with this transaction
+    if view is None:
+        return _expired()
     body = render_summary(view, user.locale, user.timezone)
     return HTMLResponse(
         body,

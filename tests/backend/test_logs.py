@@ -145,3 +145,22 @@ async def test_dev_sender_publishes_to_the_dev_panel() -> None:
         kind="email", destination="asha@example.com", code="493817", chat_key="web:a", message=""
     )
     assert published == [("web:a", "OTP for a•••@example.com: 493817")]
+
+
+def test_contact_details_inside_lists_and_dicts_are_masked():
+    from backend.logs import redact
+
+    out = redact(
+        None,
+        None,
+        {"event": "x", "items": ["+919876543210"], "meta": {"who": "asha@example.com", "phone": "1"}},
+    )
+    assert out["items"] == ["•••210"]
+    assert out["meta"]["who"] == "a•••@example.com" and out["meta"]["phone"] == "[redacted]"
+
+
+def test_dates_and_short_numbers_are_not_mistaken_for_phones():
+    from backend.logs import redact
+
+    out = redact(None, None, {"event": "x", "path": "/api/slots/2030-01-01", "count": "12345678"})
+    assert out["path"] == "/api/slots/2030-01-01" and out["count"] == "12345678"

@@ -297,3 +297,30 @@ def test_an_idle_web_session_is_signed_out_by_the_server(client, sessions):
     again = Browser(client)
     assert "Welcome to telecare" in again.text(), "signed out: back to the welcome"
     again.close()
+
+
+def test_a_refused_download_is_a_plain_404_and_stays_audited(client, sessions, monkeypatch):
+    import asyncio
+
+    from sqlalchemy import select
+
+    from backend.files import service as files
+    from backend.models import AuditEntry, Role, User, new_id, utcnow
+    from backend.records import service as records
+
+    async def grant() -> str:
+        async with sessions() as session, session.begin():
+            user = User(id=new_id(), role=Role.DOCTOR)  # not a patient: the policy refuses
+            session.add(user)
+            await session.flush()
+            return await files.grant(session, user_id=user.id, kind="profile_summary", now=utcnow())
+
+    async def denied_entries() -> list:
+        async with sessions() as session:
+            return (await session.scalars(select(AuditEntry).where(AuditEntry.outcome == "denied"))).all()
+
+    token = asyncio.run(grant())
+    monkeypatch.setattr(records, "_load", None)  # never reached: the refusal comes first
+    response = client.get(f"/files/{token}")
+    assert response.status_code == 404 and "expired" in response.text
+    assert len(asyncio.run(denied_entries())) == 1
