@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -83,12 +83,15 @@ class Engine:
 
     # --- entry points ---------------------------------------------------------------------
 
-    async def handle(self, inbound: Inbound) -> list[Reply]:
-        """Process one message; returns the replies to send (empty for a duplicate)."""
+    async def handle(self, inbound: Inbound, *, stored: bool = False) -> list[Reply]:
+        """Process one message; returns the replies to send (empty for a duplicate).
+
+        `stored`: the channel already saved this update in the inbox (store first, then process);
+        it is claimed here, in the same transaction as its effects, so it is processed once."""
         async with self.locks.hold(inbound.chat_key):
             try:
                 async with self.sessions() as session, session.begin():
-                    if inbound.platform_id and not await self._first_delivery(session, inbound):
+                    if inbound.platform_id and not await self._first_delivery(session, inbound, stored):
                         log.info("duplicate_dropped", channel=inbound.channel)
                         return []
                     ctx = await self._load(session, inbound)
@@ -117,10 +120,24 @@ class Engine:
 
     # --- loading and saving ---------------------------------------------------------------
 
-    async def _first_delivery(self, session: AsyncSession, inbound: Inbound) -> bool:
+    async def _first_delivery(self, session: AsyncSession, inbound: Inbound, stored: bool) -> bool:
+        platform_id = inbound.platform_id[:128]
+        if stored:
+            claimed = await session.execute(
+                update(InboxMessage)
+                .where(
+                    InboxMessage.channel == inbound.channel,
+                    InboxMessage.platform_id == platform_id,
+                    InboxMessage.processed_at.is_(None),
+                )
+                .values(processed_at=utcnow(), payload_enc=None)
+            )
+            return claimed.rowcount == 1
         try:
             async with session.begin_nested():
-                session.add(InboxMessage(channel=inbound.channel, platform_id=inbound.platform_id[:128]))
+                session.add(
+                    InboxMessage(channel=inbound.channel, platform_id=platform_id, processed_at=utcnow())
+                )
         except IntegrityError:
             return False
         return True

@@ -17,6 +17,7 @@ from backend.models.directory import (
 from backend.models.files import FileGrant
 from backend.models.otp import OtpChallenge
 from backend.models.records import PROFILE_LISTS, PatientProfile
+from backend.models.stored_files import StoredFile
 from backend.models.users import Channel, ChannelIdentity, Consent, Role, User
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Slot",
     "Specialty",
     "StockItem",
+    "StoredFile",
     "User",
     "VerificationStatus",
     "new_id",

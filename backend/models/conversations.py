@@ -26,7 +26,12 @@ class Conversation(IdMixin, Base):
 
 
 class InboxMessage(IdMixin, CreatedMixin, Base):
-    """A platform message or update id we have accepted; a redelivery hits the unique key."""
+    """A platform message or update id we have accepted; a redelivery hits the unique key.
+
+    Channels that must answer their platform before the work is done (Telegram webhooks) store
+    the update here first, encrypted, with `processed_at` empty; the engine marks it processed in
+    the same transaction as its effects, and clears the payload. Rows still unprocessed after a
+    crash are picked up again on start."""
 
     __tablename__ = "inbox_messages"
     __table_args__ = (
@@ -35,3 +40,5 @@ class InboxMessage(IdMixin, CreatedMixin, Base):
 
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     platform_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base, CreatedMixin, IdMixin, UTCDateTime, enum_type
@@ -53,6 +53,8 @@ class ChannelIdentity(IdMixin, CreatedMixin, Base):
     address: Mapped[str] = mapped_column(String(128), nullable=False)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     muted: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # The platform refuses to deliver to this chat (e.g. the user blocked the bot): stop sending.
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
