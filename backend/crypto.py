@@ -161,16 +161,22 @@ class FieldCipher:
         self.ring = ring
 
     def encrypt(self, table: str, column: str, row_id: str, plaintext: str) -> bytes:
+        return self.encrypt_bytes(table, column, row_id, plaintext.encode("utf-8"))
+
+    def decrypt(self, table: str, column: str, row_id: str, envelope: bytes) -> str:
+        return self.decrypt_bytes(table, column, row_id, envelope).decode("utf-8")
+
+    def encrypt_bytes(self, table: str, column: str, row_id: str, plaintext: bytes) -> bytes:
         key_id = self.ring.active
         kid = key_id.encode()
         aad = _aad(table, column, row_id, key_id)
         dek = AESGCM.generate_key(bit_length=256)
         nonce1, nonce2 = os.urandom(NONCE_BYTES), os.urandom(NONCE_BYTES)
         wrapped = AESGCM(self.ring.keys[key_id]).encrypt(nonce1, dek, aad)
-        body = AESGCM(dek).encrypt(nonce2, plaintext.encode("utf-8"), aad)
+        body = AESGCM(dek).encrypt(nonce2, plaintext, aad)
         return bytes([ENVELOPE_VERSION, len(kid)]) + kid + nonce1 + wrapped + nonce2 + body
 
-    def decrypt(self, table: str, column: str, row_id: str, envelope: bytes) -> str:
+    def decrypt_bytes(self, table: str, column: str, row_id: str, envelope: bytes) -> bytes:
         key_id, nonce1, wrapped, nonce2, body = self._split(envelope)
         key = self.ring.keys.get(key_id)
         if key is None:
@@ -178,7 +184,7 @@ class FieldCipher:
         aad = _aad(table, column, row_id, key_id)
         try:
             dek = AESGCM(key).decrypt(nonce1, wrapped, aad)
-            return AESGCM(dek).decrypt(nonce2, body, aad).decode("utf-8")
+            return AESGCM(dek).decrypt(nonce2, body, aad)
         except InvalidTag as exc:
             raise DecryptionError(f"{table}.{column} of row {row_id} failed authentication") from exc
 

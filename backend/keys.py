@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.crypto import FieldCipher
-from backend.models import PROFILE_LISTS, Conversation, PatientProfile, User
+from backend.models import PROFILE_LISTS, Conversation, InboxMessage, PatientProfile, StoredFile, User
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,9 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(User, "id", "phone_enc", "users", "phone"),
     SealedColumn(User, "id", "email_enc", "users", "email"),
     SealedColumn(Conversation, "id", "data_enc", "conversations", "data"),
+    SealedColumn(InboxMessage, "id", "payload_enc", "inbox_messages", "payload"),
+    SealedColumn(StoredFile, "id", "filename_enc", "stored_files", "filename"),
+    SealedColumn(StoredFile, "id", "content_enc", "stored_files", "content"),
     *(
         SealedColumn(PatientProfile, "user_id", f"{name}_enc", "patient_profiles", name)
         for name in ("full_name", "birth_date", "sex", *PROFILE_LISTS)
@@ -52,8 +55,10 @@ async def reencrypt_all(
                     envelope = getattr(row, sealed.attr)
                     if envelope and FieldCipher.key_id_of(envelope) != cipher.ring.active:
                         row_id = getattr(row, sealed.key_attr)
-                        plain = cipher.decrypt(sealed.table, sealed.column, row_id, envelope)
-                        setattr(row, sealed.attr, cipher.encrypt(sealed.table, sealed.column, row_id, plain))
+                        plain = cipher.decrypt_bytes(sealed.table, sealed.column, row_id, envelope)
+                        setattr(
+                            row, sealed.attr, cipher.encrypt_bytes(sealed.table, sealed.column, row_id, plain)
+                        )
                         changed += 1
                 last_key = getattr(rows[-1], sealed.key_attr)
     return changed

@@ -15,6 +15,9 @@ from backend.crypto import FieldCipher, load_key_ring
 from backend.db import create_engine, create_sessionmaker
 from backend.otp.senders import DevOtpSender, OtpSender, SmtpOtpSender
 from backend.settings import OtpDelivery, Settings, get_settings
+from bot.telegram import webhook as telegram_webhook
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.settings import TelegramMode, TelegramSettings
 from bot.web import documents
 from bot.web import routes as web
 from bot.web.hub import SocketHub
@@ -34,8 +37,19 @@ def build_otp_sender(settings: Settings, hub: SocketHub) -> OtpSender:
     return DevOtpSender(publish=to_developer_panel)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def build_telegram(
+    telegram: TelegramSettings, settings: Settings, sessions, cipher, engine
+) -> TelegramChannel | None:
+    if not telegram.enabled:
+        return None  # no token: the channel is simply off
+    if telegram.mode is TelegramMode.WEBHOOK and not telegram.webhook_secret:
+        raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")
+    return TelegramChannel(telegram, settings, sessions, cipher, engine)
+
+
+def create_app(settings: Settings | None = None, telegram: TelegramSettings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    telegram = telegram or TelegramSettings()
     logs.configure(settings.log_level, settings.log_json, dev_codes_allowed=not settings.is_production)
     cipher = FieldCipher(
         load_key_ring(settings.key_file, settings.keys_json)
@@ -44,10 +58,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sessions = create_sessionmaker(db_engine)
     hub = SocketHub()
 
+    engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub))
+    telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        log.info("telecare_started", env=settings.env.value)
+        if telegram_channel:
+            await telegram_channel.start()
+        log.info("telecare_started", env=settings.env.value, telegram=telegram_channel is not None)
         yield
+        if telegram_channel:
+            await telegram_channel.close()
         await db_engine.dispose()
 
     app = FastAPI(title="telecare", version="0.1.0", lifespan=lifespan)
@@ -55,10 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.cipher = cipher
     app.state.hub = hub
-    app.state.engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub))
+    app.state.engine = engine
+    app.state.telegram = telegram_channel
     app.state.personas = Personas(sessions, cipher)
     app.include_router(health.router)
     app.include_router(web.router)
     app.include_router(documents.router)
+    app.include_router(telegram_webhook.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app

@@ -19,6 +19,8 @@ admin_app = typer.Typer(help="Administrators.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(admin_app, name="admin")
+telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 
 
 @app.callback()
@@ -264,6 +266,66 @@ def audit_verify(
         )
         sys.exit(1)
     typer.echo(f"Audit chain intact: {report.entries} entries. Head: {report.entries}:{report.head_hash}")
+
+
+def _telegram_call(method) -> object:
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+
+    from bot.telegram.channel import make_bot
+    from bot.telegram.settings import TelegramSettings
+
+    telegram = TelegramSettings()
+    if not telegram.enabled:
+        _fail("TELEGRAM_BOT_TOKEN is not set.")
+
+    async def run():
+        bot = make_bot(telegram)
+        try:
+            return await bot(method(telegram))
+        finally:
+            await bot.session.close()
+
+    try:
+        return asyncio.run(run())
+    except (TelegramAPIError, TelegramNetworkError) as exc:
+        _fail(f"Telegram refused: {exc}")
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Point Telegram at TELECARE_PUBLIC_BASE_URL/webhooks/telegram, with the secret."""
+    from aiogram.methods import SetWebhook
+
+    from bot.telegram.channel import ALLOWED_UPDATES
+
+    public = get_settings().public_base_url.rstrip("/")
+
+    def method(telegram):
+        if not telegram.webhook_secret:
+            _fail("TELEGRAM_WEBHOOK_SECRET is not set.")
+        return SetWebhook(
+            url=f"{public}/webhooks/telegram",
+            secret_token=telegram.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    _telegram_call(method)
+    typer.echo(f"Webhook set to {public}/webhooks/telegram.")
+
+
+@telegram_app.command("set-commands")
+def telegram_set_commands() -> None:
+    """Publish the bot's command list (menu, help, back, cancel, language, stop) in English and Hindi."""
+    from aiogram.methods import SetMyCommands
+
+    from bot.telegram.commands import bot_commands
+
+    for language in ("en", "hi"):
+        _telegram_call(
+            lambda _t, lang=language: SetMyCommands(commands=bot_commands(lang), language_code=lang)
+        )
+    _telegram_call(lambda _t: SetMyCommands(commands=bot_commands("en")))
+    typer.echo("Bot commands set.")
 
 
 if __name__ == "__main__":

@@ -188,8 +188,9 @@ class Engine:
     async def _dispatch(self, ctx: Context) -> list[Reply]:
         inbound = ctx.inbound
         flow = self._flow(ctx)
-        if ctx.identity.muted:
-            ctx.identity.muted = False  # writing to us again ends a "stop"
+        # Writing to us again ends a "stop", and proves the chat can be reached (e.g. unblocked).
+        ctx.identity.muted = False
+        ctx.identity.unreachable = False
         if inbound.kind is InboundKind.TEXT:
             if hit := detect_emergency(inbound.text):
                 return await self._emergency(ctx, flow, hit)
@@ -265,7 +266,10 @@ class Engine:
             return []
         replies = [Reply(text=t) for t in asked.texts[:-1]]
         choices = tuple(Choice(label=o["label"], token=o["token"]) for o in options)
-        replies.append(Reply(text=asked.texts[-1], choices=choices, request=asked.request))
+        label = ctx.t(f"request_{asked.request.value}") if asked.request else ""
+        replies.append(
+            Reply(text=asked.texts[-1], choices=choices, request=asked.request, request_label=label)
+        )
         return replies
 
     def _flow(self, ctx: Context) -> Flow:

@@ -64,6 +64,7 @@ class Reply:
     text: str = ""
     choices: tuple[Choice, ...] = ()
     request: RequestKind | None = None
+    request_label: str = ""  # the words on a "share my contact" style button, in the user's language
     document: Document | None = None
     urgent: bool = False  # emergency guidance: channels may style it
 
@@ -72,6 +73,7 @@ class Reply:
             "text": self.text,
             "choices": [{"label": c.label, "token": c.token} for c in self.choices],
             "request": self.request.value if self.request else None,
+            "request_label": self.request_label,
             "document": (
                 {
                     "filename": self.document.filename,

@@ -19,6 +19,7 @@ from conversations.copy import translate
 
 router = APIRouter()
 PROFILE_SUMMARY = "profile_summary"
+SUMMARY_FILENAME = "health-summary.html"
 
 _PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -70,37 +71,44 @@ def render_summary(view: records.ProfileView, locale: str, timezone: str) -> str
     )
 
 
-def _expired() -> Response:
-    # The same answer for unknown, expired, used-up and refused links: nothing to probe.
-    return PlainTextResponse("This link has expired. Ask for a new one in the chat.", status_code=404)
+async def fetch(sessions, cipher, token: str, channel: str) -> str | None:
+    """The document behind a link token, made now and audited as a read by its owner; None when
+    the link is unknown, expired, used up or refused (all the same to the caller)."""
+    async with sessions() as session, session.begin():
+        grant = await files.redeem(session, token, utcnow())
+        user = await session.get(User, grant.user_id) if grant else None
+        if grant is None or user is None or not user.active or grant.kind != PROFILE_SUMMARY:
+            return None
+        try:
+            view = await records.read_profile(
+                session,
+                cipher,
+                Actor(user.id, user.role),
+                user.id,
+                channel=channel,
+                purpose="download_summary",
+            )
+        except AccessDenied:
+            return None  # the refusal's audit entry commits with this transaction
+    return render_summary(view, user.locale, user.timezone)
+
+
+def token_of(url: str, public_base_url: str) -> str | None:
+    """The token of one of our own download links, or None for any other URL."""
+    prefix = public_base_url.rstrip("/") + "/files/"
+    return url[len(prefix) :] if url.startswith(prefix) else None
 
 
 @router.get("/files/{token}", include_in_schema=False)
 async def download(request: Request, token: str) -> Response:
-    state = request.app.state
-    async with state.sessions() as session, session.begin():
-        grant = await files.redeem(session, token, utcnow())
-        user = await session.get(User, grant.user_id) if grant else None
-        if grant is None or user is None or not user.active or grant.kind != PROFILE_SUMMARY:
-            return _expired()
-        try:
-            view = await records.read_profile(
-                session,
-                state.cipher,
-                Actor(user.id, user.role),
-                user.id,
-                channel="web",
-                purpose="download_summary",
-            )
-        except AccessDenied:
-            view = None  # the refusal's audit entry commits with this transaction
-    if view is None:
-        return _expired()
-    body = render_summary(view, user.locale, user.timezone)
+    body = await fetch(request.app.state.sessions, request.app.state.cipher, token, channel="web")
+    if body is None:
+        # The same answer for unknown, expired, used-up and refused links: nothing to probe.
+        return PlainTextResponse("This link has expired. Ask for a new one in the chat.", status_code=404)
     return HTMLResponse(
         body,
         headers={
-            "Content-Disposition": 'attachment; filename="health-summary.html"',
+            "Content-Disposition": f'attachment; filename="{SUMMARY_FILENAME}"',
             "Cache-Control": "no-store",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
             "X-Content-Type-Options": "nosniff",

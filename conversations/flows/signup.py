@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from rapidfuzz import process
 from sqlalchemy.exc import IntegrityError
 
+from backend import audit
 from backend.accounts import service as accounts
 from backend.accounts.contacts import InvalidContact, looks_like_email, mask, normalise_email, normalise_phone
 from backend.otp import service as otp
@@ -169,8 +170,9 @@ async def ask_contact(ctx: Context) -> Prompt:
 
 
 async def answer_contact(ctx: Context, answer: Answer) -> Outcome:
-    raw = answer.inbound.contact_phone if answer.inbound.kind is InboundKind.CONTACT else answer.text
-    raw = raw or ""
+    if answer.inbound.kind is InboundKind.CONTACT:
+        return await _platform_contact(ctx, answer.inbound.contact_phone)
+    raw = answer.text
     try:
         if looks_like_email(raw):
             kind, value = "email", normalise_email(raw)
@@ -187,6 +189,27 @@ async def answer_contact(ctx: Context, answer: Answer) -> Outcome:
     ctx.form.pop("verified_contact", None)
     ctx.form.update(contact_kind=kind, contact=value)
     return next_step("otp")
+
+
+async def _platform_contact(ctx: Context, phone: str | None) -> Outcome:
+    """A phone number the platform vouches for (Telegram: the sender's own shared contact). The
+    platform proved the number belongs to this account, so it counts as verified, like an OTP."""
+    if not phone:
+        return retry(ctx.t("contact_not_yours"))
+    try:
+        value = normalise_phone(phone if phone.startswith("+") else f"+{phone}", ctx.settings.default_region)
+    except InvalidContact as bad:
+        return retry(ctx.t(bad.reason))
+    ctx.form.update(contact_kind="phone", contact=value)
+    await audit.record(
+        ctx.session,
+        actor=None,
+        action="platform_contact",
+        resource_type="channel_identity",
+        resource_id=ctx.identity.id,
+        channel=ctx.channel,
+    )
+    return await _verified(ctx, "phone", value)
 
 
 async def _send_code(ctx: Context, kind: str, value: str) -> str | None:

@@ -1,0 +1,1 @@
+"""The Telegram channel (aiogram 3): webhook or long polling in, rate-limited sending out."""

@@ -1,0 +1,281 @@
+"""The Telegram channel: store each update first, then process it through the engine and send
+the replies, in order, within Telegram's limits.
+
+- Webhook mode: the route stores the update (encrypted, in the inbox) and answers 200 at once;
+  processing runs in the background. Long-polling mode stores what getUpdates returns the same way.
+- A crash after the 200 loses nothing: on start, stored updates not yet processed are processed.
+- The engine claims the stored update in its own transaction, so each is processed exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from contextlib import suppress
+
+import structlog
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, GetUpdates, SendDocument
+from aiogram.types import BufferedInputFile
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.accounts.service import identity_for
+from backend.crypto import FieldCipher
+from backend.models import ChannelIdentity, InboxMessage, StoredFile, new_id, utcnow
+from backend.settings import Settings
+from bot.telegram import render
+from bot.telegram.sender import SendFailed, TelegramSender, Unreachable
+from bot.telegram.settings import TelegramMode, TelegramSettings
+from bot.telegram.updates import Parsed, parse, platform_id
+from bot.web import documents
+from conversations.engine import Engine
+from conversations.messages import Inbound, InboundKind, Reply
+
+log = structlog.get_logger(__name__)
+CHANNEL = "telegram"
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile's limit
+POLL_TIMEOUT = 25
+
+
+def make_bot(settings: TelegramSettings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.api_base_url))
+    return Bot(token=settings.bot_token, session=session)
+
+
+class TelegramChannel:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        app_settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        engine: Engine,
+    ) -> None:
+        self.settings = settings
+        self.app_settings = app_settings
+        self.sessions = sessions
+        self.cipher = cipher
+        self.engine = engine
+        self.bot = make_bot(settings)
+        self.sender = TelegramSender(
+            self.bot,
+            per_chat_per_second=settings.per_chat_per_second,
+            per_bot_per_second=settings.per_bot_per_second,
+            max_attempts=settings.max_send_attempts,
+            on_unreachable=self._mark_unreachable,
+        )
+        self._chat_order: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task] = set()
+        self._poller: asyncio.Task | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.resume_pending()
+        if self.settings.mode is TelegramMode.POLLING:
+            self._poller = asyncio.create_task(self._poll_forever(), name="telegram-polling")
+
+    async def close(self) -> None:
+        if self._poller:
+            self._poller.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._poller
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bot.session.close()
+
+    async def idle(self) -> None:
+        """Wait until every background update has been handled (tests, benchmarks, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --- receiving --------------------------------------------------------------------------
+
+    async def accept(self, update: dict) -> bool:
+        """Store an update before anything else; False when it was seen before (a redelivery)."""
+        payload = json.dumps(update, ensure_ascii=False)
+        row = InboxMessage(id=new_id(), channel=CHANNEL, platform_id=platform_id(update))
+        row.payload_enc = self.cipher.encrypt("inbox_messages", "payload", row.id, payload)
+        try:
+            async with self.sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    def schedule(self, update: dict) -> None:
+        task = asyncio.create_task(self.process(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def receive(self, update: dict) -> bool:
+        """Store, then process in the background. False for a duplicate."""
+        if not await self.accept(update):
+            return False
+        self.schedule(update)
+        return True
+
+    async def resume_pending(self) -> int:
+        async with self.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(InboxMessage)
+                    .where(InboxMessage.channel == CHANNEL, InboxMessage.processed_at.is_(None))
+                    .order_by(InboxMessage.created_at)
+                )
+            ).all()
+        for row in rows:
+            if row.payload_enc:
+                self.schedule(
+                    json.loads(self.cipher.decrypt("inbox_messages", "payload", row.id, row.payload_enc))
+                )
+        if rows:
+            log.info("telegram_resumed", count=len(rows))
+        return len(rows)
+
+    async def process(self, update: dict) -> None:
+        parsed = parse(update)
+        if parsed.inbound is None:
+            await self._discard(update)
+            if parsed.callback_query_id:
+                await self._answer_callback(parsed)
+            return
+        async with self._chat_order[parsed.chat_id]:  # one chat's updates and replies stay in order
+            try:
+                inbound = await self._with_file(parsed)
+                replies = await self.engine.handle(inbound, stored=True)
+                if parsed.callback_query_id:
+                    await self._answer_callback(parsed)
+                await self._deliver(parsed.chat_id, replies)
+            except (Unreachable, SendFailed) as failure:
+                log.warning("telegram_delivery_failed", error=type(failure).__name__)
+            except Exception:
+                log.exception("telegram_update_failed")
+
+    async def _discard(self, update: dict) -> None:
+        """Updates the engine has no use for (group chats, edits) are marked processed."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update_inbox(platform_id(update)).values(processed_at=utcnow(), payload_enc=None)
+            )
+
+    async def _answer_callback(self, parsed: Parsed) -> None:
+        """Every pressed button is answered (the client shows a spinner until then), and its
+        keyboard removed so the same button cannot be pressed twice."""
+        with suppress(TelegramAPIError, TelegramNetworkError):
+            await self.bot(AnswerCallbackQuery(callback_query_id=parsed.callback_query_id))
+        if parsed.pressed_message_id and parsed.chat_id:
+            with suppress(TelegramAPIError, Unreachable, SendFailed):
+                await self.sender.call(
+                    parsed.chat_id,
+                    EditMessageReplyMarkup(chat_id=parsed.chat_id, message_id=parsed.pressed_message_id),
+                )
+
+    async def _with_file(self, parsed: Parsed) -> Inbound:
+        """Fetch a document or photo the user sent and keep it encrypted; the engine gets its id."""
+        if parsed.inbound.kind is not InboundKind.FILE or not parsed.file_id:
+            return parsed.inbound
+        if parsed.file_size > MAX_DOWNLOAD_BYTES:
+            return parsed.inbound  # file_ref stays empty: the step says it cannot use it
+        file = await self.bot.get_file(parsed.file_id)
+        content = await self.bot.download_file(file.file_path)
+        data = content.read()
+        async with self.sessions() as session, session.begin():
+            identity = await identity_for(session, CHANNEL, parsed.inbound.chat_id)
+            stored = StoredFile(
+                id=new_id(),
+                identity_id=identity.id,
+                user_id=identity.user_id,
+                channel=CHANNEL,
+                platform_file_id=parsed.file_id[:256],
+                content_type=parsed.content_type[:100],
+                size=len(data),
+            )
+            stored.filename_enc = self.cipher.encrypt("stored_files", "filename", stored.id, parsed.file_name)
+            stored.content_enc = self.cipher.encrypt_bytes("stored_files", "content", stored.id, data)
+            session.add(stored)
+        inbound = parsed.inbound
+        return Inbound(
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            kind=inbound.kind,
+            file_ref=stored.id,
+            platform_id=inbound.platform_id,
+            at=inbound.at,
+        )
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def _deliver(self, chat_id: int, replies: list[Reply]) -> None:
+        if not replies or await self._is_unreachable(chat_id):
+            return
+        for reply in replies:
+            for method in render.messages(chat_id, reply):
+                await self.sender.call(chat_id, method)
+            if reply.document:
+                await self._send_document(chat_id, reply)
+
+    async def _send_document(self, chat_id: int, reply: Reply) -> None:
+        document = reply.document
+        token = documents.token_of(document.url, self.app_settings.public_base_url)
+        body = await documents.fetch(self.sessions, self.cipher, token, channel=CHANNEL) if token else None
+        if body is None:
+            return
+        upload = BufferedInputFile(body.encode(), filename=document.filename)
+        caption = render.escape(document.caption)[:1024]
+        await self.sender.call(
+            chat_id, SendDocument(chat_id=chat_id, document=upload, caption=caption, parse_mode="HTML")
+        )
+
+    async def _is_unreachable(self, chat_id: int) -> bool:
+        async with self.sessions() as session:
+            return bool(
+                await session.scalar(
+                    select(ChannelIdentity.unreachable).where(
+                        ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == str(chat_id)
+                    )
+                )
+            )
+
+    async def _mark_unreachable(self, chat_id: int) -> None:
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(ChannelIdentity)
+                .where(ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == str(chat_id))
+                .values(unreachable=True)
+            )
+
+    # --- long polling -----------------------------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        offset = None
+        while True:
+            try:
+                updates = await self.bot(
+                    GetUpdates(offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+                )
+            except (TelegramAPIError, TelegramNetworkError) as failure:
+                log.warning("telegram_poll_failed", error=type(failure).__name__)
+                await asyncio.sleep(2)
+                continue
+            for item in updates:
+                raw = item.model_dump(mode="json", exclude_none=True, by_alias=True)
+                await self.receive(raw)
+                offset = item.update_id + 1
+
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def update_inbox(platform: str):
+    return update(InboxMessage).where(
+        InboxMessage.channel == CHANNEL,
+        InboxMessage.platform_id == platform,
+        InboxMessage.processed_at.is_(None),
+    )

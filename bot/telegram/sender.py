@@ -1,0 +1,83 @@
+"""Sending to Telegram within its limits: about 1 message per second per chat and 30 per second
+per bot (both configurable, using aiolimiter), in order per chat. A 429 waits `retry_after` and
+sends again; 5xx and network errors retry with exponential backoff and jitter; a 403 (the user
+blocked the bot) marks the chat unreachable and stops."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiogram import Bot
+from aiogram.exceptions import (
+    RestartingTelegram,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import TelegramMethod
+from aiolimiter import AsyncLimiter
+
+log = structlog.get_logger(__name__)
+MAX_TRACKED_CHATS = 10_000
+
+
+class Unreachable(Exception):
+    """The chat refuses our messages (blocked bot, deactivated user)."""
+
+
+class SendFailed(Exception):
+    """Telegram kept failing; the message was not delivered."""
+
+
+class TelegramSender:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        per_chat_per_second: float,
+        per_bot_per_second: float,
+        max_attempts: int,
+        on_unreachable: Callable[[int], Awaitable[None]],
+        backoff_base: float = 0.5,
+    ) -> None:
+        self.bot = bot
+        self._per_chat = per_chat_per_second
+        self._bot_limit = AsyncLimiter(
+            max(1, int(per_bot_per_second)), max(1, int(per_bot_per_second)) / per_bot_per_second
+        )
+        self._chat_limits: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self._max_attempts = max_attempts
+        self._on_unreachable = on_unreachable
+        self._backoff_base = backoff_base
+
+    def _chat_limit(self, chat_id: int) -> AsyncLimiter:
+        limiter = self._chat_limits.pop(chat_id, None) or AsyncLimiter(1, 1 / self._per_chat)
+        self._chat_limits[chat_id] = limiter  # most recently used last; forget the oldest
+        while len(self._chat_limits) > MAX_TRACKED_CHATS:
+            self._chat_limits.popitem(last=False)
+        return limiter
+
+    async def call(self, chat_id: int, method: TelegramMethod):
+        """One call into a chat, with pacing and retries. Raises Unreachable or SendFailed."""
+        for attempt in range(1, self._max_attempts + 1):
+            async with self._chat_limit(chat_id), self._bot_limit:
+                try:
+                    return await self.bot(method)
+                except TelegramRetryAfter as flood:
+                    wait = float(flood.retry_after)
+                    log.warning("telegram_429", retry_after=wait, attempt=attempt)
+                except TelegramForbiddenError as refused:
+                    log.info("telegram_unreachable", reason=refused.message[:80])
+                    await self._on_unreachable(chat_id)
+                    raise Unreachable(refused.message) from refused
+                except (TelegramServerError, RestartingTelegram, TelegramNetworkError) as failure:
+                    wait = self._backoff_base * 2 ** (attempt - 1) * (1 + random.random() / 2)
+                    log.warning("telegram_retry", error=type(failure).__name__, attempt=attempt)
+            if attempt < self._max_attempts:
+                await asyncio.sleep(wait)
+        raise SendFailed(f"{type(method).__name__} failed after {self._max_attempts} attempts")

@@ -1,0 +1,79 @@
+"""Telegram updates → Inbound values. Pure functions over the update's JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conversations.messages import Inbound, InboundKind
+
+
+@dataclass(frozen=True)
+class Parsed:
+    inbound: Inbound | None  # None: nothing for the engine (a group chat, an edit, a reaction...)
+    chat_id: int | None
+    callback_query_id: str | None = None
+    pressed_message_id: int | None = None  # the message whose button was pressed
+    file_id: str | None = None  # a document or photo to fetch and store before the engine sees it
+    file_name: str = ""
+    file_size: int = 0
+    content_type: str = "application/octet-stream"
+
+
+def platform_id(update: dict) -> str:
+    return f"u{update['update_id']}"
+
+
+def parse(update: dict) -> Parsed:
+    if query := update.get("callback_query"):
+        message = query.get("message") or {}
+        chat = message.get("chat") or {}
+        if chat.get("type") != "private" or not isinstance(query.get("data"), str):
+            return Parsed(None, chat.get("id"), callback_query_id=query.get("id"))
+        inbound = Inbound(
+            channel="telegram",
+            chat_id=str(chat["id"]),
+            kind=InboundKind.CHOICE,
+            choice_token=query["data"][:64],
+            platform_id=platform_id(update),
+        )
+        return Parsed(
+            inbound, chat["id"], callback_query_id=query["id"], pressed_message_id=message.get("message_id")
+        )
+
+    message = update.get("message")
+    if not message or (message.get("chat") or {}).get("type") != "private":
+        return Parsed(None, (message or {}).get("chat", {}).get("id"))
+    chat_id = message["chat"]["id"]
+    base = {"channel": "telegram", "chat_id": str(chat_id), "platform_id": platform_id(update)}
+
+    if contact := message.get("contact"):
+        # Anyone can forward someone else's contact: only the sender's own proves a number.
+        own = contact.get("user_id") is not None and contact.get("user_id") == (
+            message.get("from") or {}
+        ).get("id")
+        phone = contact.get("phone_number") if own else None
+        return Parsed(Inbound(kind=InboundKind.CONTACT, contact_phone=phone, **base), chat_id)
+    if location := message.get("location"):
+        text = f"{location.get('latitude')},{location.get('longitude')}"
+        return Parsed(Inbound(kind=InboundKind.LOCATION, text=text, **base), chat_id)
+    if document := message.get("document"):
+        return Parsed(
+            Inbound(kind=InboundKind.FILE, **base),
+            chat_id,
+            file_id=document["file_id"],
+            file_name=document.get("file_name") or "document",
+            file_size=document.get("file_size") or 0,
+            content_type=document.get("mime_type") or "application/octet-stream",
+        )
+    if photos := message.get("photo"):
+        largest = max(photos, key=lambda p: p.get("file_size") or p.get("width", 0) * p.get("height", 0))
+        return Parsed(
+            Inbound(kind=InboundKind.FILE, **base),
+            chat_id,
+            file_id=largest["file_id"],
+            file_name="photo.jpg",
+            file_size=largest.get("file_size") or 0,
+            content_type="image/jpeg",
+        )
+    text = message.get("text") or message.get("caption") or ""
+    return Parsed(Inbound(kind=InboundKind.TEXT, text=text, **base), chat_id)
