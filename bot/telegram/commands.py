@@ -9,8 +9,8 @@ from conversations.copy import translate
 
 
 def bot_commands(locale: str) -> list[BotCommand]:
-    start = BotCommand(command="start", description=translate(locale, "cmd_description_start"))
+    start = BotCommand(command="start", description=translate(locale, "botcmd_start"))
     return [start] + [
-        BotCommand(command=name, description=translate(locale, f"cmd_description_{name}"))
+        BotCommand(command=name, description=translate(locale, f"botcmd_{name}"))
         for name in COMMANDS
     ]
