@@ -11,6 +11,5 @@ from conversations.copy import translate
 def bot_commands(locale: str) -> list[BotCommand]:
     start = BotCommand(command="start", description=translate(locale, "botcmd_start"))
     return [start] + [
-        BotCommand(command=name, description=translate(locale, f"botcmd_{name}"))
-        for name in COMMANDS
+        BotCommand(command=name, description=translate(locale, f"botcmd_{name}")) for name in COMMANDS
     ]
