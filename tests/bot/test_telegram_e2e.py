@@ -390,3 +390,48 @@ async def test_the_channel_is_off_without_a_token(settings):
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             response = await http.post("/webhooks/telegram", json={"update_id": 1})
     assert response.status_code == 404
+
+
+async def _telecare(env: dict, *args: str) -> tuple[int, str, str]:
+    import os
+    import sys
+    from pathlib import Path
+
+    command = str(Path(sys.executable).parent / "telecare")
+    process = await asyncio.create_subprocess_exec(
+        command,
+        *args,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("TELECARE_", "TELEGRAM_"))}, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_cli_sets_the_webhook_and_the_commands(fake, tmp_path):
+    env = {
+        "TELECARE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.db",
+        "TELECARE_KEY_FILE": str(tmp_path / "keys.json"),
+        "TELECARE_PUBLIC_BASE_URL": "https://clinic.example",
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+    }
+    code, _out, err = await _telecare(env, "telegram", "set-webhook")
+    assert code == 0, err
+    assert fake.webhook["url"] == "https://clinic.example/webhooks/telegram"
+    assert fake.webhook["secret_token"] == SECRET
+    assert fake.webhook["allowed_updates"] == ["message", "callback_query"]
+    code, _out, err = await _telecare(env, "telegram", "set-commands")
+    assert code == 0, err
+    commands = [c["command"] for c in fake.calls_to("setMyCommands")[-1].params["commands"]]
+    assert commands == ["start", "menu", "help", "back", "cancel", "language", "stop"]
+    assert all(call.ok for call in fake.calls)
+
+
+async def test_cli_without_a_token_says_so(tmp_path):
+    code, _out, err = await _telecare(
+        {"TELECARE_KEY_FILE": str(tmp_path / "k.json")}, "telegram", "set-webhook"
+    )
+    assert code == 1 and "TELEGRAM_BOT_TOKEN" in err and "Traceback" not in err
