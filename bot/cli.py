@@ -70,12 +70,20 @@ def serve(
 
     from bot.app import create_app
 
+    from pydantic import ValidationError
+
     settings = get_settings()
     _cipher()  # fail early, with a clear message, when the keys are missing
+    try:
+        app = create_app(settings)
+    except ValidationError as exc:
+        _fail(
+            "Configuration: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        )
+    except ValueError as exc:
+        _fail(f"Configuration: {exc}")
     typer.echo(f"telecare on http://{host or settings.host}:{port or settings.port} ({settings.env.value})")
-    uvicorn.run(
-        create_app(settings), host=host or settings.host, port=port or settings.port, log_level="warning"
-    )
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
 
 
 @app.command()

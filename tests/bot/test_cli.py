@@ -125,3 +125,16 @@ def test_the_database_file_holds_no_contact_details_in_clear(env, tmp_path):
     assert b"demo.telecare.example" not in raw, "emails are encrypted and blind-indexed"
     assert b"Asha Verma" not in raw, "the demo patient's name is in the encrypted profile"
     assert b"Ananya Rao" in raw, "professional directory data is public and stays searchable"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "1:x"}, "needs TELEGRAM_WEBHOOK_SECRET"),
+        ({"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_WEBHOOK_SECRET": "bad secret!"}, "webhook_secret"),
+    ],
+)
+def test_serve_explains_a_bad_telegram_configuration(env, extra, message):
+    assert run(env, "keys", "init").returncode == 0
+    result = run({**env, **extra}, "serve", "--port", "0")
+    assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
