@@ -67,10 +67,9 @@ def serve(
 ) -> None:
     """Serve the web chat, the API and the webhooks."""
     import uvicorn
+    from pydantic import ValidationError
 
     from bot.app import create_app
-
-    from pydantic import ValidationError
 
     settings = get_settings()
     _cipher()  # fail early, with a clear message, when the keys are missing

@@ -24,6 +24,27 @@ def client(app):
         yield client
 
 
+@pytest.fixture
+def in_db(database_url):
+    """Run `work(session_factory)` on a fresh event loop with its own engine: these tests are
+    synchronous (TestClient), and pooled asyncpg connections cannot cross event loops."""
+    import asyncio
+
+    from backend.db import create_engine, create_sessionmaker
+
+    def run(work):
+        async def main():
+            engine = create_engine(database_url)
+            try:
+                return await work(create_sessionmaker(engine))
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(main())
+
+    return run
+
+
 class Browser:
     """One browser tab: its cookie jar is the TestClient's; messages go over the socket."""
 
@@ -165,16 +186,15 @@ def test_a_resent_message_id_is_processed_once(client):
     tab.close()
 
 
-def test_personas_exist_in_development_only(client, settings, sessions, cipher):
-    import asyncio
+def test_personas_exist_in_development_only(client, settings, in_db, cipher):
 
     from backend import demo
 
-    async def load():
-        async with sessions() as session, session.begin():
+    async def load(db):
+        async with db() as session, session.begin():
             await demo.load(session, cipher)
 
-    asyncio.run(load())
+    in_db(load)
     config = client.get("/web/config").json()
     assert config["demo_tools"] is True
     ids = {p["id"] for p in config["personas"]}
@@ -211,7 +231,7 @@ def test_signing_out_starts_a_fresh_anonymous_chat(client):
     fresh.close()
 
 
-def test_the_health_summary_is_a_short_lived_private_download(client, sessions):
+def test_the_health_summary_is_a_short_lived_private_download(client, in_db):
     tab = Browser(client)
     tab.sign_up()
     tab.tap("My medical profile")
@@ -235,7 +255,7 @@ def test_the_health_summary_is_a_short_lived_private_download(client, sessions):
     tab.close()
 
 
-def test_an_expired_download_link_is_refused(client, sessions, monkeypatch):
+def test_an_expired_download_link_is_refused(client, in_db, monkeypatch):
     from datetime import timedelta
 
     from backend.files import service as files
@@ -243,18 +263,17 @@ def test_an_expired_download_link_is_refused(client, sessions, monkeypatch):
     tab = Browser(client)
     tab.close()
     monkeypatch.setattr(files, "LINK_LIFETIME", timedelta(seconds=-1))
-    import asyncio
 
     from backend.models import Role, User, new_id, utcnow
 
-    async def grant() -> str:
-        async with sessions() as session, session.begin():
+    async def grant(db) -> str:
+        async with db() as session, session.begin():
             user = User(id=new_id(), role=Role.PATIENT)
             session.add(user)
             await session.flush()
             return await files.grant(session, user_id=user.id, kind="profile_summary", now=utcnow())
 
-    token = asyncio.run(grant())
+    token = in_db(grant)
     response = client.get(f"/files/{token}")
     assert response.status_code == 404 and "expired" in response.text
 
@@ -271,8 +290,7 @@ def test_a_socket_from_another_site_is_refused(client):
         assert socket.receive_json()["type"] == "replies"
 
 
-def test_an_idle_web_session_is_signed_out_by_the_server(client, sessions):
-    import asyncio
+def test_an_idle_web_session_is_signed_out_by_the_server(client, in_db):
     from datetime import timedelta
 
     from sqlalchemy import select
@@ -283,19 +301,18 @@ def test_an_idle_web_session_is_signed_out_by_the_server(client, sessions):
     tab.sign_up()
     tab.close()
 
-    async def age_the_session() -> None:
-        async with sessions() as session, session.begin():
+    async def age_the_session(db) -> None:
+        async with db() as session, session.begin():
             identity = await session.scalar(select(ChannelIdentity))
             identity.last_seen_at -= timedelta(days=31)
 
-    asyncio.run(age_the_session())
+    in_db(age_the_session)
     again = Browser(client)
     assert "Welcome to telecare" in again.text(), "signed out: back to the welcome"
     again.close()
 
 
-def test_a_refused_download_is_a_plain_404_and_stays_audited(client, sessions, monkeypatch):
-    import asyncio
+def test_a_refused_download_is_a_plain_404_and_stays_audited(client, in_db, monkeypatch):
 
     from sqlalchemy import select
 
@@ -303,19 +320,19 @@ def test_a_refused_download_is_a_plain_404_and_stays_audited(client, sessions, m
     from backend.models import AuditEntry, Role, User, new_id, utcnow
     from backend.records import service as records
 
-    async def grant() -> str:
-        async with sessions() as session, session.begin():
+    async def grant(db) -> str:
+        async with db() as session, session.begin():
             user = User(id=new_id(), role=Role.DOCTOR)  # not a patient: the policy refuses
             session.add(user)
             await session.flush()
             return await files.grant(session, user_id=user.id, kind="profile_summary", now=utcnow())
 
-    async def denied_entries() -> list:
-        async with sessions() as session:
+    async def denied_entries(db) -> list:
+        async with db() as session:
             return (await session.scalars(select(AuditEntry).where(AuditEntry.outcome == "denied"))).all()
 
-    token = asyncio.run(grant())
+    token = in_db(grant)
     monkeypatch.setattr(records, "_load", None)  # never reached: the refusal comes first
     response = client.get(f"/files/{token}")
     assert response.status_code == 404 and "expired" in response.text
-    assert len(asyncio.run(denied_entries())) == 1
+    assert len(in_db(denied_entries)) == 1
