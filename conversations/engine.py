@@ -191,9 +191,14 @@ class Engine:
         # Writing to us again ends a "stop", and proves the chat can be reached (e.g. unblocked).
         ctx.identity.muted = False
         ctx.identity.unreachable = False
-        if inbound.kind is InboundKind.TEXT:
-            if hit := detect_emergency(inbound.text):
+        emergency_note: list[Reply] = []
+        if inbound.kind is InboundKind.TEXT and (hit := detect_emergency(inbound.text)):
+            if not self._records_history(ctx, flow):
                 return await self._emergency(ctx, flow, hit)
+            # The user is writing down their history ("heart attack in 2015"): keep the entry, and
+            # still say, gently, what to do if it is happening now.
+            emergency_note = await self._emergency_note(ctx, hit)
+        if inbound.kind is InboundKind.TEXT:
             if len(inbound.text) > MAX_TEXT_CHARS:
                 return [Reply(text=ctx.t("too_long", limit=MAX_TEXT_CHARS)), *await self.ask(ctx)]
             if command := commands.parse(inbound.text):
@@ -227,7 +232,7 @@ class Engine:
         if value is None and offered and not step.free_text and inbound.kind is not InboundKind.CONTACT:
             return [Reply(text=ctx.t("pick_an_option")), *await self.ask(ctx)]
         outcome = await step.answer(ctx, Answer(inbound=inbound, value=value))
-        return await self.apply(ctx, outcome)
+        return [*emergency_note, *await self.apply(ctx, outcome)]
 
     async def apply(self, ctx: Context, outcome: Outcome) -> list[Reply]:
         """Carry out what a step decided, then ask the question of wherever we are now."""
@@ -283,7 +288,16 @@ class Engine:
             ctx.data["history"] = []
         return flow
 
-    async def _emergency(self, ctx: Context, flow: Flow, hit: EmergencyHit) -> list[Reply]:
+    def _records_history(self, ctx: Context, flow: Flow) -> bool:
+        step = flow.steps.get(ctx.conversation.step)
+        return bool(step and step.records_history and not overlays.active(ctx))
+
+    async def _emergency_note(self, ctx: Context, hit: EmergencyHit) -> list[Reply]:
+        await self._flag(ctx, hit)
+        key = "emergency_note_mental_health" if hit.mental_health else "emergency_note"
+        return [Reply(text=ctx.t(key))]
+
+    async def _flag(self, ctx: Context, hit: EmergencyHit) -> None:
         await audit.record(
             ctx.session,
             actor=ctx.actor,
@@ -295,6 +309,9 @@ class Engine:
             channel=ctx.channel,
         )
         log.warning("emergency_flag", category=hit.category, channel=ctx.channel)
+
+    async def _emergency(self, ctx: Context, flow: Flow, hit: EmergencyHit) -> list[Reply]:
+        await self._flag(ctx, hit)
         key = "emergency_mental_health" if hit.mental_health else "emergency_general"
         if flow.halt_on_emergency:
             # Nothing more of this flow (no slot, no payment link) until the user says they are safe.

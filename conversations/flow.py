@@ -82,6 +82,9 @@ class Step:
     answer: AnswerFn
     free_text: bool = False  # True: typed text is an answer even when options are shown
     accepts: frozenset[InboundKind] = frozenset({InboundKind.TEXT, InboundKind.CHOICE})
+    # The answer is an entry of the user's medical history ("stroke in 2019"): a red flag in it
+    # is still audited and answered with a short note, but the entry is kept, not blocked.
+    records_history: bool = False
 
 
 @dataclass(frozen=True)

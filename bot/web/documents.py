@@ -15,7 +15,7 @@ from backend.access import AccessDenied, Actor
 from backend.files import service as files
 from backend.models import PROFILE_LISTS, User, utcnow
 from backend.records import service as records
-from conversations.copy import translate
+from conversations.copy import format_locale, translate
 
 router = APIRouter()
 PROFILE_SUMMARY = "profile_summary"
@@ -59,11 +59,16 @@ def render_summary(view: records.ProfileView, locale: str, timezone: str) -> str
     return _PAGE.format(
         lang=html.escape(locale),
         title=t("summary_title"),
-        generated=html.escape(format_datetime(utcnow(), "medium", tzinfo=timezone, locale=locale)),
+        generated=html.escape(
+            format_datetime(utcnow(), "medium", tzinfo=timezone, locale=format_locale(locale))
+            + f" ({timezone})"
+        ),
         name_label=t("summary_name"),
         name=html.escape(view.full_name),
         born_label=t("summary_born"),
-        born=html.escape(format_date(view.birth_date, "long", locale=locale)) if view.birth_date else "—",
+        born=html.escape(format_date(view.birth_date, "long", locale=format_locale(locale)))
+        if view.birth_date
+        else "—",
         sex_label=t("summary_sex"),
         sex=t(f"sex_{view.sex}") if view.sex else "—",
         sections="".join(sections),

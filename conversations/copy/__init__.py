@@ -9,6 +9,12 @@ from conversations.copy import en, hi
 CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "hi": hi.MESSAGES}
 LANGUAGES: dict[str, str] = {"en": "English", "hi": "हिन्दी (Hindi)"}
 DEFAULT_LOCALE = "en"
+# Formatting (dates, money, weekday names) follows India's conventions: "15 August 1990", ₹1,50,000.
+_FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
+
+
+def format_locale(locale: str) -> str:
+    return _FORMAT_LOCALES.get(locale, "en_IN")
 
 
 def translate(locale: str, key: str, **params: object) -> str:

@@ -11,7 +11,8 @@ from backend.directory import service as directory
 from backend.models import Role
 from conversations import overlays
 from conversations.context import Context
-from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, prompt, retry, switch
+from conversations.copy import format_locale
+from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, next_step, prompt, retry, switch
 
 _ROLE_ITEMS: dict[Role, tuple[str, ...]] = {
     Role.PATIENT: ("profile",),
@@ -24,7 +25,12 @@ _COMMON_ITEMS = ("language", "help", "signout")
 
 
 def money(minor: int, currency: str, locale: str) -> str:
-    return format_currency(minor / 100, currency, locale=locale)
+    whole = minor % 100 == 0  # ₹400, not ₹400.00; ₹12.50 keeps its paise
+    amount = minor // 100 if whole else minor / 100
+    pattern = "¤#,##,##0" if whole else None
+    return format_currency(
+        amount, currency, format=pattern, locale=format_locale(locale), currency_digits=not whole
+    )
 
 
 async def ask_main(ctx: Context) -> Prompt:
@@ -45,9 +51,7 @@ async def answer_main(ctx: Context, answer: Answer) -> Outcome:
     if item == "help":
         return retry(ctx.t("help_signed_in"))
     if item == "signout":
-        ctx.identity.user_id = None
-        ctx.user = None
-        return switch("signup", ctx.t("signed_out"))
+        return next_step("signout")  # a stray "4" must not end the session: ask first
     view = _VIEWS.get(item)
     return retry(await view(ctx)) if view else retry(ctx.t("pick_an_option"))
 
@@ -73,10 +77,10 @@ async def _doctor_hours(ctx: Context) -> str:
     doctor = await directory.doctor_of(ctx.session, ctx.user.id)
     if doctor is None:
         return ctx.t("doctor_no_record")
-    days = get_day_names("wide", locale=ctx.locale)
+    days = get_day_names("wide", locale=format_locale(ctx.locale))
     lines = [
-        f"• {days[rule.weekday]}: {format_time(rule.start_time, 'short', locale=ctx.locale)}"
-        f" – {format_time(rule.end_time, 'short', locale=ctx.locale)}"
+        f"• {days[rule.weekday]}: {format_time(rule.start_time, 'short', locale=format_locale(ctx.locale))}"
+        f" – {format_time(rule.end_time, 'short', locale=format_locale(ctx.locale))}"
         for rule in await directory.weekly_hours(ctx.session, doctor.id)
     ]
     free = await directory.free_slot_count(ctx.session, doctor.id, ctx.now)
@@ -92,7 +96,7 @@ async def _stock(ctx: Context) -> str:
         low = " ⚠️" if item.quantity < directory.LOW_STOCK else ""
         price = money(item.price_minor, item.currency, ctx.locale)
         lines.append(f"• {item.medicine} {item.strength} ({item.form}): {item.quantity} · {price}{low}")
-    return ctx.t("pharmacy_stock", name=pharmacy.name, items="\n".join(lines) or "—")
+    return ctx.t("pharmacy_stock", name=pharmacy.name, items="\n".join(lines) or "—", low=directory.LOW_STOCK)
 
 
 async def _lab_tests(ctx: Context) -> str:
@@ -100,7 +104,7 @@ async def _lab_tests(ctx: Context) -> str:
     if lab is None:
         return ctx.t("lab_no_record")
     lines = [
-        f"• {test.name} ({test.code}): {money(test.price_minor, test.currency, ctx.locale)},"
+        f"• {test.name} · {test.code}: {money(test.price_minor, test.currency, ctx.locale)},"
         f" {ctx.t('lab_turnaround', hours=test.turnaround_hours)}"
         for test in await directory.tests_of(ctx.session, lab.id)
     ]
@@ -144,4 +148,32 @@ _VIEWS = {
     "directory": _directory,
 }
 
-FLOW = Flow(name="menu", first="main", steps={"main": Step(ask_main, answer_main)})
+
+async def ask_signout(ctx: Context) -> Prompt:
+    return prompt(
+        ctx.t("ask_signout"),
+        options=[Option("yes", ctx.t("btn_yes_signout")), Option("no", ctx.t("btn_stay"))],
+    )
+
+
+async def answer_signout(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value != "yes":
+        return Outcome(goto="main", remember=False)
+    await audit.record(
+        ctx.session,
+        actor=ctx.actor,
+        action="sign_out",
+        resource_type="channel_identity",
+        resource_id=ctx.identity.id,
+        channel=ctx.channel,
+    )
+    ctx.identity.user_id = None
+    ctx.user = None
+    return switch("signup", ctx.t("signed_out"))
+
+
+FLOW = Flow(
+    name="menu",
+    first="main",
+    steps={"main": Step(ask_main, answer_main), "signout": Step(ask_signout, answer_signout)},
+)

@@ -9,6 +9,7 @@ from backend.files import service as files
 from backend.models import PROFILE_LISTS
 from backend.records import service as records
 from conversations.context import Context
+from conversations.copy import format_locale
 from conversations.flow import (
     Answer,
     Flow,
@@ -39,7 +40,7 @@ async def _view(ctx: Context, purpose: str) -> records.ProfileView:
 
 async def ask_overview(ctx: Context) -> Prompt:
     view = await _view(ctx, "view_profile")
-    born = format_date(view.birth_date, "long", locale=ctx.locale) if view.birth_date else "—"
+    born = format_date(view.birth_date, "long", locale=format_locale(ctx.locale)) if view.birth_date else "—"
     sections = "\n\n".join(
         f"{ctx.t(f'field_{name}')}\n{_bullets(ctx, view.lists[name])}" for name in PROFILE_LISTS
     )
@@ -160,7 +161,7 @@ FLOW = Flow(
     steps={
         "overview": Step(ask_overview, answer_overview),
         "field": Step(ask_field, answer_field),
-        "add": Step(ask_add, answer_add, free_text=True),
+        "add": Step(ask_add, answer_add, free_text=True, records_history=True),
         "remove": Step(ask_remove, answer_remove),
         "clear": Step(ask_clear, answer_clear),
     },

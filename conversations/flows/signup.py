@@ -173,6 +173,8 @@ async def answer_contact(ctx: Context, answer: Answer) -> Outcome:
     if answer.inbound.kind is InboundKind.CONTACT:
         return await _platform_contact(ctx, answer.inbound.contact_phone)
     raw = answer.text
+    if not looks_like_email(raw) and not any(ch.isdigit() for ch in raw):
+        return retry(ctx.t("contact_invalid"))
     try:
         if looks_like_email(raw):
             kind, value = "email", normalise_email(raw)
@@ -188,7 +190,8 @@ async def answer_contact(ctx: Context, answer: Answer) -> Outcome:
     # A new contact must be proven again, whatever was verified before.
     ctx.form.pop("verified_contact", None)
     ctx.form.update(contact_kind=kind, contact=value)
-    return next_step("otp")
+    # The same words whether or not the contact belongs to an account (no enumeration).
+    return next_step("otp", ctx.t("otp_on_its_way", destination=mask(kind, value)))
 
 
 async def _platform_contact(ctx: Context, phone: str | None) -> Outcome:
@@ -243,7 +246,6 @@ async def _send_code(ctx: Context, kind: str, value: str) -> str | None:
 
 async def ask_otp(ctx: Context) -> Prompt:
     masked = mask(ctx.form.get("contact_kind", "phone"), ctx.form.get("contact", ""))
-    # The same words whether or not the contact belongs to an account (no enumeration).
     return prompt(
         ctx.t("ask_otp", destination=masked),
         options=[Option("resend", ctx.t("btn_resend")), Option("change", ctx.t("btn_change_contact"))],
@@ -275,7 +277,8 @@ async def answer_otp(ctx: Context, answer: Answer) -> Outcome:
     if result.outcome is otp.VerifyOutcome.OK:
         return await _verified(ctx, kind, value)
     if result.outcome is otp.VerifyOutcome.WRONG:
-        return retry(ctx.t("otp_wrong", left=result.attempts_left))
+        key = "otp_wrong_last" if result.attempts_left == 1 else "otp_wrong"
+        return retry(ctx.t(key, left=result.attempts_left))
     return retry(ctx.t(f"otp_{result.outcome.value}"))
 
 
@@ -310,8 +313,13 @@ def _forget_contact_steps(ctx: Context) -> None:
 
 
 async def _link_existing(ctx: Context, user) -> Outcome:
+    # Someone who typed a name and birth date for a new account must hear that they were not used.
+    typed_details = ctx.form.get("mode") == "signup" and ctx.form.get("name")
+    kind = ctx.t("word_email") if ctx.form.get("contact_kind") == "email" else ctx.t("word_phone")
     await accounts.link_identity(ctx.session, ctx.identity, user)
     ctx.user = user
+    if typed_details:
+        return switch("menu", ctx.t("welcome_back_details_unused", kind=kind))
     return switch("menu", ctx.t("welcome_back"))
 
 

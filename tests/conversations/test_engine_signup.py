@@ -122,6 +122,7 @@ async def test_a_second_account_with_the_same_contact_is_impossible(engine, otp_
     await second.tap("Male")
     await second.send("same@example.com")
     await second.send(otp_sender.last_code())
-    assert "Welcome back" in second.text()
+    assert "already has a telecare account" in second.text()
+    assert "details you just typed were not used" in second.text(), "the user is told"
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(User)) == 1
