@@ -477,3 +477,27 @@ async def test_a_refused_read_is_answered_and_its_audit_entry_is_kept(
     async with sessions() as session:
         denied = await session.scalar(select(AuditEntry).where(AuditEntry.outcome == "denied"))
         assert denied is not None and denied.resource_type == "patient_profile"
+
+
+async def test_medical_history_with_red_flag_words_is_saved_with_a_gentle_note(chat: ChatDriver, sessions):
+    await chat.sign_up()
+    await chat.tap("My medical profile")
+    await chat.tap("Medical history")
+    await chat.tap("Add")
+    replies = await chat.send("Heart attack in 2015")
+    assert "If this is happening now, call 112" in replies[0].text and not replies[0].urgent
+    assert "Heart attack in 2015" in chat.text(), "the entry was saved"
+    async with sessions() as session:
+        flag = await session.scalar(select(AuditEntry).where(AuditEntry.action == "emergency_flag"))
+        assert flag is not None, "the red flag is still audited"
+
+
+async def test_signing_out_asks_first(chat: ChatDriver):
+    await chat.sign_up()
+    await chat.send("4")  # Sign out is the fourth menu item
+    assert "Sign this chat out" in chat.text()
+    await chat.tap("No, stay")
+    assert any("My medical profile" in label for label in chat.labels())
+    await chat.tap("Sign out")
+    await chat.tap("Yes, sign out")
+    assert "signed out" in chat.text() and any("sign up" in label for label in chat.labels())
