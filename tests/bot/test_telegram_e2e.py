@@ -73,6 +73,15 @@ class TelegramUser:
         await self.post(self._message(contact=contact))
         return self.new()
 
+    async def up_to_contact(self, name: str, dob: str, sex: str) -> list[dict]:
+        """From /start to the contact step, as a new patient; returns the contact prompt."""
+        await self.say("/start")
+        await self.press("sign up")
+        await self.press("I agree")
+        await self.say(name)
+        await self.say(dob)
+        return await self.press(sex)
+
     def sent(self) -> list[dict]:
         """Everything the bot sent into this chat, in order (successful sendMessage/sendDocument)."""
         return [
@@ -193,12 +202,7 @@ async def test_a_patient_signs_up_with_a_shared_contact_edits_the_profile_and_re
 
 async def test_signup_on_telegram_with_an_email_code(harness):
     ravi = harness.user(5002)
-    await ravi.say("/start")
-    await ravi.press("sign up")
-    await ravi.press("I agree")
-    await ravi.say("Ravi Kumar")
-    await ravi.say("01-02-1985")
-    await ravi.press("Male")
+    await ravi.up_to_contact("Ravi Kumar", "01-02-1985", "Male")
     await ravi.say("ravi@example.com")
     assert "code is on its way" in ravi.text()
     await ravi.say(harness.otp.last_code())
@@ -209,12 +213,7 @@ async def test_signup_on_telegram_with_an_email_code(harness):
 
 async def test_someone_elses_contact_is_not_accepted(harness):
     mallory = harness.user(5003)
-    await mallory.say("/start")
-    await mallory.press("sign up")
-    await mallory.press("I agree")
-    await mallory.say("Mallory")
-    await mallory.say("01-01-1990")
-    await mallory.press("Male")
+    await mallory.up_to_contact("Mallory", "01-01-1990", "Male")
     replies = await mallory.share_contact(own=False)
     assert "your own contact" in replies[0]["text"]
 
@@ -311,12 +310,7 @@ async def test_documents_from_users_are_fetched_and_stored_encrypted(harness):
 
 async def test_the_health_summary_is_sent_as_a_document(harness):
     asha = harness.user(5011)
-    await asha.say("/start")
-    await asha.press("sign up")
-    await asha.press("I agree")
-    await asha.say("Asha Verma")
-    await asha.say("23-04-1990")
-    await asha.press("Female")
+    await asha.up_to_contact("Asha Verma", "23-04-1990", "Female")
     await asha.share_contact()
     await asha.press("English")
     await asha.press("Kolkata")
