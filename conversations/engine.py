@@ -262,11 +262,19 @@ class Engine:
         return self._render(ctx, asked)
 
     def _render(self, ctx: Context, asked: Prompt) -> list[Reply]:
-        """Give each option a fresh random token and remember them as the chat's last prompt."""
+        """Give each option a random token and remember them as the chat's last prompt. Asking the
+        same step again keeps its tokens, so the buttons already on screen (another tab, a
+        reconnect, a retry) stay valid; any other step gets fresh ones."""
+        at = [ctx.conversation.flow, ctx.conversation.step]
+        previous = ctx.data.get("prompt") or {}
+        kept = (
+            {o["value"]: o["token"] for o in previous.get("options", [])} if previous.get("at") == at else {}
+        )
         options = [
-            {"token": secrets.token_urlsafe(6), "value": o.value, "label": o.label} for o in asked.options
+            {"token": kept.get(o.value) or secrets.token_urlsafe(6), "value": o.value, "label": o.label}
+            for o in asked.options
         ]
-        ctx.data["prompt"] = {"at": [ctx.conversation.flow, ctx.conversation.step], "options": options}
+        ctx.data["prompt"] = {"at": at, "options": options}
         if not asked.texts:
             return []
         replies = [Reply(text=t) for t in asked.texts[:-1]]

@@ -22,9 +22,11 @@ class SocketHub:
             if not sockets:
                 del self._sockets[chat_key]
 
-    async def send(self, chat_key: str, message: dict) -> int:
+    async def send(self, chat_key: str, message: dict, *, skip: WebSocket | None = None) -> int:
         delivered = 0
         for socket in list(self._sockets.get(chat_key, ())):
+            if socket is skip:
+                continue
             try:
                 await socket.send_json(message)
                 delivered += 1

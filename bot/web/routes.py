@@ -178,10 +178,11 @@ async def chat_socket(socket: WebSocket) -> None:
             if isinstance(inbound, str):
                 await socket.send_json({"type": "error", "text": inbound})
                 continue
+            replies = await engine.handle(inbound)
             # Always answer, even with nothing (a duplicate): the page stops its typing indicator.
-            await socket.send_json(
-                _replies_frame(await engine.handle(inbound), state.settings.public_base_url)
-            )
+            await socket.send_json(_replies_frame(replies, state.settings.public_base_url))
+            if replies:  # the chat's other tabs see the bot's answer too
+                await hub.send(chat_key, _replies_frame(replies, state.settings.public_base_url), skip=socket)
     except WebSocketDisconnect:
         pass
     finally:

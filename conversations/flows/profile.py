@@ -3,6 +3,8 @@ and conditions. Every read and change goes through backend.records (authorised, 
 
 from __future__ import annotations
 
+import hashlib
+
 from babel.dates import format_date
 
 from backend.files import service as files
@@ -110,10 +112,15 @@ async def answer_add(ctx: Context, answer: Answer) -> Outcome:
 async def ask_remove(ctx: Context) -> Prompt:
     field = ctx.form["field"]
     items = (await _view(ctx, f"view_{field}")).lists[field]
-    options = [Option(f"item:{i}", _short(item)) for i, item in enumerate(items)]
+    # An option names its item, not its position: a button shown before the list changed (in
+    # another tab) still removes exactly the item it says, or nothing.
+    options = [Option(f"item:{_item_key(item)}", _short(item)) for item in items]
     options.append(Option("keep", ctx.t("btn_keep_all")))
-    ctx.form["removable"] = items
     return prompt(ctx.t("ask_remove"), options=options)
+
+
+def _item_key(item: str) -> str:
+    return hashlib.sha256(item.encode()).hexdigest()[:16]
 
 
 def _short(item: str) -> str:
@@ -123,9 +130,12 @@ def _short(item: str) -> str:
 async def answer_remove(ctx: Context, answer: Answer) -> Outcome:
     if answer.value == "keep":
         return _back_to_field(ctx)
-    index = int(answer.value.removeprefix("item:"))
-    item = ctx.form.get("removable", [])[index]
     field = ctx.form["field"]
+    items = (await _view(ctx, f"remove_{field}")).lists[field]
+    wanted = answer.value.removeprefix("item:")
+    item = next((i for i in items if _item_key(i) == wanted), None)
+    if item is None:
+        return _back_to_field(ctx, ctx.t("item_gone"))
     try:
         await records.remove_item(
             ctx.session, ctx.cipher, ctx.actor, ctx.user.id, field, item, channel=ctx.channel

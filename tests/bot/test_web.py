@@ -348,3 +348,13 @@ def test_a_refused_download_is_a_plain_404_and_stays_audited(client, in_db, monk
     response = client.get(f"/files/{token}")
     assert response.status_code == 404 and "expired" in response.text
     assert len(in_db(denied_entries)) == 1
+
+
+def test_a_second_tab_of_the_same_chat_sees_the_answers(client):
+    first = Browser(client)
+    second = Browser(client)  # same cookie: the same chat
+    first.tap("sign up")
+    mirrored = second.receive_replies()
+    assert "agree" in mirrored[-1]["text"].lower()
+    first.close()
+    second.close()
