@@ -179,10 +179,11 @@ async def chat_socket(socket: WebSocket) -> None:
                 await socket.send_json({"type": "error", "text": inbound})
                 continue
             replies = await engine.handle(inbound)
+            frame = _replies_frame(replies, state.settings.public_base_url)
             # Always answer, even with nothing (a duplicate): the page stops its typing indicator.
-            await socket.send_json(_replies_frame(replies, state.settings.public_base_url))
+            await socket.send_json(frame)
             if replies:  # the chat's other tabs see the bot's answer too
-                await hub.send(chat_key, _replies_frame(replies, state.settings.public_base_url), skip=socket)
+                await hub.send(chat_key, frame, skip=socket)
     except WebSocketDisconnect:
         pass
     finally:
