@@ -81,11 +81,6 @@ def set_contact(cipher: FieldCipher, user: User, kind: str, normalised: str) -> 
         user.email_enc, user.email_bidx = sealed, index
 
 
-def read_contact(cipher: FieldCipher, user: User, kind: str) -> str | None:
-    sealed = user.phone_enc if kind == "phone" else user.email_enc
-    return cipher.decrypt("users", kind, user.id, sealed) if sealed else None
-
-
 @dataclass(frozen=True)
 class NewPatient:
     full_name: str

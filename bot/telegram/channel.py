@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
 from contextlib import suppress
 
 import structlog
@@ -34,7 +33,7 @@ from bot.telegram.sender import SendFailed, TelegramSender, Unreachable
 from bot.telegram.settings import TelegramMode, TelegramSettings
 from bot.telegram.updates import Parsed, parse, platform_id
 from bot.web import documents
-from conversations.engine import Engine
+from conversations.engine import ChatLocks, Engine
 from conversations.messages import Inbound, InboundKind, Reply
 
 log = structlog.get_logger(__name__)
@@ -73,7 +72,7 @@ class TelegramChannel:
             max_attempts=settings.max_send_attempts,
             on_unreachable=self._mark_unreachable,
         )
-        self._chat_order: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._chat_order = ChatLocks()  # forgets a chat's lock once nobody holds or waits for it
         self._tasks: set[asyncio.Task] = set()
         self._processing = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._poller: asyncio.Task | None = None
@@ -154,7 +153,7 @@ class TelegramChannel:
             if parsed.callback_query_id:
                 await self._answer_callback(parsed)
             return
-        async with self._chat_order[parsed.chat_id]:  # one chat's updates and replies stay in order
+        async with self._chat_order.hold(str(parsed.chat_id)):  # one chat's updates and replies stay in order
             try:
                 inbound = await self._with_file(parsed)
                 replies = await self.engine.handle(inbound, stored=True)
@@ -170,7 +169,13 @@ class TelegramChannel:
         """Updates the engine has no use for (group chats, edits) are marked processed."""
         async with self.sessions() as session, session.begin():
             await session.execute(
-                update_inbox(platform_id(update)).values(processed_at=utcnow(), payload_enc=None)
+                update(InboxMessage)
+                .where(
+                    InboxMessage.channel == CHANNEL,
+                    InboxMessage.platform_id == platform_id(update),
+                    InboxMessage.processed_at.is_(None),
+                )
+                .values(processed_at=utcnow(), payload_enc=None)
             )
 
     async def _answer_callback(self, parsed: Parsed) -> None:
@@ -271,11 +276,3 @@ class TelegramChannel:
 
 
 ALLOWED_UPDATES = ["message", "callback_query"]
-
-
-def update_inbox(platform: str):
-    return update(InboxMessage).where(
-        InboxMessage.channel == CHANNEL,
-        InboxMessage.platform_id == platform,
-        InboxMessage.processed_at.is_(None),
-    )
