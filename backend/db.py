@@ -22,7 +22,15 @@ def create_engine(url: str) -> AsyncEngine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+    # One connection: SQLite has one writer anyway, and every transaction begins IMMEDIATE. With
+    # more connections the waiters sleep in SQLite's busy handler (1, 2, 5 … 100 ms naps, not first
+    # come first served) while the lock sits free; with one they queue in the pool, in order.
+    # Measured: webhook p99 with 5 Telegram users 654 → 49 ms. The price: code must never open a
+    # second session while it holds one (it would wait for itself; pool_timeout turns that into
+    # an error rather than a hang).
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=30
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):

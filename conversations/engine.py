@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,6 +44,15 @@ log = structlog.get_logger(__name__)
 
 MAX_TEXT_CHARS = 4000
 MAX_HISTORY = 20
+_CLAIM = (
+    update(InboxMessage.__table__)
+    .where(
+        InboxMessage.channel == bindparam("claim_channel"),
+        InboxMessage.platform_id == bindparam("claim_platform_id"),
+        InboxMessage.processed_at.is_(None),
+    )
+    .values(processed_at=bindparam("claim_now"), payload_enc=None)
+)
 
 
 class ChatLocks:
@@ -123,14 +132,11 @@ class Engine:
     async def _first_delivery(self, session: AsyncSession, inbound: Inbound, stored: bool) -> bool:
         platform_id = inbound.platform_id[:128]
         if stored:
-            claimed = await session.execute(
-                update(InboxMessage)
-                .where(
-                    InboxMessage.channel == inbound.channel,
-                    InboxMessage.platform_id == platform_id,
-                    InboxMessage.processed_at.is_(None),
-                )
-                .values(processed_at=utcnow(), payload_enc=None)
+            # Core, not ORM: no inbox rows live in this session, so there is nothing to synchronise.
+            connection = await session.connection()
+            claimed = await connection.execute(
+                _CLAIM,
+                {"claim_channel": inbound.channel, "claim_platform_id": platform_id, "claim_now": utcnow()},
             )
             return claimed.rowcount == 1
         try:

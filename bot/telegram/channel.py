@@ -21,11 +21,11 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, GetUpdates, SendDocument
 from aiogram.types import BufferedInputFile
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
+from backend.inbox import InboxWriter
 from backend.models import ChannelIdentity, InboxMessage, StoredFile, new_id, utcnow
 from backend.settings import Settings
 from bot.telegram import render
@@ -76,6 +76,7 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task] = set()
         self._processing = asyncio.Semaphore(MAX_CONCURRENT_UPDATES)
         self._poller: asyncio.Task | None = None
+        self.inbox = InboxWriter(sessions, cipher)
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -91,6 +92,7 @@ class TelegramChannel:
                 await self._poller
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.inbox.close()
         await self.bot.session.close()
 
     async def idle(self) -> None:
@@ -103,14 +105,7 @@ class TelegramChannel:
     async def accept(self, update: dict) -> bool:
         """Store an update before anything else; False when it was seen before (a redelivery)."""
         payload = json.dumps(update, ensure_ascii=False)
-        row = InboxMessage(id=new_id(), channel=CHANNEL, platform_id=platform_id(update))
-        row.payload_enc = self.cipher.encrypt("inbox_messages", "payload", row.id, payload)
-        try:
-            async with self.sessions() as session, session.begin():
-                session.add(row)
-        except IntegrityError:
-            return False
-        return True
+        return await self.inbox.store(CHANNEL, platform_id(update), payload)
 
     def schedule(self, update: dict) -> None:
         task = asyncio.create_task(self.process(update))
