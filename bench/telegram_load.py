@@ -78,6 +78,7 @@ FAKE_LIMITS = {
     "per_bot_burst": PER_BOT,
 }
 POLL_SECONDS = 0.005  # how often the users look at the fake's recorded calls
+RAMP_SECONDS = 1.0  # the users' first updates are spread over this much time
 STEP_TIMEOUT = 30.0  # one update: POST plus its replies
 HTTP_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 30.0
@@ -328,7 +329,10 @@ class SimUser:
             raise RuntimeError(f"calibration: no reply to {kind} {argument!r}")
         return counts
 
-    async def run(self, script: list[tuple[str, str]], expected: list[Counter], check: str | None) -> None:
+    async def run(
+        self, script: list[tuple[str, str]], expected: list[Counter], check: str | None, delay: float = 0.0
+    ) -> None:
+        await asyncio.sleep(delay)
         try:
             for (kind, argument), counts in zip(script, expected, strict=True):
                 await self.step(kind, argument, counts)
@@ -446,6 +450,8 @@ async def load(
             clients = [
                 await stack.enter_async_context(c) for c in http_clients(base_url, users, shared_client)
             ]
+            # Telegram keeps its webhook connections open; so do the users, before the clock starts.
+            await asyncio.gather(*(client.get("/healthz") for client in clients))
             watch = CallWatch(fake)
             poller = asyncio.create_task(watch.run(), name="call-watch")
             try:
@@ -462,7 +468,11 @@ async def load(
                 progress(f"{label}: {users} users start (pid {os.getpid()})")
                 profiler = start_profiler() if profile_to else None
                 started = time.monotonic()
-                tasks = [asyncio.create_task(u.run(script, expected, check)) for u in crowd]
+                # Users arrive spread evenly over the first RAMP_SECONDS, not all in one millisecond.
+                tasks = [
+                    asyncio.create_task(u.run(script, expected, check, RAMP_SECONDS * n / users))
+                    for n, u in enumerate(crowd)
+                ]
                 _done, pending = await asyncio.wait(tasks, timeout=phase_seconds)
                 stats.wall = time.monotonic() - started
                 if profiler:
