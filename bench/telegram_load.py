@@ -4,7 +4,9 @@ The real app (bot.app.create_app) is served by uvicorn in this process on 127.0.
 database (SQLite in a temp dir, or a throwaway PostgreSQL database), and talks to the fake Bot API
 (tests/fakes/telegram_api.py), also in this process. Each user goes through the whole signup:
 /start -> sign up -> I agree -> name -> date of birth -> Female -> own contact -> English ->
-Kolkata, and waits for the bot's replies before its next update, as a person would.
+Kolkata, and waits for the bot's replies before its next update, as a person would. The users'
+connections are opened before the clock starts (Telegram keeps its webhook connections open), and
+their first updates are spread over the first --ramp seconds (default 1; 0 = all at once).
 
 Telegram's flood limits are lifted on both sides (fake and bot: 1000/s per chat, 100000/s per
 bot): this measures our processing, not Telegram's limits. A bare aiogram echo bot behind the same
@@ -13,7 +15,7 @@ webhook route shape, against the same fake, with the same users and update count
 Usage:
     python bench/telegram_load.py [--users 200] [--database sqlite|postgresql|both]
                                   [--postgres-url URL] [--timeout 240] [--profile DIR]
-                                  [--shared-client]
+                                  [--ramp 1.0] [--shared-client]
 
 The last line of output is one JSON object (see docs/performance.md). With --database both each
 database runs in its own child process (so peak RSS is per database); when PostgreSQL cannot be
@@ -78,7 +80,6 @@ FAKE_LIMITS = {
     "per_bot_burst": PER_BOT,
 }
 POLL_SECONDS = 0.005  # how often the users look at the fake's recorded calls
-RAMP_SECONDS = 1.0  # the users' first updates are spread over this much time
 STEP_TIMEOUT = 30.0  # one update: POST plus its replies
 HTTP_TIMEOUT = 30.0
 STARTUP_TIMEOUT = 30.0
@@ -438,6 +439,7 @@ async def load(
     users: int,
     phase_seconds: float,
     *,
+    ramp_seconds: float = 1.0,
     shared_client: bool = False,
     check: str | None = None,
     profile_to: Path | None = None,
@@ -468,9 +470,9 @@ async def load(
                 progress(f"{label}: {users} users start (pid {os.getpid()})")
                 profiler = start_profiler() if profile_to else None
                 started = time.monotonic()
-                # Users arrive spread evenly over the first RAMP_SECONDS, not all in one millisecond.
+                # Users arrive spread evenly over the first ramp_seconds, not all in one millisecond.
                 tasks = [
-                    asyncio.create_task(u.run(script, expected, check, RAMP_SECONDS * n / users))
+                    asyncio.create_task(u.run(script, expected, check, ramp_seconds * n / users))
                     for n, u in enumerate(crowd)
                 ]
                 _done, pending = await asyncio.wait(tasks, timeout=phase_seconds)
@@ -631,10 +633,17 @@ def summary(database: str, users: int, telecare: Stats, echo: Stats) -> dict:
 
 async def run_database(args: argparse.Namespace) -> dict:
     async with fresh_database(args.database, args.postgres_url, args.pg_name) as url:
-        shared = args.shared_client
+        shared, ramp = args.shared_client, args.ramp
         label = f"{args.database}"
         echo = await load(
-            echo_app, echo_settle, ECHO, args.users, args.timeout, shared_client=shared, label=f"{label} echo"
+            echo_app,
+            echo_settle,
+            ECHO,
+            args.users,
+            args.timeout,
+            ramp_seconds=ramp,
+            shared_client=shared,
+            label=f"{label} echo",
         )
         profile_to = Path(args.profile) / f"telecare-{args.database}" if args.profile else None
         telecare = await load(
@@ -643,6 +652,7 @@ async def run_database(args: argparse.Namespace) -> dict:
             SIGNUP,
             args.users,
             args.timeout,
+            ramp_seconds=ramp,
             shared_client=shared,
             label=f"{label} telecare",
             check=SIGNUP_DONE,
@@ -680,6 +690,7 @@ def run_both(args: argparse.Namespace) -> tuple[dict, list[dict]]:
         command += ["--postgres-url", args.postgres_url, "--timeout", str(args.timeout)]
         command += ["--pg-name", pg_name] + (["--profile", args.profile] if args.profile else [])
         command += ["--shared-client"] if args.shared_client else []
+        command += ["--ramp", str(args.ramp)]
         try:
             child = subprocess.run(
                 command, stdout=subprocess.PIPE, text=True, timeout=2 * args.timeout + 240, check=False
@@ -719,6 +730,9 @@ def main() -> None:
         "--postgres-url", default=os.environ.get("TELECARE_BENCH_POSTGRES_URL") or DEFAULT_POSTGRES
     )
     parser.add_argument("--timeout", type=float, default=240.0, help="seconds for one load phase")
+    parser.add_argument(
+        "--ramp", type=float, default=1.0, help="seconds over which the users' first updates are spread"
+    )
     parser.add_argument("--profile", help="directory for pyinstrument profiles of the telecare phase")
     parser.add_argument(
         "--shared-client", action="store_true", help="one httpx client with a pool of --users connections"
