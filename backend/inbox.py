@@ -16,6 +16,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,6 +25,26 @@ from backend.models import InboxMessage, new_id, utcnow
 
 log = structlog.get_logger(__name__)
 MAX_BATCH = 500
+_CLAIM = (
+    update(InboxMessage.__table__)
+    .where(
+        InboxMessage.channel == bindparam("claim_channel"),
+        InboxMessage.platform_id == bindparam("claim_platform_id"),
+        InboxMessage.processed_at.is_(None),
+    )
+    .values(processed_at=bindparam("claim_now"), payload_enc=None)
+)
+
+
+async def claim(session: AsyncSession, channel: str, platform_id: str) -> bool:
+    """Mark a stored update processed (and drop its payload) in the caller's transaction, so that
+    it is processed once with its effects; False when it was already claimed. Core, not ORM: no
+    inbox rows live in the session, so there is nothing to synchronise."""
+    connection = await session.connection()
+    claimed = await connection.execute(
+        _CLAIM, {"claim_channel": channel, "claim_platform_id": platform_id[:128], "claim_now": utcnow()}
+    )
+    return claimed.rowcount == 1
 
 
 @dataclass

@@ -20,11 +20,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import bindparam, select, update
+from babel.lists import format_list
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import audit
+from backend import audit, inbox
 from backend.access import AccessDenied
 from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
@@ -33,7 +34,7 @@ from backend.otp.senders import OtpSender
 from backend.settings import Settings
 from conversations import commands, overlays
 from conversations.context import Context
-from conversations.copy import translate
+from conversations.copy import format_locale, translate
 from conversations.emergency import EmergencyHit, detect_emergency
 from conversations.flow import Answer, Flow, Outcome, Prompt
 from conversations.flows import registry
@@ -44,15 +45,6 @@ log = structlog.get_logger(__name__)
 
 MAX_TEXT_CHARS = 4000
 MAX_HISTORY = 20
-_CLAIM = (
-    update(InboxMessage.__table__)
-    .where(
-        InboxMessage.channel == bindparam("claim_channel"),
-        InboxMessage.platform_id == bindparam("claim_platform_id"),
-        InboxMessage.processed_at.is_(None),
-    )
-    .values(processed_at=bindparam("claim_now"), payload_enc=None)
-)
 
 
 class ChatLocks:
@@ -132,13 +124,7 @@ class Engine:
     async def _first_delivery(self, session: AsyncSession, inbound: Inbound, stored: bool) -> bool:
         platform_id = inbound.platform_id[:128]
         if stored:
-            # Core, not ORM: no inbox rows live in this session, so there is nothing to synchronise.
-            connection = await session.connection()
-            claimed = await connection.execute(
-                _CLAIM,
-                {"claim_channel": inbound.channel, "claim_platform_id": platform_id, "claim_now": utcnow()},
-            )
-            return claimed.rowcount == 1
+            return await inbox.claim(session, inbound.channel, platform_id)
         try:
             async with session.begin_nested():
                 session.add(
@@ -197,6 +183,7 @@ class Engine:
         # Writing to us again ends a "stop", and proves the chat can be reached (e.g. unblocked).
         ctx.identity.muted = False
         ctx.identity.unreachable = False
+        ctx.identity.last_inbound_at = inbound.at
         emergency_note: list[Reply] = []
         if inbound.kind is InboundKind.TEXT and (hit := detect_emergency(inbound.text)):
             if not self._records_history(ctx, flow):
@@ -286,8 +273,15 @@ class Engine:
         replies = [Reply(text=t) for t in asked.texts[:-1]]
         choices = tuple(Choice(label=o["label"], token=o["token"]) for o in options)
         label = ctx.t(f"request_{asked.request.value}") if asked.request else ""
+        hint = ctx.t("reply_with_number", numbers=_numbers(len(choices), ctx.locale)) if choices else ""
         replies.append(
-            Reply(text=asked.texts[-1], choices=choices, request=asked.request, request_label=label)
+            Reply(
+                text=asked.texts[-1],
+                choices=choices,
+                request=asked.request,
+                request_label=label,
+                number_hint=hint,
+            )
         )
         return replies
 
@@ -331,6 +325,11 @@ class Engine:
             # Nothing more of this flow (no slot, no payment link) until the user says they are safe.
             overlays.halt(ctx)
         return [Reply(text=ctx.t(key), urgent=True), *await self.ask(ctx)]
+
+
+def _numbers(count: int, locale: str) -> str:
+    """ "1, 2, or 3" in the user's language."""
+    return format_list([str(n) for n in range(1, count + 1)], style="or", locale=format_locale(locale))
 
 
 def _fallback_text() -> str:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from backend.otp.senders import OwnCodes
 from conversations.messages import Inbound, InboundKind, Reply
 
 _ids = itertools.count(1)
@@ -22,7 +23,7 @@ class Delivery:
 
 
 @dataclass
-class RecordingOtpSender:
+class RecordingOtpSender(OwnCodes):
     deliveries: list[Delivery] = field(default_factory=list)
     phone_supported: bool = True
     fail: bool = False

@@ -23,8 +23,26 @@ class OtpSender(Protocol):
 
     async def send(self, *, kind: str, destination: str, code: str, chat_key: str, message: str) -> None: ...
 
+    def checks_codes(self, kind: str) -> bool:
+        """True when the delivery service makes and checks the code itself (Twilio Verify)."""
+        ...
 
-class DevOtpSender:
+    async def check(self, *, kind: str, destination: str, code: str) -> bool:
+        """Only for senders that check codes: is this the code the service sent?"""
+        ...
+
+
+class OwnCodes:
+    """Senders that deliver our own codes: backend.otp checks them."""
+
+    def checks_codes(self, kind: str) -> bool:
+        return False
+
+    async def check(self, *, kind: str, destination: str, code: str) -> bool:
+        raise NotImplementedError("backend.otp checks our own codes")
+
+
+class DevOtpSender(OwnCodes):
     """Development only: the code goes to the server log and to the web chat's developer panel.
     Settings refuse this sender in production."""
 
@@ -41,7 +59,7 @@ class DevOtpSender:
             await self._publish(chat_key, f"OTP for {mask(kind, destination)}: {code}")
 
 
-class SmtpOtpSender:
+class SmtpOtpSender(OwnCodes):
     """Email codes through an SMTP relay (aiosmtplib). Phone codes need the SMS channel."""
 
     def __init__(self, smtp_url: str, sender: str, timeout: float = 15.0) -> None:
@@ -77,3 +95,26 @@ class SmtpOtpSender:
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise OtpDeliveryError(str(exc)) from exc
         log.info("otp_email_sent", destination=mask(kind, destination))
+
+
+class RoutingOtpSender:
+    """Email codes one way, phone codes another."""
+
+    def __init__(self, by_kind: dict[str, OtpSender]) -> None:
+        self._by_kind = by_kind
+
+    def supports(self, kind: str) -> bool:
+        sender = self._by_kind.get(kind)
+        return sender is not None and sender.supports(kind)
+
+    def checks_codes(self, kind: str) -> bool:
+        sender = self._by_kind.get(kind)
+        return sender is not None and sender.checks_codes(kind)
+
+    async def check(self, *, kind: str, destination: str, code: str) -> bool:
+        return await self._by_kind[kind].check(kind=kind, destination=destination, code=code)
+
+    async def send(self, *, kind: str, destination: str, code: str, chat_key: str, message: str) -> None:
+        await self._by_kind[kind].send(
+            kind=kind, destination=destination, code=code, chat_key=chat_key, message=message
+        )

@@ -12,6 +12,7 @@ import enum
 import hmac
 import math
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -132,7 +133,10 @@ async def verify(
     chat_key: str,
     code: str,
     now: datetime,
+    external_check: Callable[[], Awaitable[bool]] | None = None,
 ) -> Verified:
+    """`external_check`: the delivery service checks the code (Twilio Verify). It is asked only
+    for a live challenge, so expiry, attempts and locking stay ours."""
     bidx = blind_index(cipher.ring, kind, destination)
     challenge = await session.scalar(
         select(OtpChallenge)
@@ -141,7 +145,7 @@ async def verify(
         .limit(1)
         .with_for_update()
     )
-    result = _check(cipher, challenge, code.strip(), now)
+    result = await _check(cipher, challenge, code.strip(), now, external_check)
     await audit.record(
         session,
         actor=None,
@@ -153,15 +157,23 @@ async def verify(
     return result
 
 
-def _check(cipher: FieldCipher, challenge: OtpChallenge | None, code: str, now: datetime) -> Verified:
+async def _check(
+    cipher: FieldCipher,
+    challenge: OtpChallenge | None,
+    code: str,
+    now: datetime,
+    external_check: Callable[[], Awaitable[bool]] | None,
+) -> Verified:
     if challenge is None:
         return Verified(VerifyOutcome.NONE)
     if now >= challenge.expires_at:
         challenge.closed_at, challenge.closed_reason = now, "expired"
         return Verified(VerifyOutcome.EXPIRED)
-    expected = challenge.code_digest
-    given = otp_digest(cipher.ring, challenge.id, code)
-    if hmac.compare_digest(expected, given):
+    if external_check is not None:
+        matched = await external_check()
+    else:
+        matched = hmac.compare_digest(challenge.code_digest, otp_digest(cipher.ring, challenge.id, code))
+    if matched:
         challenge.closed_at, challenge.closed_reason = now, "verified"
         return Verified(VerifyOutcome.OK)
     challenge.attempts += 1

@@ -23,15 +23,15 @@ from aiogram.types import BufferedInputFile
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
 from backend.inbox import InboxWriter
-from backend.models import ChannelIdentity, InboxMessage, StoredFile, new_id, utcnow
+from backend.models import ChannelIdentity, InboxMessage, utcnow
 from backend.settings import Settings
 from bot.telegram import render
 from bot.telegram.sender import SendFailed, TelegramSender, Unreachable
 from bot.telegram.settings import TelegramMode, TelegramSettings
 from bot.telegram.updates import Parsed, parse, platform_id
+from bot.uploads import store_upload
 from bot.web import documents
 from conversations.engine import ChatLocks, Engine
 from conversations.messages import Inbound, InboundKind, Reply
@@ -197,27 +197,22 @@ class TelegramChannel:
             return parsed.inbound  # file_ref stays empty: the step says it cannot use it
         file = await self.bot.get_file(parsed.file_id)
         content = await self.bot.download_file(file.file_path)
-        data = content.read()
-        async with self.sessions() as session, session.begin():
-            identity = await identity_for(session, CHANNEL, parsed.inbound.chat_id)
-            stored = StoredFile(
-                id=new_id(),
-                identity_id=identity.id,
-                user_id=identity.user_id,
-                channel=CHANNEL,
-                platform_file_id=parsed.file_id[:256],
-                content_type=parsed.content_type[:100],
-                size=len(data),
-            )
-            stored.filename_enc = self.cipher.encrypt("stored_files", "filename", stored.id, parsed.file_name)
-            stored.content_enc = self.cipher.encrypt_bytes("stored_files", "content", stored.id, data)
-            session.add(stored)
+        file_ref = await store_upload(
+            self.sessions,
+            self.cipher,
+            channel=CHANNEL,
+            chat_id=parsed.inbound.chat_id,
+            platform_file_id=parsed.file_id,
+            filename=parsed.file_name,
+            content_type=parsed.content_type,
+            data=content.read(),
+        )
         inbound = parsed.inbound
         return Inbound(
             channel=inbound.channel,
             chat_id=inbound.chat_id,
             kind=inbound.kind,
-            file_ref=stored.id,
+            file_ref=file_ref,
             platform_id=inbound.platform_id,
             at=inbound.at,
         )

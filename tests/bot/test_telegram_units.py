@@ -6,6 +6,7 @@ import pytest
 
 from bot.telegram import render
 from bot.telegram.updates import parse
+from bot.text import split_text, utf16_len
 from conversations.messages import Choice, InboundKind, Reply, RequestKind
 
 
@@ -23,17 +24,17 @@ def test_urgent_replies_are_bold_and_still_escaped():
 @pytest.mark.parametrize("line", ["a" * 50, "é" * 50, "😀" * 25])
 def test_long_texts_are_split_at_line_ends_within_4096_utf16_units(line):
     text = "\n".join(f"{i} {line}" for i in range(400))
-    pieces = render.split_text(text)
+    pieces = split_text(text, render.MAX_TEXT)
     assert len(pieces) > 1
-    assert all(render.utf16_len(p) <= 4096 for p in pieces)
+    assert all(utf16_len(p) <= 4096 for p in pieces)
     assert "\n".join(pieces) == text, "nothing is lost or reordered"
     assert all(not p.startswith("\n") for p in pieces)
 
 
 def test_a_single_huge_line_is_cut_hard():
     text = "😀" * 5000  # 10,000 UTF-16 units, no line breaks
-    pieces = render.split_text(text)
-    assert all(render.utf16_len(p) <= 4096 for p in pieces) and "".join(pieces) == text
+    pieces = split_text(text, render.MAX_TEXT)
+    assert all(utf16_len(p) <= 4096 for p in pieces) and "".join(pieces) == text
 
 
 def test_only_the_last_piece_carries_the_buttons():
