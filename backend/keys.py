@@ -8,7 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.crypto import FieldCipher
-from backend.models import PROFILE_LISTS, Conversation, InboxMessage, PatientProfile, StoredFile, User
+from backend.models import (
+    PROFILE_LISTS,
+    Conversation,
+    InboxMessage,
+    OutboundMessage,
+    PatientProfile,
+    StoredFile,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,7 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(User, "id", "email_enc", "users", "email"),
     SealedColumn(Conversation, "id", "data_enc", "conversations", "data"),
     SealedColumn(InboxMessage, "id", "payload_enc", "inbox_messages", "payload"),
+    SealedColumn(OutboundMessage, "id", "variables_enc", "outbound_messages", "variables"),
     SealedColumn(StoredFile, "id", "filename_enc", "stored_files", "filename"),
     SealedColumn(StoredFile, "id", "content_enc", "stored_files", "content"),
     *(

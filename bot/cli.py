@@ -337,3 +337,43 @@ def telegram_set_commands() -> None:
 
 if __name__ == "__main__":
     app()
+
+
+whatsapp_app = typer.Typer(help="The WhatsApp channel.", no_args_is_help=True)
+app.add_typer(whatsapp_app, name="whatsapp")
+
+
+@whatsapp_app.command("failures")
+def whatsapp_failures(limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """Messages Twilio reported failed or undelivered, newest first, with Twilio's error code
+    (https://www.twilio.com/docs/api/errors/<code>). Numbers are masked."""
+    from sqlalchemy import select
+
+    from backend.accounts.contacts import mask
+    from backend.models import OutboundMessage
+
+    async def run():
+        engine, sessions = _sessions()
+        try:
+            async with sessions() as session:
+                return (
+                    await session.scalars(
+                        select(OutboundMessage)
+                        .where(OutboundMessage.status.in_(("failed", "undelivered")))
+                        .order_by(OutboundMessage.updated_at.desc())
+                        .limit(limit)
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    if not rows:
+        typer.echo("No failed WhatsApp messages.")
+        return
+    for row in rows:
+        fallback = " (template sent instead)" if row.fallback_sent else ""
+        typer.echo(
+            f"{row.updated_at:%Y-%m-%d %H:%M} UTC  {mask('phone', row.address)}  {row.kind:<8} "
+            f"{row.status:<11} error {row.error_code or '-'}  {row.sid}{fallback}"
+        )

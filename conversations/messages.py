@@ -67,6 +67,8 @@ class Reply:
     request_label: str = ""  # the words on a "share my contact" style button, in the user's language
     document: Document | None = None
     urgent: bool = False  # emergency guidance: channels may style it
+    # "Reply 1, 2 or 3.", in the user's language: for channels that number the choices in the text.
+    number_hint: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -84,4 +86,5 @@ class Reply:
                 else None
             ),
             "urgent": self.urgent,
+            "number_hint": self.number_hint,
         }

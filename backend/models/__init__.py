@@ -16,12 +16,14 @@ from backend.models.directory import (
 )
 from backend.models.files import FileGrant
 from backend.models.otp import OtpChallenge
+from backend.models.outbound import STATUS_RANK, OutboundMessage
 from backend.models.records import PROFILE_LISTS, PatientProfile
 from backend.models.stored_files import StoredFile
 from backend.models.users import Channel, ChannelIdentity, Consent, Role, User
 
 __all__ = [
     "PROFILE_LISTS",
+    "STATUS_RANK",
     "AuditEntry",
     "AvailabilityRule",
     "Base",
@@ -35,6 +37,7 @@ __all__ = [
     "Lab",
     "LabTest",
     "OtpChallenge",
+    "OutboundMessage",
     "PatientProfile",
     "Pharmacy",
     "Role",

@@ -56,6 +56,12 @@ class ChannelIdentity(IdMixin, CreatedMixin, Base):
     # The platform refuses to deliver to this chat (e.g. the user blocked the bot): stop sending.
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The user's last message to us on this chat: WhatsApp allows free-form messages only within
+    # 24 hours of it (outside, approved templates only).
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The user asked the platform number to stop (WhatsApp STOP): nothing but the confirmation is
+    # sent until they say START.
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Consent(IdMixin, CreatedMixin, Base):

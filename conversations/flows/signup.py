@@ -165,13 +165,22 @@ async def answer_sex(ctx: Context, answer: Answer) -> Outcome:
 # --- contact and OTP ----------------------------------------------------------------------
 
 
+# Channels whose chat address is the user's phone number, proven by the platform (WhatsApp: the
+# message came from that number), so it can be used as a verified contact without a code.
+PHONE_ADDRESSED_CHANNELS = frozenset({"whatsapp"})
+
+
 async def ask_contact(ctx: Context) -> Prompt:
+    if ctx.channel in PHONE_ADDRESSED_CHANNELS:
+        return prompt(ctx.t("ask_contact"), options=[Option("this_number", ctx.t("btn_use_this_number"))])
     return prompt(ctx.t("ask_contact"), request=RequestKind.CONTACT)
 
 
 async def answer_contact(ctx: Context, answer: Answer) -> Outcome:
     if answer.inbound.kind is InboundKind.CONTACT:
         return await _platform_contact(ctx, answer.inbound.contact_phone)
+    if answer.value == "this_number" and ctx.channel in PHONE_ADDRESSED_CHANNELS:
+        return await _platform_contact(ctx, answer.inbound.chat_id)
     raw = answer.text
     if not looks_like_email(raw) and not any(ch.isdigit() for ch in raw):
         return retry(ctx.t("contact_invalid"))
@@ -264,16 +273,27 @@ async def answer_otp(ctx: Context, answer: Answer) -> Outcome:
     code = re.sub(r"[\s-]", "", answer.text)
     if not re.fullmatch(r"\d{6}", code):
         return retry(ctx.t("otp_format"))
-    result = await otp.verify(
-        ctx.session,
-        ctx.cipher,
-        purpose=PURPOSE,
-        kind=kind,
-        destination=value,
-        chat_key=ctx.inbound.chat_key,
-        code=code,
-        now=ctx.now,
-    )
+    sender = ctx.otp_sender
+    external = None
+    if sender.checks_codes(kind):  # e.g. Twilio Verify made the code: it checks it too
+
+        async def external() -> bool:
+            return await sender.check(kind=kind, destination=value, code=code)
+
+    try:
+        result = await otp.verify(
+            ctx.session,
+            ctx.cipher,
+            purpose=PURPOSE,
+            kind=kind,
+            destination=value,
+            chat_key=ctx.inbound.chat_key,
+            code=code,
+            now=ctx.now,
+            external_check=external,
+        )
+    except OtpDeliveryError:
+        return retry(ctx.t("otp_check_failed"))
     if result.outcome is otp.VerifyOutcome.OK:
         return await _verified(ctx, kind, value)
     if result.outcome is otp.VerifyOutcome.WRONG:
@@ -413,7 +433,10 @@ FLOW = Flow(
         "dob": Step(ask_dob, answer_dob),
         "sex": Step(ask_sex, answer_sex),
         "contact": Step(
-            ask_contact, answer_contact, accepts=frozenset({InboundKind.TEXT, InboundKind.CONTACT})
+            ask_contact,
+            answer_contact,
+            accepts=frozenset({InboundKind.TEXT, InboundKind.CONTACT}),
+            free_text=True,  # a typed number or email, or (WhatsApp) the "use this number" option
         ),
         "otp": Step(ask_otp, answer_otp, free_text=True),
         "language": Step(ask_language, answer_language),

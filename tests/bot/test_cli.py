@@ -138,3 +138,26 @@ def test_serve_explains_a_bad_telegram_configuration(env, extra, message):
     assert run(env, "keys", "init").returncode == 0
     result = run({**env, **extra}, "serve", "--port", "0")
     assert result.returncode == 1 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_whatsapp_failures_lists_what_twilio_reported_with_masked_numbers(env, tmp_path):
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    assert "No failed WhatsApp messages" in run(env, "whatsapp", "failures").stdout
+    database = sqlite3.connect(tmp_path / "cli.db")
+    rows = [
+        ("o1", "+919876543210", "SM" + "1" * 32, "text", "failed", 7, 63016, 1),
+        ("o2", "+919876500000", "SM" + "2" * 32, "text", "delivered", 4, None, 0),
+    ]
+    database.executemany(
+        "INSERT INTO outbound_messages (id, channel, address, sid, kind, status, status_rank, error_code,"
+        " fallback_sent, created_at, updated_at) VALUES (?, 'whatsapp', ?, ?, ?, ?, ?, ?, ?,"
+        " '2026-11-27 10:00:00.000000', '2026-11-27 10:00:00.000000')",
+        rows,
+    )
+    database.commit()
+    database.close()
+    listed = run(env, "whatsapp", "failures")
+    assert listed.returncode == 0
+    assert "63016" in listed.stdout and "template sent instead" in listed.stdout
+    assert "+919876543210" not in listed.stdout and "SM" + "2" * 32 not in listed.stdout

@@ -1,0 +1,411 @@
+"""The WhatsApp channel through Twilio: store each inbound message first, then process it
+through the engine and send the replies; track the 24-hour window, opt-outs and delivery status.
+
+- Inbound: the webhook stores the signed form (encrypted, in the inbox, keyed by MessageSid) and
+  answers at once; processing runs in the background, one chat at a time. Unprocessed messages
+  are picked up again on start.
+- STOP (and its synonyms) opts the number out: it gets the confirmation and nothing else until
+  START. Nothing is sent to an opted-out number, business-initiated or not.
+- Business-initiated messages (`notify`) go as free text inside the 24-hour window since the
+  user's last message, else as an approved template; a 63016 (window closed), at once or in the
+  status callback, falls back to the template.
+- Status callbacks move a message's status forward only (they can arrive out of order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+from contextlib import suppress
+from datetime import timedelta
+
+import httpx
+import structlog
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend import audit, inbox
+from backend.accounts.service import identity_for
+from backend.crypto import FieldCipher
+from backend.inbox import InboxWriter
+from backend.models import STATUS_RANK, ChannelIdentity, InboxMessage, OutboundMessage, User, new_id, utcnow
+from backend.settings import Settings
+from bot.uploads import store_upload
+from bot.whatsapp import render
+from bot.whatsapp.client import TwilioGateway
+from bot.whatsapp.inbound import CHANNEL, Parsed, parse
+from bot.whatsapp.render import Outgoing
+from bot.whatsapp.sender import WINDOW_CLOSED, SendFailed, TwilioSender, Unsubscribed, WindowClosed
+from bot.whatsapp.settings import TwilioSettings
+from conversations.copy import translate
+from conversations.engine import ChatLocks, Engine
+from conversations.messages import Inbound, InboundKind, Reply
+
+log = structlog.get_logger(__name__)
+WINDOW = timedelta(hours=24)
+MAX_MEDIA_BYTES = 16 * 1024 * 1024  # WhatsApp's own limit for media and documents
+MAX_CONCURRENT = {"sqlite": 4}
+DEFAULT_CONCURRENT = 8
+
+
+class WhatsAppChannel:
+    def __init__(
+        self,
+        settings: TwilioSettings,
+        app_settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        engine: Engine,
+        gateway: TwilioGateway,
+    ) -> None:
+        self.settings = settings
+        self.app_settings = app_settings
+        self.sessions = sessions
+        self.cipher = cipher
+        self.engine = engine
+        self.gateway = gateway
+        self.sender = TwilioSender(
+            gateway,
+            per_second=settings.per_sender_per_second,
+            max_attempts=settings.max_send_attempts,
+            status_callback=app_settings.public_base_url.rstrip("/") + "/webhooks/whatsapp/status",
+        )
+        self.inbox = InboxWriter(sessions, cipher)
+        self._chat_order = ChatLocks()
+        self._tasks: set[asyncio.Task] = set()
+        dialect = sessions.kw["bind"].dialect.name
+        self._processing = asyncio.Semaphore(MAX_CONCURRENT.get(dialect, DEFAULT_CONCURRENT))
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.resume_pending()
+
+    async def close(self) -> None:
+        await self.idle()
+        await self.inbox.close()
+
+    async def idle(self) -> None:
+        """Wait until every background message has been handled (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # --- receiving --------------------------------------------------------------------------
+
+    async def receive(self, form: dict[str, str]) -> bool:
+        """Store, then process in the background. False for a redelivered MessageSid."""
+        sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
+        if not sid or not await self.inbox.store(CHANNEL, sid[:64], json.dumps(form, ensure_ascii=False)):
+            return False
+        self._schedule(form)
+        return True
+
+    def _schedule(self, form: dict[str, str]) -> None:
+        task = asyncio.create_task(self._process(form))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def resume_pending(self) -> int:
+        async with self.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(InboxMessage)
+                    .where(InboxMessage.channel == CHANNEL, InboxMessage.processed_at.is_(None))
+                    .order_by(InboxMessage.created_at)
+                )
+            ).all()
+        for row in rows:
+            if row.payload_enc:
+                payload = self.cipher.decrypt("inbox_messages", "payload", row.id, row.payload_enc)
+                self._schedule(json.loads(payload))
+        if rows:
+            log.info("whatsapp_resumed", count=len(rows))
+        return len(rows)
+
+    async def _process(self, form: dict[str, str]) -> None:
+        async with self._processing:
+            parsed = parse(form)
+            if parsed.inbound is None:
+                async with self.sessions() as session, session.begin():
+                    await inbox.claim(session, CHANNEL, form.get("MessageSid") or "")
+                return
+            async with self._chat_order.hold(parsed.address):
+                try:
+                    await self._handle(parsed)
+                except Exception:
+                    log.exception("whatsapp_message_failed")
+
+    async def _handle(self, parsed: Parsed) -> None:
+        address = parsed.address
+        if parsed.opt or await self._opted_out(address):
+            await self._opt(parsed)
+            return
+        inbound = await self._with_media(parsed)
+        replies = await self.engine.handle(inbound, stored=True)
+        await self._deliver(address, replies)
+
+    async def _opted_out(self, address: str) -> bool:
+        async with self.sessions() as session:
+            identity = await session.scalar(
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == address
+                )
+            )
+        return identity is not None and identity.opted_out_at is not None
+
+    async def _opt(self, parsed: Parsed) -> None:
+        """STOP / START, and anything else an opted-out number sends (recorded, not answered)."""
+        inbound, address = parsed.inbound, parsed.address
+        async with self.sessions() as session, session.begin():
+            if not await inbox.claim(session, CHANNEL, inbound.platform_id):
+                return
+            identity = await identity_for(session, CHANNEL, address, lock=True)
+            identity.last_inbound_at = inbound.at
+            was_out = identity.opted_out_at is not None
+            if parsed.opt is not None and (parsed.opt == "out") != was_out:
+                identity.opted_out_at = inbound.at if parsed.opt == "out" else None
+                await audit.record(
+                    session,
+                    actor=None,
+                    action=f"whatsapp_opt_{parsed.opt}",
+                    resource_type="channel_identity",
+                    resource_id=identity.id,
+                    channel=CHANNEL,
+                )
+            user = await session.get(User, identity.user_id) if identity.user_id else None
+            locale = user.locale if user else "en"
+        if parsed.opt == "out":
+            await self._send_all(address, [Outgoing(body=translate(locale, "whatsapp_opted_out"))])
+        elif parsed.opt == "in":
+            replies = [Reply(text=translate(locale, "whatsapp_opted_in"))]
+            replies += await self.engine.current_prompt(CHANNEL, address)
+            await self._deliver(address, replies)
+        # Anything else from an opted-out number: kept (window, inbox), not answered.
+
+    async def _with_media(self, parsed: Parsed) -> Inbound:
+        """Fetch the first media file with the account's credentials and keep it encrypted."""
+        inbound = parsed.inbound
+        if inbound.kind is not InboundKind.FILE or not parsed.media:
+            return inbound
+        media = parsed.media[0]
+        data = await self._download(media.url)
+        if data is None:
+            return inbound  # file_ref stays empty: the step says it cannot use it
+        extension = mimetypes.guess_extension(media.content_type.split(";")[0].strip()) or ""
+        file_ref = await store_upload(
+            self.sessions,
+            self.cipher,
+            channel=CHANNEL,
+            chat_id=inbound.chat_id,
+            platform_file_id=media.url.rsplit("/", 1)[-1],
+            filename=f"whatsapp-file{extension}",
+            content_type=media.content_type,
+            data=data,
+        )
+        return Inbound(
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            kind=inbound.kind,
+            file_ref=file_ref,
+            platform_id=inbound.platform_id,
+            at=inbound.at,
+        )
+
+    async def _download(self, url: str) -> bytes | None:
+        # Only Twilio's own media host (or the configured local Twilio): never fetch a URL that
+        # merely appears in a form, with our credentials attached.
+        allowed = (self.settings.api_base_url or "https://api.twilio.com").rstrip("/") + "/"
+        if not url.startswith(allowed):
+            log.warning("whatsapp_media_refused", reason="foreign host")
+            return None
+        auth = (self.settings.account_sid, self.settings.auth_token)
+        try:
+            async with (
+                httpx.AsyncClient(auth=auth, follow_redirects=True, timeout=30) as http,
+                http.stream("GET", url) as response,
+            ):
+                if response.status_code != 200:
+                    log.warning("whatsapp_media_failed", status=response.status_code)
+                    return None
+                chunks, size = [], 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > MAX_MEDIA_BYTES:
+                        return None
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.HTTPError as failure:
+            log.warning("whatsapp_media_failed", error=type(failure).__name__)
+            return None
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def _deliver(self, address: str, replies: list[Reply]) -> None:
+        outgoing = [message for reply in replies for message in render.messages(reply, self.settings)]
+        await self._send_all(address, outgoing)
+
+    async def _send_all(self, address: str, outgoing: list[Outgoing]) -> None:
+        for message in outgoing:
+            try:
+                await self._send(address, message)
+            except Unsubscribed:
+                await self._mark_opted_out(address)
+                return
+            except SendFailed as failure:
+                log.warning("whatsapp_send_failed", code=failure.code)
+                return
+
+    async def _send(
+        self, address: str, message: Outgoing, *, template: str | None = None, variables: dict | None = None
+    ) -> str:
+        sid = await self.sender.send(f"whatsapp:{address}", message, sender=self.settings.whatsapp_from)
+        await self._record_sent(address, sid, message.kind, template, variables)
+        return sid
+
+    async def notify(
+        self, address: str, text: str, *, template: str | None = None, variables: dict[str, str] | None = None
+    ) -> str | None:
+        """A message we start (reminder, status change): free text inside the chat's 24-hour
+        window, else the approved template `template` with `variables`. The SID, or None when
+        nothing could be sent (opted out, or outside the window with no approved template)."""
+        async with self.sessions() as session:
+            identity = await session.scalar(
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == address
+                )
+            )
+        if identity is not None and identity.opted_out_at is not None:
+            log.info("whatsapp_notify_skipped", reason="opted_out")
+            return None
+        last = identity.last_inbound_at if identity else None
+        try:
+            if last is not None and utcnow() - last < WINDOW:
+                try:
+                    return await self._send(
+                        address, Outgoing(body=text), template=template, variables=variables
+                    )
+                except WindowClosed:
+                    pass  # the window closed meanwhile (clocks differ): the template it is
+            return await self._send_template(address, template, variables)
+        except Unsubscribed:
+            await self._mark_opted_out(address)
+        except SendFailed as failure:
+            log.warning("whatsapp_notify_failed", code=failure.code)
+        return None
+
+    async def _send_template(self, address: str, template: str | None, variables: dict | None) -> str | None:
+        content_sid = self.settings.templates.get(template or "")
+        if content_sid is None:
+            log.warning("whatsapp_notify_skipped", reason="outside the window and no approved template")
+            return None
+        message = Outgoing(
+            content_sid=content_sid, variables={k: str(v) for k, v in (variables or {}).items()}
+        )
+        return await self._send(address, message, template=template)
+
+    # --- delivery status --------------------------------------------------------------------
+
+    async def _record_sent(
+        self, address: str, sid: str, kind: str, template: str | None, variables: dict | None
+    ) -> None:
+        """Remember a sent message. Its status callback may have come first (it races our
+        commit): then fill in what the callback could not know, and fall back if it failed."""
+        for _attempt in (1, 2):
+            try:
+                async with self.sessions() as session, session.begin():
+                    row = await session.scalar(select(OutboundMessage).where(OutboundMessage.sid == sid))
+                    if row is None:
+                        row = OutboundMessage(
+                            id=new_id(),
+                            channel=CHANNEL,
+                            address=address,
+                            sid=sid,
+                            status="queued",
+                            status_rank=1,
+                        )
+                        session.add(row)
+                    row.kind, row.template = kind, template
+                    if variables is not None:
+                        row.variables_enc = self.cipher.encrypt(
+                            "outbound_messages",
+                            "variables",
+                            row.id,
+                            json.dumps(variables, ensure_ascii=False),
+                        )
+                    fallback = self._take_fallback(row)
+                break
+            except IntegrityError:
+                continue  # the callback inserted the row between our select and insert: again
+        else:
+            return
+        if fallback:
+            await self._fallback(*fallback)
+
+    async def on_status(self, form: dict[str, str]) -> None:
+        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()[:64]
+        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+        if not sid or status not in STATUS_RANK:
+            return
+        error = _error_code(form.get("ErrorCode"))
+        fallback = None
+        for _attempt in (1, 2):
+            try:
+                async with self.sessions() as session, session.begin():
+                    row = await session.scalar(
+                        select(OutboundMessage).where(OutboundMessage.sid == sid).with_for_update()
+                    )
+                    if row is None:  # before our own record of the send (or not ours at all)
+                        address = (form.get("To") or "").removeprefix("whatsapp:")[:128]
+                        row = OutboundMessage(
+                            id=new_id(),
+                            channel=CHANNEL,
+                            address=address,
+                            sid=sid,
+                            kind="unknown",
+                            status_rank=-1,
+                        )
+                        session.add(row)
+                    if STATUS_RANK[status] > row.status_rank:  # never backwards
+                        row.status, row.status_rank = status, STATUS_RANK[status]
+                        row.error_code = error if error is not None else row.error_code
+                        row.updated_at = utcnow()
+                    fallback = self._take_fallback(row)
+                break
+            except IntegrityError:
+                continue
+        if status in ("failed", "undelivered"):
+            log.warning("whatsapp_delivery_failed", status=status, error_code=error)
+        if fallback:
+            await self._fallback(*fallback)
+
+    def _take_fallback(self, row: OutboundMessage) -> tuple[str, str, dict] | None:
+        """A free-form message refused for the closed window, with a template to send instead
+        (once): what to send, claimed in the caller's transaction."""
+        if row.error_code != WINDOW_CLOSED or row.fallback_sent or not row.template or row.kind != "text":
+            return None
+        row.fallback_sent = True
+        variables = {}
+        if row.variables_enc:
+            variables = json.loads(
+                self.cipher.decrypt("outbound_messages", "variables", row.id, row.variables_enc)
+            )
+        return row.address, row.template, variables
+
+    async def _fallback(self, address: str, template: str, variables: dict) -> None:
+        with suppress(SendFailed):
+            await self._send_template(address, template, variables)
+
+    async def _mark_opted_out(self, address: str) -> None:
+        async with self.sessions() as session, session.begin():
+            identity = await identity_for(session, CHANNEL, address)
+            if identity.opted_out_at is None:
+                identity.opted_out_at = utcnow()
+
+
+def _error_code(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
