@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
-from contextlib import suppress
 from datetime import timedelta
 
 import httpx
@@ -96,15 +95,18 @@ class WhatsAppChannel:
 
     async def receive(self, form: dict[str, str]) -> bool:
         """Store, then process in the background. False for a redelivered MessageSid."""
-        sid = form.get("MessageSid") or form.get("SmsMessageSid") or ""
-        if not sid or not await self.inbox.store(CHANNEL, sid[:64], json.dumps(form, ensure_ascii=False)):
+        sid = _sid_of(form)
+        if not sid or not await self.inbox.store(CHANNEL, sid, json.dumps(form, ensure_ascii=False)):
             return False
         self._schedule(form)
         return True
 
     def _schedule(self, form: dict[str, str]) -> None:
-        task = asyncio.create_task(self._process(form))
-        self._tasks.add(task)
+        self._spawn(self._process(form))
+
+    def _spawn(self, work) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)  # kept until done; idle() and close() wait for them
         task.add_done_callback(self._tasks.discard)
 
     async def resume_pending(self) -> int:
@@ -127,9 +129,11 @@ class WhatsAppChannel:
     async def _process(self, form: dict[str, str]) -> None:
         async with self._processing:
             parsed = parse(form)
-            if parsed.inbound is None:
+            if parsed.inbound is None or form.get("From") == self.settings.whatsapp_from:
+                # Nothing from a user (e.g. a status callback sent to the wrong URL): never
+                # answer, or the bot would talk to itself.
                 async with self.sessions() as session, session.begin():
-                    await inbox.claim(session, CHANNEL, form.get("MessageSid") or "")
+                    await inbox.claim(session, CHANNEL, _sid_of(form))
                 return
             async with self._chat_order.hold(parsed.address):
                 try:
@@ -139,8 +143,9 @@ class WhatsAppChannel:
 
     async def _handle(self, parsed: Parsed) -> None:
         address = parsed.address
-        if parsed.opt or await self._opted_out(address):
-            await self._opt(parsed)
+        opted_out = await self._opted_out(address)
+        if parsed.opt == "out" or opted_out:
+            await self._opt(parsed)  # STOP; or START (or anything else) from an opted-out number
             return
         inbound = await self._with_media(parsed)
         replies = await self.engine.handle(inbound, stored=True)
@@ -315,7 +320,9 @@ class WhatsAppChannel:
         for _attempt in (1, 2):
             try:
                 async with self.sessions() as session, session.begin():
-                    row = await session.scalar(select(OutboundMessage).where(OutboundMessage.sid == sid))
+                    row = await session.scalar(
+                        select(OutboundMessage).where(OutboundMessage.sid == sid).with_for_update()
+                    )
                     if row is None:
                         row = OutboundMessage(
                             id=new_id(),
@@ -341,7 +348,7 @@ class WhatsAppChannel:
         else:
             return
         if fallback:
-            await self._fallback(*fallback)
+            self._spawn(self._fallback(*fallback))
 
     async def on_status(self, form: dict[str, str]) -> None:
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()[:64]
@@ -377,8 +384,8 @@ class WhatsAppChannel:
                 continue
         if status in ("failed", "undelivered"):
             log.warning("whatsapp_delivery_failed", status=status, error_code=error)
-        if fallback:
-            await self._fallback(*fallback)
+        if fallback:  # not inside Twilio's request: a send with retries can outlast its 15 s
+            self._spawn(self._fallback(*fallback))
 
     def _take_fallback(self, row: OutboundMessage) -> tuple[str, str, dict] | None:
         """A free-form message refused for the closed window, with a template to send instead
@@ -394,14 +401,24 @@ class WhatsAppChannel:
         return row.address, row.template, variables
 
     async def _fallback(self, address: str, template: str, variables: dict) -> None:
-        with suppress(SendFailed):
+        if await self._opted_out(address):  # a STOP since the free text was sent
+            return
+        try:
             await self._send_template(address, template, variables)
+        except Unsubscribed:
+            await self._mark_opted_out(address)
+        except SendFailed as failure:
+            log.warning("whatsapp_fallback_failed", code=failure.code)
 
     async def _mark_opted_out(self, address: str) -> None:
         async with self.sessions() as session, session.begin():
             identity = await identity_for(session, CHANNEL, address)
             if identity.opted_out_at is None:
                 identity.opted_out_at = utcnow()
+
+
+def _sid_of(form: dict[str, str]) -> str:
+    return (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()[:64]
 
 
 def _error_code(value: str | None) -> int | None:

@@ -15,8 +15,9 @@ CHANNEL = "whatsapp"
 _ADDRESS = re.compile(r"^whatsapp:(\+[1-9]\d{6,14})$")
 _OPTION_PAYLOAD = re.compile(r"^\d{1,2}$")  # our quick-reply/list ids are the option numbers
 MAX_MEDIA = 10
-# SMS-style opt-out words (Twilio's standard set, minus CANCEL, which is a chat command here).
-OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "end", "quit"})
+# SMS-style opt-out words. Twilio's set also has CANCEL, END and QUIT, which people type in a chat
+# to leave a step (CANCEL is a chat command here), not to refuse every message from us.
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe"})
 OPT_IN_WORDS = frozenset({"start", "unstop"})
 
 
@@ -42,7 +43,8 @@ def address_of(value: str | None) -> str | None:
 def parse(form: Mapping[str, str]) -> Parsed:
     address = address_of(form.get("From"))
     sid = (form.get("MessageSid") or form.get("SmsMessageSid") or "").strip()
-    if address is None or not sid:
+    status = (form.get("MessageStatus") or form.get("SmsStatus") or "received").strip().lower()
+    if address is None or not sid or status != "received":  # a status callback is not a message
         return Parsed(None, address)
     base = {"channel": CHANNEL, "chat_id": address, "platform_id": sid[:64]}
     body = form.get("Body") or ""

@@ -22,6 +22,8 @@ async def _signed_form(request: Request) -> FormData | Response:
         return Response(status_code=404)
     if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
         return Response(status_code=413)
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+        return Response(status_code=403)  # Twilio posts url-encoded forms; nothing else is signed
     signature = request.headers.get(SIGNATURE_HEADER, "")
     try:
         form = await request.form(max_fields=500)

@@ -289,7 +289,7 @@ async def test_a_reminder_outside_the_window_goes_as_the_approved_template(harne
     )
     await harness.settle()
     sent = harness.fake.message(sid)
-    assert (sent.content_sid == REMINDER_SID and sent.body == "") or sent.content_sid == REMINDER_SID
+    assert sent.content_sid == REMINDER_SID and sent.content_variables == {"1": "Asha", "2": "10:30"}
     assert sent.rendered == "Hi Asha, your appointment is at 10:30."
     assert sent.status == "delivered"
 
@@ -443,3 +443,31 @@ async def test_without_verify_the_code_goes_by_sms_through_the_messages_api(sett
         code = next(word for word in sms.body.replace(".", " ").split() if word.isdigit() and len(word) == 6)
         verified = await asha.say(code)
         assert "confirmed" in "\n".join(verified).casefold()
+
+
+async def test_a_multipart_post_is_refused_before_anything_is_parsed(harness):
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            harness.base + "/webhooks/whatsapp",
+            files={"Body": ("x.txt", b"hi")},
+            headers={"X-Twilio-Signature": "bm9wZQ=="},
+        )
+    assert response.status_code == 403 and harness.fake.messages == []
+
+
+async def test_start_from_a_subscribed_user_is_an_ordinary_message(harness, sessions):
+    replies = await harness.user("+919876500012").say("start")
+    assert replies and "Welcome back" not in replies[-1]
+    async with sessions() as session:
+        actions = set((await session.scalars(select(AuditEntry.action))).all())
+    assert "whatsapp_opt_in" not in actions
+
+
+async def test_a_status_callback_sent_to_the_message_url_gets_no_answer(harness):
+    fake = harness.fake
+    params = fake.inbound_params(
+        "+919876500013", "", extra={"MessageStatus": "delivered", "SmsStatus": "delivered"}
+    )
+    response = await fake.post_inbound(harness.base + "/webhooks/whatsapp", params)
+    await harness.settle()
+    assert response.status_code == 200 and fake.messages_to("whatsapp:+919876500013") == []
