@@ -12,11 +12,12 @@ arrived while the previous one was being written, so an idle server still writes
 from __future__ import annotations
 
 import asyncio
+import json
 from contextlib import suppress
 from dataclasses import dataclass
 
 import structlog
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -72,6 +73,23 @@ class InboxWriter:
         self._queue.append(_Pending(channel, platform_id[:128], payload, stored))
         self._wake.set()
         return await stored
+
+    async def pending(self, channel: str) -> list[dict]:
+        """The payloads stored for `channel` and not processed yet (a crash after the
+        acknowledgement), oldest first: the channel processes them again on start."""
+        async with self.sessions() as session:
+            rows = (
+                await session.scalars(
+                    select(InboxMessage)
+                    .where(InboxMessage.channel == channel, InboxMessage.processed_at.is_(None))
+                    .order_by(InboxMessage.created_at)
+                )
+            ).all()
+        return [
+            json.loads(self.cipher.decrypt("inbox_messages", "payload", row.id, row.payload_enc))
+            for row in rows
+            if row.payload_enc
+        ]
 
     async def close(self) -> None:
         if self._writer is not None:

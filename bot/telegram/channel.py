@@ -20,12 +20,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, GetUpdates, SendDocument
 from aiogram.types import BufferedInputFile
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend import inbox
 from backend.crypto import FieldCipher
 from backend.inbox import InboxWriter
-from backend.models import ChannelIdentity, InboxMessage, utcnow
+from backend.models import ChannelIdentity
 from backend.settings import Settings
 from bot.telegram import render
 from bot.telegram.sender import SendFailed, TelegramSender, Unreachable
@@ -124,22 +125,12 @@ class TelegramChannel:
         return True
 
     async def resume_pending(self) -> int:
-        async with self.sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(InboxMessage)
-                    .where(InboxMessage.channel == CHANNEL, InboxMessage.processed_at.is_(None))
-                    .order_by(InboxMessage.created_at)
-                )
-            ).all()
-        for row in rows:
-            if row.payload_enc:
-                self.schedule(
-                    json.loads(self.cipher.decrypt("inbox_messages", "payload", row.id, row.payload_enc))
-                )
-        if rows:
-            log.info("telegram_resumed", count=len(rows))
-        return len(rows)
+        payloads = await self.inbox.pending(CHANNEL)
+        for payload in payloads:
+            self.schedule(payload)
+        if payloads:
+            log.info("telegram_resumed", count=len(payloads))
+        return len(payloads)
 
     async def process(self, update: dict) -> None:
         async with self._processing:
@@ -167,15 +158,7 @@ class TelegramChannel:
     async def _discard(self, update: dict) -> None:
         """Updates the engine has no use for (group chats, edits) are marked processed."""
         async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(InboxMessage)
-                .where(
-                    InboxMessage.channel == CHANNEL,
-                    InboxMessage.platform_id == platform_id(update),
-                    InboxMessage.processed_at.is_(None),
-                )
-                .values(processed_at=utcnow(), payload_enc=None)
-            )
+            await inbox.claim(session, CHANNEL, platform_id(update))
 
     async def _answer_callback(self, parsed: Parsed) -> None:
         """Every pressed button is answered (the client shows a spinner until then), and its

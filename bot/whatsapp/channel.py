@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import mimetypes
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -29,7 +30,7 @@ from backend import audit, inbox
 from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
 from backend.inbox import InboxWriter
-from backend.models import STATUS_RANK, ChannelIdentity, InboxMessage, OutboundMessage, User, new_id, utcnow
+from backend.models import STATUS_RANK, ChannelIdentity, OutboundMessage, User, new_id, utcnow
 from backend.settings import Settings
 from bot.uploads import store_upload
 from bot.whatsapp import render
@@ -110,21 +111,12 @@ class WhatsAppChannel:
         task.add_done_callback(self._tasks.discard)
 
     async def resume_pending(self) -> int:
-        async with self.sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(InboxMessage)
-                    .where(InboxMessage.channel == CHANNEL, InboxMessage.processed_at.is_(None))
-                    .order_by(InboxMessage.created_at)
-                )
-            ).all()
-        for row in rows:
-            if row.payload_enc:
-                payload = self.cipher.decrypt("inbox_messages", "payload", row.id, row.payload_enc)
-                self._schedule(json.loads(payload))
-        if rows:
-            log.info("whatsapp_resumed", count=len(rows))
-        return len(rows)
+        payloads = await self.inbox.pending(CHANNEL)
+        for payload in payloads:
+            self._schedule(payload)
+        if payloads:
+            log.info("whatsapp_resumed", count=len(payloads))
+        return len(payloads)
 
     async def _process(self, form: dict[str, str]) -> None:
         async with self._processing:
@@ -151,13 +143,16 @@ class WhatsAppChannel:
         replies = await self.engine.handle(inbound, stored=True)
         await self._deliver(address, replies)
 
-    async def _opted_out(self, address: str) -> bool:
+    async def _identity(self, address: str) -> ChannelIdentity | None:
         async with self.sessions() as session:
-            identity = await session.scalar(
+            return await session.scalar(
                 select(ChannelIdentity).where(
                     ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == address
                 )
             )
+
+    async def _opted_out(self, address: str) -> bool:
+        identity = await self._identity(address)
         return identity is not None and identity.opted_out_at is not None
 
     async def _opt(self, parsed: Parsed) -> None:
@@ -275,12 +270,7 @@ class WhatsAppChannel:
         """A message we start (reminder, status change): free text inside the chat's 24-hour
         window, else the approved template `template` with `variables`. The SID, or None when
         nothing could be sent (opted out, or outside the window with no approved template)."""
-        async with self.sessions() as session:
-            identity = await session.scalar(
-                select(ChannelIdentity).where(
-                    ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == address
-                )
-            )
+        identity = await self._identity(address)
         if identity is not None and identity.opted_out_at is not None:
             log.info("whatsapp_notify_skipped", reason="opted_out")
             return None
@@ -315,8 +305,41 @@ class WhatsAppChannel:
     async def _record_sent(
         self, address: str, sid: str, kind: str, template: str | None, variables: dict | None
     ) -> None:
-        """Remember a sent message. Its status callback may have come first (it races our
-        commit): then fill in what the callback could not know, and fall back if it failed."""
+        """Remember a sent message. Its status callback may have come first: then this fills in
+        what the callback could not know."""
+
+        def sent(row: OutboundMessage) -> None:
+            row.kind, row.template = kind, template
+            row.status_rank = max(row.status_rank, STATUS_RANK["queued"])
+            if variables is not None:
+                row.variables_enc = self.cipher.encrypt(
+                    "outbound_messages", "variables", row.id, json.dumps(variables, ensure_ascii=False)
+                )
+
+        await self._update_row(sid, address, sent)
+
+    async def on_status(self, form: dict[str, str]) -> None:
+        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()[:64]
+        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
+        if not sid or status not in STATUS_RANK:
+            return
+        error = _error_code(form.get("ErrorCode"))
+        if status in ("failed", "undelivered"):
+            log.warning("whatsapp_delivery_failed", status=status, error_code=error)
+
+        def reported(row: OutboundMessage) -> None:
+            if STATUS_RANK[status] > row.status_rank:  # never backwards
+                row.status, row.status_rank = status, STATUS_RANK[status]
+                row.error_code = error if error is not None else row.error_code
+                row.updated_at = utcnow()
+
+        await self._update_row(sid, (form.get("To") or "").removeprefix("whatsapp:"), reported)
+
+    async def _update_row(self, sid: str, address: str, change: Callable[[OutboundMessage], None]) -> None:
+        """Apply `change` to the message's row, locked; the send and its status callbacks race
+        each other, so whichever comes first creates the row. Then send a template fallback that
+        became due (in the background: not inside Twilio's request, a send with retries can
+        outlast its 15 s)."""
         for _attempt in (1, 2):
             try:
                 async with self.sessions() as session, session.begin():
@@ -327,64 +350,21 @@ class WhatsAppChannel:
                         row = OutboundMessage(
                             id=new_id(),
                             channel=CHANNEL,
-                            address=address,
-                            sid=sid,
-                            status="queued",
-                            status_rank=1,
-                        )
-                        session.add(row)
-                    row.kind, row.template = kind, template
-                    if variables is not None:
-                        row.variables_enc = self.cipher.encrypt(
-                            "outbound_messages",
-                            "variables",
-                            row.id,
-                            json.dumps(variables, ensure_ascii=False),
-                        )
-                    fallback = self._take_fallback(row)
-                break
-            except IntegrityError:
-                continue  # the callback inserted the row between our select and insert: again
-        else:
-            return
-        if fallback:
-            self._spawn(self._fallback(*fallback))
-
-    async def on_status(self, form: dict[str, str]) -> None:
-        sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()[:64]
-        status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-        if not sid or status not in STATUS_RANK:
-            return
-        error = _error_code(form.get("ErrorCode"))
-        fallback = None
-        for _attempt in (1, 2):
-            try:
-                async with self.sessions() as session, session.begin():
-                    row = await session.scalar(
-                        select(OutboundMessage).where(OutboundMessage.sid == sid).with_for_update()
-                    )
-                    if row is None:  # before our own record of the send (or not ours at all)
-                        address = (form.get("To") or "").removeprefix("whatsapp:")[:128]
-                        row = OutboundMessage(
-                            id=new_id(),
-                            channel=CHANNEL,
-                            address=address,
+                            address=address[:128],
                             sid=sid,
                             kind="unknown",
+                            status="queued",
                             status_rank=-1,
                         )
                         session.add(row)
-                    if STATUS_RANK[status] > row.status_rank:  # never backwards
-                        row.status, row.status_rank = status, STATUS_RANK[status]
-                        row.error_code = error if error is not None else row.error_code
-                        row.updated_at = utcnow()
+                    change(row)
                     fallback = self._take_fallback(row)
                 break
             except IntegrityError:
-                continue
-        if status in ("failed", "undelivered"):
-            log.warning("whatsapp_delivery_failed", status=status, error_code=error)
-        if fallback:  # not inside Twilio's request: a send with retries can outlast its 15 s
+                continue  # the other side inserted the row between our select and insert: again
+        else:
+            return
+        if fallback:
             self._spawn(self._fallback(*fallback))
 
     def _take_fallback(self, row: OutboundMessage) -> tuple[str, str, dict] | None:

@@ -176,14 +176,19 @@ async def harness(settings, fake):
         yield Harness(fake, app, base, base)
 
 
-async def _sign_up(asha: WhatsAppUser) -> None:
+async def _up_to_contact(asha: WhatsAppUser) -> list[str]:
+    """From the first message to the contact step, as a new patient; returns the contact prompt."""
     welcome = await asha.say("hi")
     assert "Welcome to telecare" in welcome[-1] and "Reply 1" in welcome[-1]
     await asha.pick("sign up")
     await asha.pick("I agree")
     await asha.say("Asha Verma")
     await asha.say("23-04-1990")
-    contact = await asha.pick("Female")
+    return await asha.pick("Female")
+
+
+async def _sign_up(asha: WhatsAppUser) -> None:
+    contact = await _up_to_contact(asha)
     assert "Use this WhatsApp number" in contact[-1]
     await asha.pick("this WhatsApp number")
     await asha.pick("English")
@@ -411,12 +416,7 @@ async def test_a_typed_phone_number_is_proven_by_sms_through_twilio_verify(setti
     async with serving(app, int(base.rsplit(":", 1)[1])), app.router.lifespan_context(app):
         h = Harness(fake, app, base, base)
         asha = h.user("+919876500010")
-        await asha.say("hi")
-        await asha.pick("sign up")
-        await asha.pick("I agree")
-        await asha.say("Asha Verma")
-        await asha.say("23-04-1990")
-        await asha.pick("Female")
+        await _up_to_contact(asha)
         await asha.say("+91 98765 11111")  # another number than this WhatsApp one: prove it
         assert fake.verifications and fake.verifications[-1].to == "+919876511111"
         wrong = await asha.say("000000" if fake.verify_code("+919876511111") != "000000" else "111111")
@@ -430,13 +430,7 @@ async def test_without_verify_the_code_goes_by_sms_through_the_messages_api(sett
     async with serving(app, int(base.rsplit(":", 1)[1])), app.router.lifespan_context(app):
         h = Harness(fake, app, base, base)
         asha = h.user("+919876500011")
-        for step in ("hi",):
-            await asha.say(step)
-        await asha.pick("sign up")
-        await asha.pick("I agree")
-        await asha.say("Asha Verma")
-        await asha.say("23-04-1990")
-        await asha.pick("Female")
+        await _up_to_contact(asha)
         await asha.say("9876522222")
         (sms,) = fake.messages_to("+919876522222")
         assert not sms.to.startswith("whatsapp:") and sms.from_ == fake.sms_from
