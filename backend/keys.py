@@ -13,6 +13,7 @@ from backend.models import (
     Conversation,
     InboxMessage,
     OutboundMessage,
+    OutboxMessage,
     PatientProfile,
     StoredFile,
     User,
@@ -34,6 +35,7 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(Conversation, "id", "data_enc", "conversations", "data"),
     SealedColumn(InboxMessage, "id", "payload_enc", "inbox_messages", "payload"),
     SealedColumn(OutboundMessage, "id", "variables_enc", "outbound_messages", "variables"),
+    SealedColumn(OutboxMessage, "id", "params_enc", "outbox", "params"),
     SealedColumn(StoredFile, "id", "filename_enc", "stored_files", "filename"),
     SealedColumn(StoredFile, "id", "content_enc", "stored_files", "content"),
     *(

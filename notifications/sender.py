@@ -1,13 +1,58 @@
-"""The one thing notifications needs from a channel: a way to send a rendered message to a chat.
-`bot/` implements it per channel; the outbox dispatcher (notifications issue) uses it."""
+"""What the dispatcher hands a channel, and what it wants back. `bot/` implements `Sender` for
+each channel (Telegram, WhatsApp, the web chat); the dispatcher never knows which is which."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeAction:
+    label: str  # in the recipient's language
+    token: str  # for a button (Telegram callback data, a web choice)
+    code: str  # typed with the label on text-only channels: "retry 417"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    outbox_id: str
+    text: str
+    template: str
+    variables: dict[str, str] = field(default_factory=dict)  # an approved template's {{1}}, {{2}}
+    actions: tuple[NoticeAction, ...] = ()
+    urgent: bool = False
+    locale: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    ok: bool
+    platform_id: str | None = None
+    status: str = "sent"  # what the channel knows so far: sent | delivered | waiting
+    # This chat will not take it (blocked, opted out, closed web chat): try the user's next chat.
+    unreachable: bool = False
+    # Unreachable now, but it can wait here for the user (a web chat shows it when it opens).
+    can_wait: bool = False
+    error: str | None = None
+
+    @classmethod
+    def sent(cls, platform_id: str | None = None, status: str = "sent") -> Delivery:
+        return cls(ok=True, platform_id=platform_id, status=status)
+
+    @classmethod
+    def refused(cls, error: str, *, can_wait: bool = False) -> Delivery:
+        return cls(ok=False, unreachable=True, can_wait=can_wait, error=error)
+
+    @classmethod
+    def failed(cls, error: str) -> Delivery:
+        """Something went wrong that may pass (the platform kept failing): retry later."""
+        return cls(ok=False, error=error)
 
 
 class Sender(Protocol):
     channel: str
 
-    async def send(self, chat_id: str, payload: dict) -> str | None:
-        """Send one message; returns the platform's message id when it gives one."""
+    async def deliver(self, address: str, notice: Notice) -> Delivery:
+        """Send one notice to one chat, within the channel's rate limits. Never raises for the
+        platform's refusals: they come back as a Delivery."""

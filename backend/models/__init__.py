@@ -17,6 +17,7 @@ from backend.models.directory import (
 from backend.models.files import FileGrant
 from backend.models.otp import OtpChallenge
 from backend.models.outbound import STATUS_RANK, OutboundMessage
+from backend.models.outbox import NotificationAction, NotificationPreference, OutboxMessage, OutboxStatus
 from backend.models.records import PROFILE_LISTS, PatientProfile
 from backend.models.stored_files import StoredFile
 from backend.models.users import Channel, ChannelIdentity, Consent, Role, User
@@ -36,8 +37,12 @@ __all__ = [
     "InboxMessage",
     "Lab",
     "LabTest",
+    "NotificationAction",
+    "NotificationPreference",
     "OtpChallenge",
     "OutboundMessage",
+    "OutboxMessage",
+    "OutboxStatus",
     "PatientProfile",
     "Pharmacy",
     "Role",

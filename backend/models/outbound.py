@@ -45,6 +45,8 @@ class OutboundMessage(IdMixin, CreatedMixin, Base):
     error_code: Mapped[int | None] = mapped_column(Integer)
     template: Mapped[str | None] = mapped_column(String(64))
     variables_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The outbox message this carried, when it was one (its delivery status follows this row's).
+    outbox_id: Mapped[str | None] = mapped_column(String(32), index=True)
     fallback_sent: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), nullable=False
     )

@@ -1,0 +1,223 @@
+"""The workers' side of the outbox: claim due rows, and record what became of them.
+
+Claiming is one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`.
+On PostgreSQL any number of workers claim at once and never the same row; SQLite has no row
+locks, but its writers are serialised (`BEGIN IMMEDIATE`, backend/db.py), so one claims at a
+time. A claim is a lease: a worker that dies leaves its rows claimed until `claimed_until`, then
+any worker takes them again (that counts as an attempt, so a message that kills workers ends up
+dead instead of looping).
+
+Delivery is at least once: a worker killed after a platform accepted a message but before its
+"sent" was committed leaves that one message to be sent again. Results are committed as soon as
+they come back (grouped only while the previous commit is still running) to keep that window small.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.crypto import FieldCipher
+from backend.models import OutboxMessage, OutboxStatus, Role, User, utcnow
+from backend.outbox import service
+from backend.outbox.service import ActionButton
+
+ADMIN_KIND = "admin"
+
+
+async def claim_due(
+    session: AsyncSession, worker: str, *, limit: int, lease: timedelta, now: datetime | None = None
+) -> list[OutboxMessage]:
+    now = now or utcnow()
+    due = or_(
+        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.claimed_until < now),
+    )
+    ids = (
+        select(OutboxMessage.id)
+        .where(due)
+        .order_by(OutboxMessage.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = await session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(
+            # A claim that expired was a worker that died holding it: that was an attempt.
+            attempts=case(
+                (OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.attempts + 1),
+                else_=OutboxMessage.attempts,
+            ),
+            status=OutboxStatus.CLAIMED,
+            claimed_by=worker,
+            claimed_until=now + lease,
+        )
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list(claimed.all())
+    rows.sort(key=lambda row: row.due_at)
+    return rows
+
+
+@dataclass(slots=True)
+class Result:
+    """What became of one claimed row."""
+
+    id: str
+    status: OutboxStatus
+    channel: str | None = None
+    platform_message_id: str | None = None
+    delivery_status: str | None = None
+    due_at: datetime | None = None  # for a retry or a hold
+    attempts: int | None = None
+    tried_channels: str | None = None
+    error: str | None = None
+
+
+def retry_delay(attempt: int, base: float, cap: float = 3600.0) -> timedelta:
+    """Exponential backoff with jitter: about base, 2·base, 4·base, … (each 50-100 % of it)."""
+    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
+    return timedelta(seconds=ceiling * random.uniform(0.5, 1.0))
+
+
+async def finish(session: AsyncSession, cipher: FieldCipher, worker: str, results: list[Result]) -> list[str]:
+    """Record results of rows this worker still holds (a row cancelled, or re-claimed after our
+    lease ran out, is left alone). Returns the ids that turned dead; their admins are alerted."""
+    now = utcnow()
+    written: list[str] = []
+    for result in results:
+        values = {
+            "status": result.status,
+            "claimed_by": None,
+            "claimed_until": None,
+            "updated_at": now,
+            "last_error": (result.error or None) and result.error[:200],
+        }
+        if result.status is OutboxStatus.SENT:
+            values |= {
+                "channel": result.channel,
+                "platform_message_id": result.platform_message_id,
+                "delivery_status": result.delivery_status or "sent",
+                "sent_at": now,
+            }
+        if result.due_at is not None:
+            values["due_at"] = result.due_at
+        if result.attempts is not None:
+            values["attempts"] = result.attempts
+        if result.tried_channels is not None:
+            values["tried_channels"] = result.tried_channels
+        changed = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == result.id,
+                OutboxMessage.status == OutboxStatus.CLAIMED,
+                OutboxMessage.claimed_by == worker,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount and result.status is OutboxStatus.DEAD:
+            written.append(result.id)
+    for row_id in written:
+        await alert_admins(session, cipher, row_id)
+    return written
+
+
+async def alert_admins(session: AsyncSession, cipher: FieldCipher, row_id: str) -> int:
+    """Tell every active admin about a dead letter, with Retry / Discard. An alert that itself
+    dies is not alerted about (that would never end)."""
+    row = await session.get(OutboxMessage, row_id)
+    if row is None or row.kind == ADMIN_KIND:
+        return 0
+    admins = (await session.scalars(select(User.id).where(User.role == Role.ADMIN, User.active))).all()
+    for admin_id in admins:
+        await service.enqueue(
+            session,
+            cipher,
+            key=f"dead:{row.id}:{admin_id}",
+            user_id=admin_id,
+            template="dead_letter",
+            params={"template": row.template, "attempts": row.attempts, "error": row.last_error or ""},
+            kind=ADMIN_KIND,
+            actions=(ActionButton("retry", "btn_retry"), ActionButton("discard", "btn_discard")),
+            action="dead_letter",
+            action_ref=row.id,
+        )
+    return len(admins)
+
+
+async def retry_dead(session: AsyncSession, row_id: str) -> bool:
+    """An admin's Retry: the dead message goes out again, from the first attempt."""
+    changed = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.DEAD)
+        .values(
+            status=OutboxStatus.PENDING,
+            due_at=utcnow(),
+            attempts=0,
+            tried_channels="",
+            expires_at=None,
+            updated_at=utcnow(),
+        )
+    )
+    return changed.rowcount > 0
+
+
+async def discard_dead(session: AsyncSession, row_id: str) -> bool:
+    changed = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.DEAD)
+        .values(status=OutboxStatus.DROPPED, last_error="discarded by an admin", updated_at=utcnow())
+    )
+    return changed.rowcount > 0
+
+
+async def delivery_report(
+    session: AsyncSession, row_id: str, status: str, *, failed_channel: str | None
+) -> None:
+    """A channel's later word on a sent message (e.g. a Twilio status callback). A failure sends
+    the message again at once, on the user's next channel."""
+    row = await session.get(OutboxMessage, row_id, with_for_update=True)
+    if row is None or row.status is not OutboxStatus.SENT:
+        return
+    row.delivery_status = status
+    row.updated_at = utcnow()
+    if failed_channel:
+        tried = {c for c in row.tried_channels.split(",") if c} | {failed_channel}
+        row.tried_channels = ",".join(sorted(tried))
+        row.status = OutboxStatus.PENDING
+        row.due_at = utcnow()
+        row.channel = row.platform_message_id = None
+
+
+async def waiting_for_web(session: AsyncSession, user_id: str, limit: int = 50) -> list[OutboxMessage]:
+    """Messages sent to a web chat that was closed at the time, oldest first."""
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.user_id == user_id,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.channel == "web",
+            OutboxMessage.delivery_status == "waiting",
+        )
+        .order_by(OutboxMessage.sent_at)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def dead_letters(session: AsyncSession, limit: int = 100) -> list[OutboxMessage]:
+    rows = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.DEAD)
+        .order_by(OutboxMessage.updated_at.desc())
+        .limit(limit)
+    )
+    return list(rows.all())

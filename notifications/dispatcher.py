@@ -1,0 +1,385 @@
+"""The outbox dispatcher: claims due messages and sends them through the channels.
+
+One loop claims batches while there is room (`max_in_flight`); claimed messages queue per
+recipient and each recipient's queue is sent in order by its own task, so one busy chat never
+holds up the others. For each message, in order:
+
+1. too late (past its window) → dropped; a muted reminder kind → dropped;
+2. non-urgent inside the recipient's quiet hours → held until they end (not an attempt);
+3. rendered in the recipient's language and timezone, with buttons if it has actions;
+4. tried on the recipient's chats: the preferred channel first, then the most recently used; a
+   chat that refuses (blocked, opted out, a closed web chat) passes it to the next;
+5. none took it → retried later with exponential backoff and jitter; after the last attempt it is
+   dead and admins are told.
+
+Results are committed by one writer task, batched only while the previous commit runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import socket
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.crypto import FieldCipher
+from backend.models import (
+    ChannelIdentity,
+    NotificationAction,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    User,
+    utcnow,
+)
+from backend.outbox import preferences, queue
+from backend.outbox.queue import Result
+from backend.outbox.service import open_params
+from notifications import templates
+from notifications.quiet import held_until
+from notifications.sender import Delivery, Notice, NoticeAction, Sender
+
+log = structlog.get_logger(__name__)
+ACTION_PREFIX = "n."
+
+
+@dataclass
+class DispatchSettings:
+    batch_size: int = 200
+    max_in_flight: int = 1000  # claimed and not yet finished, in this worker
+    concurrency: int = 256  # messages being sent at once (each to a different recipient)
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 6
+    retry_base_seconds: float = 30.0
+    poll_seconds: float = 1.0
+    action_ttl: timedelta = timedelta(days=7)
+
+
+@dataclass
+class Job:
+    row: OutboxMessage
+    params: dict
+    user: User | None
+    prefs: preferences.Preferences
+    chats: list[ChannelIdentity]
+    actions: list[NotificationAction] = field(default_factory=list)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        senders: dict[str, Sender],
+        settings: DispatchSettings | None = None,
+        *,
+        worker_id: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.cipher = cipher
+        self.senders = senders
+        self.settings = settings or DispatchSettings()
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.clock = clock
+        self._queues: dict[str, deque[Job]] = defaultdict(deque)
+        self._runners: dict[str, asyncio.Task] = {}
+        self._sending = asyncio.Semaphore(self.settings.concurrency)
+        self._in_flight = 0
+        self._room = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._results: list[Result] = []
+        self._results_ready = asyncio.Event()
+        self._writer: asyncio.Task | None = None
+        self._writing = 0
+
+    # --- running ----------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due messages now (something was just enqueued), not at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claim and send until cancelled."""
+        self._start_writer()
+        try:
+            while True:
+                full = self._in_flight > self.settings.max_in_flight - self.settings.batch_size
+                claimed = 0 if full else await self._claim_batch()
+                if claimed >= self.settings.batch_size:
+                    continue  # there is more: claim again while there is room
+                # Full: wait for room. Otherwise nothing more is due: wait for a wake-up or the poll.
+                await self._wait_for(self._room if full else self._wake)
+        finally:
+            await self.close()
+
+    async def _wait_for(self, event: asyncio.Event) -> None:
+        event.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=self.settings.poll_seconds)
+
+    async def drain(self) -> int:
+        """Send everything due now and wait for the results to be written (tests, `--once`)."""
+        self._start_writer()
+        total = 0
+        while True:
+            claimed = await self._claim_batch()
+            total += claimed
+            if claimed == 0 and self._in_flight == 0:
+                break
+            if claimed == 0:
+                self._room.clear()
+                await asyncio.wait_for(self._room.wait(), timeout=60)
+        await self._flush()
+        return total
+
+    async def close(self) -> None:
+        for task in list(self._runners.values()):
+            task.cancel()
+        await asyncio.gather(*self._runners.values(), return_exceptions=True)
+        await self._flush()
+        if self._writer:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+            self._writer = None
+
+    # --- claiming ---------------------------------------------------------------------------
+
+    async def _claim_batch(self) -> int:
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            rows = await queue.claim_due(
+                session, self.worker_id, limit=self.settings.batch_size, lease=self.settings.lease, now=now
+            )
+            if not rows:
+                return 0
+            jobs = await self._jobs(session, rows, now)
+        for job in jobs:
+            self._in_flight += 1
+            self._queues[job.row.user_id].append(job)
+            if job.row.user_id not in self._runners:
+                self._runners[job.row.user_id] = asyncio.create_task(self._run_recipient(job.row.user_id))
+        return len(jobs)
+
+    async def _jobs(self, session: AsyncSession, rows: list[OutboxMessage], now: datetime) -> list[Job]:
+        """Everything the sends need, loaded for the whole batch in a few queries."""
+        user_ids = {row.user_id for row in rows}
+        users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()}
+        prefs = {
+            p.user_id: preferences.of(p)
+            for p in (
+                await session.scalars(
+                    select(NotificationPreference).where(NotificationPreference.user_id.in_(user_ids))
+                )
+            ).all()
+        }
+        chats: dict[str, list[ChannelIdentity]] = defaultdict(list)
+        for identity in (
+            await session.scalars(select(ChannelIdentity).where(ChannelIdentity.user_id.in_(user_ids)))
+        ).all():
+            chats[identity.user_id].append(identity)
+        jobs = [
+            Job(
+                row=row,
+                params=open_params(self.cipher, row),
+                user=users.get(row.user_id),
+                prefs=prefs.get(row.user_id, preferences.Preferences()),
+                chats=chats.get(row.user_id, []),
+            )
+            for row in rows
+        ]
+        with_actions = [job for job in jobs if job.row.actions_json]
+        if with_actions:
+            await self._attach_actions(session, with_actions, now)
+        return jobs
+
+    async def _attach_actions(self, session: AsyncSession, jobs: list[Job], now: datetime) -> None:
+        """Buttons are made once per message (a retry shows the same ones): a random token each,
+        and one short code per message for typing ("retry 417")."""
+        ids = [job.row.id for job in jobs]
+        existing: dict[str, list[NotificationAction]] = defaultdict(list)
+        for action in (
+            await session.scalars(select(NotificationAction).where(NotificationAction.outbox_id.in_(ids)))
+        ).all():
+            existing[action.outbox_id].append(action)
+        for job in jobs:
+            if existing.get(job.row.id):
+                job.actions = existing[job.row.id]
+                continue
+            taken = set(
+                (
+                    await session.scalars(
+                        select(NotificationAction.code).where(
+                            NotificationAction.user_id == job.row.user_id,
+                            NotificationAction.used_at.is_(None),
+                            NotificationAction.expires_at > now,
+                        )
+                    )
+                ).all()
+            )
+            code = next(c for c in (str(secrets.randbelow(900) + 100) for _ in range(1000)) if c not in taken)
+            for spec in json.loads(job.row.actions_json):
+                action = NotificationAction(
+                    token=ACTION_PREFIX + secrets.token_urlsafe(9),
+                    outbox_id=job.row.id,
+                    user_id=job.row.user_id,
+                    code=code,
+                    value=spec["value"],
+                    label=spec["label"],
+                    expires_at=now + self.settings.action_ttl,
+                )
+                session.add(action)
+                job.actions.append(action)
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def _run_recipient(self, user_id: str) -> None:
+        """One recipient's messages, in order."""
+        queue_ = self._queues[user_id]
+        try:
+            while queue_:
+                job = queue_.popleft()
+                try:
+                    async with self._sending:
+                        result = await self._process(job)
+                except Exception as failure:  # a bug must not lose the message: it is retried
+                    log.exception("outbox_process_failed", outbox_id=job.row.id)
+                    result = self._failed(job, type(failure).__name__)
+                self._record(result)
+                self._in_flight -= 1
+                self._room.set()
+        finally:
+            self._runners.pop(user_id, None)
+            if not queue_:
+                self._queues.pop(user_id, None)
+
+    async def _process(self, job: Job) -> Result:
+        row, now = job.row, self.clock()
+        if row.expires_at is not None and now > row.expires_at:
+            return Result(row.id, OutboxStatus.DROPPED, error="too late to be useful")
+        if job.user is None or not job.user.active:
+            return Result(row.id, OutboxStatus.DROPPED, error="recipient inactive")
+        if not row.urgent:
+            if row.kind in job.prefs.muted:
+                return Result(row.id, OutboxStatus.DROPPED, error="muted by the recipient")
+            wake = held_until(now, job.user.timezone, job.prefs.quiet_start, job.prefs.quiet_end)
+            if wake is not None:
+                if row.expires_at is not None and wake > row.expires_at:
+                    return Result(row.id, OutboxStatus.DROPPED, error="only due within quiet hours")
+                return Result(row.id, OutboxStatus.PENDING, due_at=wake, error="held for quiet hours")
+        chats = self._chats(job)
+        if not chats:
+            if not job.chats:
+                return Result(row.id, OutboxStatus.DROPPED, error="the recipient has no chat")
+            return self._failed(job, "no reachable chat")
+        notice = self._notice(job)
+        waiting_on: ChannelIdentity | None = None
+        errors: list[str] = []
+        for chat in chats:
+            try:
+                delivery = await self.senders[chat.channel].deliver(chat.address, notice)
+            except Exception as failure:  # a channel's bug is that channel's failure, not ours
+                log.exception("outbox_channel_failed", channel=chat.channel)
+                delivery = Delivery.failed(type(failure).__name__)
+            if delivery.ok:
+                return Result(
+                    row.id,
+                    OutboxStatus.SENT,
+                    channel=chat.channel,
+                    platform_message_id=delivery.platform_id,
+                    delivery_status=delivery.status,
+                )
+            if delivery.can_wait and waiting_on is None:
+                waiting_on = chat
+            errors.append(f"{chat.channel}: {delivery.error}")
+        if waiting_on is not None:
+            return Result(row.id, OutboxStatus.SENT, channel=waiting_on.channel, delivery_status="waiting")
+        return self._failed(job, "; ".join(errors))
+
+    def _failed(self, job: Job, error: str) -> Result:
+        attempts = job.row.attempts + 1
+        if attempts >= self.settings.max_attempts:
+            log.warning("outbox_dead", outbox_id=job.row.id, template=job.row.template, attempts=attempts)
+            return Result(job.row.id, OutboxStatus.DEAD, attempts=attempts, error=error)
+        due = self.clock() + queue.retry_delay(attempts, self.settings.retry_base_seconds)
+        return Result(job.row.id, OutboxStatus.PENDING, attempts=attempts, due_at=due, error=error)
+
+    def _chats(self, job: Job) -> list[ChannelIdentity]:
+        """Where to try, in order: the preferred channel, then the most recently used chats."""
+        tried = set(filter(None, job.row.tried_channels.split(",")))
+        usable = [
+            chat
+            for chat in job.chats
+            if chat.channel in self.senders
+            and chat.channel not in tried
+            and not chat.unreachable
+            and not chat.muted
+            and chat.opted_out_at is None
+        ]
+        oldest = datetime.min.replace(tzinfo=utcnow().tzinfo)
+        usable.sort(key=lambda chat: chat.last_seen_at or oldest, reverse=True)
+        usable.sort(key=lambda chat: chat.channel != job.prefs.channel)  # stable: preferred first
+        return usable
+
+    def _notice(self, job: Job) -> Notice:
+        user = job.user
+        rendered = templates.render(job.row.template, job.params, user.locale, user.timezone)
+        return Notice(
+            outbox_id=job.row.id,
+            text=rendered.text,
+            template=job.row.template,
+            variables=rendered.variables,
+            actions=tuple(
+                NoticeAction(label=templates.word(user.locale, a.label), token=a.token, code=a.code)
+                for a in job.actions
+            ),
+            urgent=job.row.urgent,
+            locale=user.locale,
+        )
+
+    # --- recording results ------------------------------------------------------------------
+
+    def _start_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_forever(), name="outbox-results")
+
+    def _record(self, result: Result) -> None:
+        self._results.append(result)
+        self._results_ready.set()
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._results_ready.wait()
+            await self._write_pending()
+
+    async def _write_pending(self) -> None:
+        self._results_ready.clear()
+        batch, self._results = self._results, []
+        if not batch:
+            return
+        self._writing += 1
+        try:
+            async with self.sessions() as session, session.begin():
+                await queue.finish(session, self.cipher, self.worker_id, batch)
+        except Exception:
+            # The rows stay claimed; when the lease ends another pass takes them again.
+            log.exception("outbox_results_not_saved", count=len(batch))
+        finally:
+            self._writing -= 1
+
+    async def _flush(self) -> None:
+        while self._results or self._writing:
+            if self._results and not self._writing:
+                await self._write_pending()
+            else:
+                await asyncio.sleep(0.005)

@@ -1,0 +1,101 @@
+"""The words of platform-started messages, per language, and how they are filled in.
+
+A template is text with `{name}` fields. Fields whose names end in `_at` hold ISO times and are
+shown in the recipient's timezone and language ("27 Nov 2026, 10:30"). `VARIABLES` lists, per
+template, the fields in the order of the approved WhatsApp template's {{1}}, {{2}}, … — what is
+sent outside the 24-hour window, where free text is not allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+
+FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
+
+EN = {
+    "welcome": "Welcome to telecare, {name}! You can find a doctor, keep your medical profile and get "
+    "reminders right here. Write 'menu' any time.",
+    "profile_nudge": "{name}, doctors give better advice when they know your allergies, medicines and "
+    "past illnesses. It takes two minutes to add them to your profile.",
+    "dead_letter": "⚠️ A '{template}' message could not be delivered after {attempts} attempts ({error}).",
+    "reminder": "⏰ Reminder: {what} at {when_at}.",
+    "btn_retry": "Retry",
+    "btn_discard": "Discard",
+    "btn_complete_profile": "Complete my profile",
+    "reply_with_code": "Reply {options}.",
+    "reply_with_code_or": "or",
+}
+HI = {
+    "welcome": "telecare में आपका स्वागत है, {name}! आप यहीं डॉक्टर ढूँढ सकते हैं, अपनी मेडिकल प्रोफ़ाइल "
+    "रख सकते हैं और रिमाइंडर पा सकते हैं। कभी भी 'menu' लिखें।",
+    "profile_nudge": "{name}, जब डॉक्टर आपकी एलर्जी, दवाएँ और पुरानी बीमारियाँ जानते हैं तो बेहतर सलाह देते "
+    "हैं। इन्हें प्रोफ़ाइल में जोड़ने में दो मिनट लगते हैं।",
+    "dead_letter": "⚠️ '{template}' संदेश {attempts} कोशिशों के बाद भी नहीं पहुँचा ({error})।",
+    "reminder": "⏰ रिमाइंडर: {what}, {when_at}।",
+    "btn_retry": "फिर भेजें",
+    "btn_discard": "हटाएँ",
+    "btn_complete_profile": "प्रोफ़ाइल पूरी करें",
+    "reply_with_code": "जवाब दें: {options}।",
+    "reply_with_code_or": "या",
+}
+CATALOGUES = {"en": EN, "hi": HI}
+
+VARIABLES: dict[str, tuple[str, ...]] = {
+    "welcome": ("name",),
+    "profile_nudge": ("name",),
+    "reminder": ("what", "when_at"),
+    "dead_letter": ("template", "attempts", "error"),
+}
+
+
+class _Fields(dict):
+    """Missing fields show as empty rather than failing the whole message."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str
+    variables: dict[str, str]  # {"1": …, "2": …} for an approved WhatsApp template
+
+
+def word(locale: str, key: str) -> str:
+    catalogue = CATALOGUES.get(locale, EN)
+    return catalogue.get(key) or EN.get(key) or key
+
+
+def render(template: str, params: dict, locale: str, timezone: str) -> Rendered:
+    fields = _Fields({name: _show(name, value, locale, timezone) for name, value in params.items()})
+    text = word(locale, template).format_map(fields)
+    variables = {str(i): fields[name] for i, name in enumerate(VARIABLES.get(template, ()), start=1)}
+    return Rendered(text=text, variables=variables)
+
+
+def local_time(value: datetime | str, locale: str, timezone: str) -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    # Skeletons, not patterns: each language orders day, month and time its own way.
+    zone, babel_locale = _zone(timezone), FORMAT_LOCALES.get(locale, "en_IN")
+    day = format_skeleton("yMMMd", moment, tzinfo=zone, locale=babel_locale)
+    return f"{day}, {format_skeleton('hm', moment, tzinfo=zone, locale=babel_locale)}"
+
+
+def _show(name: str, value: object, locale: str, timezone: str) -> str:
+    if name.endswith("_at") and isinstance(value, str | datetime):
+        try:
+            return local_time(value, locale, timezone)
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,0 +1,57 @@
+"""Small factories and a recording channel for the outbox tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from backend.models import ChannelIdentity, Role, User, new_id
+from notifications.sender import Delivery, Notice
+
+
+async def make_user(
+    session,
+    *,
+    role: Role = Role.PATIENT,
+    timezone: str = "Asia/Kolkata",
+    locale: str = "en",
+    chats: tuple[tuple[str, str], ...] = (("telegram", None),),
+    last_seen: tuple[datetime | None, ...] = (),
+) -> User:
+    user = User(id=new_id(), role=role, timezone=timezone, locale=locale, display_name="Asha")
+    session.add(user)
+    await session.flush()
+    for index, (channel, address) in enumerate(chats):
+        session.add(
+            ChannelIdentity(
+                channel=channel,
+                address=address or f"{channel}-{user.id[:8]}-{index}",
+                user_id=user.id,
+                last_seen_at=last_seen[index] if index < len(last_seen) else None,
+            )
+        )
+    await session.flush()
+    return user
+
+
+@dataclass
+class RecordingSender:
+    """A channel that records what it was given; `refuse` / `fail` make it say no."""
+
+    channel: str = "telegram"
+    sent: list[tuple[str, Notice]] = field(default_factory=list)
+    refuse: bool = False
+    can_wait: bool = False
+    fail: bool = False
+
+    async def deliver(self, address: str, notice: Notice) -> Delivery:
+        if self.fail:
+            return Delivery.failed("platform kept failing")
+        if self.refuse:
+            return Delivery.refused("blocked", can_wait=self.can_wait)
+        self.sent.append((address, notice))
+        return Delivery.sent(f"{self.channel}-{len(self.sent)}")
+
+    @property
+    def texts(self) -> list[str]:
+        return [notice.text for _, notice in self.sent]

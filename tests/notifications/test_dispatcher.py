@@ -1,0 +1,391 @@
+"""The dispatcher with recording channels: what is sent, to whom, when, and what happens when a
+channel says no. Time is a settable clock ("time travel")."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backend.models import NotificationAction, OutboxMessage, OutboxStatus, Role
+from backend.outbox import preferences, service
+from backend.outbox.service import ActionButton
+from notifications.dispatcher import DispatchSettings, Dispatcher
+from tests.notifications.helpers import RecordingSender, make_user
+
+NOON_IST = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # 12:00 in Asia/Kolkata
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def travel(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOON_IST)
+
+
+@pytest.fixture
+def telegram() -> RecordingSender:
+    return RecordingSender("telegram")
+
+
+@pytest.fixture
+def whatsapp() -> RecordingSender:
+    return RecordingSender("whatsapp")
+
+
+@pytest.fixture
+def dispatcher(sessions, cipher, telegram, whatsapp, clock) -> Dispatcher:
+    settings = DispatchSettings(max_attempts=3, retry_base_seconds=10)
+    return Dispatcher(sessions, cipher, {"telegram": telegram, "whatsapp": whatsapp}, settings, clock=clock)
+
+
+async def _row(sessions, key: str) -> OutboxMessage:
+    async with sessions() as session:
+        return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+
+
+async def test_a_message_is_sent_once_in_the_recipients_language(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    async with sessions() as session, session.begin():
+        user = await make_user(session, locale="hi")
+        for _ in range(2):  # the same key twice is one message
+            await service.enqueue(
+                session,
+                cipher,
+                key="welcome:1",
+                user_id=user.id,
+                template="welcome",
+                params={"name": "आशा"},
+                due_at=clock.now,
+            )
+    assert await dispatcher.drain() == 1
+    assert await dispatcher.drain() == 0
+    assert telegram.texts == [telegram.sent[0][1].text]
+    assert "telecare में आपका स्वागत है, आशा" in telegram.texts[0]
+    row = await _row(sessions, "welcome:1")
+    assert (row.status, row.channel, row.platform_message_id) == (OutboxStatus.SENT, "telegram", "telegram-1")
+
+
+async def test_params_are_encrypted_at_rest(sessions, cipher, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await service.enqueue(
+            session,
+            cipher,
+            key="k",
+            user_id=user.id,
+            template="welcome",
+            params={"name": "Asha Verma"},
+            due_at=clock.now,
+        )
+    row = await _row(sessions, "k")
+    assert b"Asha" not in row.params_enc
+    assert service.open_params(cipher, row) == {"name": "Asha Verma"}
+
+
+async def test_a_reminder_arrives_at_its_local_time_and_a_cancelled_one_never(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    appointment_at = datetime(2026, 11, 28, 5, 0, tzinfo=UTC)  # 10:30 IST
+    clock.now = appointment_at - timedelta(hours=30)
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        for key, hours in (("appointment:a1:24h", 24), ("appointment:a1:1h", 1)):
+            await service.schedule(
+                session,
+                cipher,
+                key=key,
+                user_id=user.id,
+                template="reminder",
+                kind="appointment",
+                due_at=appointment_at - timedelta(hours=hours),
+                params={"what": "Dr Rao", "when_at": appointment_at.isoformat()},
+            )
+    assert await dispatcher.drain() == 0  # not due yet
+    clock.now = appointment_at - timedelta(hours=24)  # 10:30 IST the day before
+    assert await dispatcher.drain() == 1
+    assert telegram.texts == ["⏰ Reminder: Dr Rao at 28 Nov 2026, 10:30 AM."]  # shown in IST
+    async with sessions() as session, session.begin():
+        assert await service.cancel_prefix(session, "appointment:a1:") == 1  # only the 1 h one is left
+    clock.now = appointment_at - timedelta(minutes=30)
+    assert await dispatcher.drain() == 0
+    assert len(telegram.sent) == 1
+    assert (await _row(sessions, "appointment:a1:1h")).status is OutboxStatus.CANCELLED
+
+
+async def test_rescheduling_replaces_the_reminder(sessions, cipher, dispatcher, telegram, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await service.schedule(
+            session,
+            cipher,
+            key="appointment:a2:1h",
+            user_id=user.id,
+            template="reminder",
+            kind="appointment",
+            due_at=clock.now + timedelta(hours=1),
+            params={"what": "first", "when_at": clock.now.isoformat()},
+        )
+        await service.schedule(
+            session,
+            cipher,
+            key="appointment:a2:1h",
+            user_id=user.id,
+            template="reminder",
+            kind="appointment",
+            due_at=clock.now + timedelta(hours=3),
+            params={"what": "moved", "when_at": clock.now.isoformat()},
+        )
+    clock.travel(hours=2)
+    assert await dispatcher.drain() == 0
+    clock.travel(hours=1)
+    assert await dispatcher.drain() == 1
+    assert "moved" in telegram.texts[0]
+
+
+async def test_a_late_reminder_is_dropped_not_sent_late(sessions, cipher, dispatcher, telegram, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await service.schedule(
+            session,
+            cipher,
+            key="r",
+            user_id=user.id,
+            template="reminder",
+            kind="appointment",
+            due_at=clock.now,
+            window=timedelta(minutes=15),
+            params={"what": "x", "when_at": clock.now.isoformat()},
+        )
+    clock.travel(minutes=20)  # the workers were down for 20 minutes
+    await dispatcher.drain()
+    assert telegram.sent == []
+    row = await _row(sessions, "r")
+    assert row.status is OutboxStatus.DROPPED and row.last_error == "too late to be useful"
+
+
+async def test_quiet_hours_hold_until_morning_across_a_daylight_saving_change(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    # New York springs forward on 2026-03-08 at 02:00. A message due at 22:00 EST on the 7th is held
+    # until 08:00 EDT on the 8th: 12:00 UTC (it would be 13:00 UTC without the change).
+    clock.now = datetime(2026, 3, 8, 3, 0, tzinfo=UTC)  # 22:00 EST, 7 March
+    async with sessions() as session, session.begin():
+        user = await make_user(session, timezone="America/New_York")
+        await service.enqueue(
+            session, cipher, key="n", user_id=user.id, template="welcome", kind="profile", due_at=clock.now
+        )
+    await dispatcher.drain()
+    row = await _row(sessions, "n")
+    assert (row.status, row.due_at) == (OutboxStatus.PENDING, datetime(2026, 3, 8, 12, 0, tzinfo=UTC))
+    assert row.attempts == 0  # a hold is not an attempt
+    clock.now = datetime(2026, 3, 8, 11, 59, tzinfo=UTC)
+    assert await dispatcher.drain() == 0
+    clock.now = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+    assert await dispatcher.drain() == 1
+    assert len(telegram.sent) == 1
+
+
+async def test_quiet_hours_in_autumn_end_at_local_eight(sessions, cipher, dispatcher, clock):
+    # Falls back on 2026-11-01 at 02:00 EDT → 01:00 EST. 23:30 EDT on 31 Oct is held to 08:00 EST: 13:00 UTC.
+    clock.now = datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
+    async with sessions() as session, session.begin():
+        user = await make_user(session, timezone="America/New_York")
+        await service.enqueue(
+            session, cipher, key="n", user_id=user.id, template="welcome", kind="profile", due_at=clock.now
+        )
+    await dispatcher.drain()
+    assert (await _row(sessions, "n")).due_at == datetime(2026, 11, 1, 13, 0, tzinfo=UTC)
+
+
+async def test_urgent_messages_ignore_quiet_hours_and_mutes(sessions, cipher, dispatcher, telegram, clock):
+    clock.now = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # 23:30 IST
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await preferences.toggle_kind(session, user.id, "appointment")
+        await service.enqueue(
+            session,
+            cipher,
+            key="u",
+            user_id=user.id,
+            template="reminder",
+            kind="appointment",
+            urgent=True,
+            due_at=clock.now,
+        )
+        await service.enqueue(
+            session,
+            cipher,
+            key="quiet",
+            user_id=user.id,
+            template="reminder",
+            kind="status",
+            due_at=clock.now,
+        )
+    await dispatcher.drain()
+    assert len(telegram.sent) == 1 and telegram.sent[0][1].outbox_id == (await _row(sessions, "u")).id
+    assert (await _row(sessions, "quiet")).status is OutboxStatus.PENDING
+
+
+async def test_own_quiet_hours_and_turning_them_off(sessions, cipher, dispatcher, telegram, clock):
+    clock.now = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)  # 23:30 IST
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await preferences.set_quiet_hours(session, user.id, *(preferences.parse_time("0:00"),) * 2)
+        await service.enqueue(session, cipher, key="q", user_id=user.id, template="welcome", due_at=clock.now)
+    assert await dispatcher.drain() == 1
+    assert len(telegram.sent) == 1
+
+
+async def test_a_muted_reminder_kind_is_not_sent(sessions, cipher, dispatcher, telegram, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        assert await preferences.toggle_kind(session, user.id, "profile") is True
+        await service.enqueue(
+            session,
+            cipher,
+            key="m",
+            user_id=user.id,
+            template="profile_nudge",
+            kind="profile",
+            due_at=clock.now,
+        )
+    await dispatcher.drain()
+    assert telegram.sent == []
+    assert (await _row(sessions, "m")).status is OutboxStatus.DROPPED
+
+
+async def test_preferred_channel_first_then_the_most_recent_chat(
+    sessions, cipher, dispatcher, telegram, whatsapp, clock
+):
+    async with sessions() as session, session.begin():
+        user = await make_user(
+            session,
+            chats=(("telegram", "t1"), ("whatsapp", "+911")),
+            last_seen=(clock.now - timedelta(days=1), clock.now),
+        )
+        await service.enqueue(session, cipher, key="a", user_id=user.id, template="welcome", due_at=clock.now)
+    await dispatcher.drain()
+    assert [a for a, _ in whatsapp.sent] == ["+911"] and telegram.sent == []  # most recent
+    async with sessions() as session, session.begin():
+        await preferences.set_channel(session, user.id, "telegram")
+        await service.enqueue(session, cipher, key="b", user_id=user.id, template="welcome", due_at=clock.now)
+    await dispatcher.drain()
+    assert [a for a, _ in telegram.sent] == ["t1"]
+
+
+async def test_unreachable_on_one_channel_tries_the_next(
+    sessions, cipher, dispatcher, telegram, whatsapp, clock
+):
+    telegram.refuse = True
+    async with sessions() as session, session.begin():
+        user = await make_user(session, chats=(("telegram", "t1"), ("whatsapp", "+911")))
+        await preferences.set_channel(session, user.id, "telegram")
+        await service.enqueue(session, cipher, key="a", user_id=user.id, template="welcome", due_at=clock.now)
+    await dispatcher.drain()
+    assert [a for a, _ in whatsapp.sent] == ["+911"]
+    assert (await _row(sessions, "a")).channel == "whatsapp"
+
+
+async def test_failures_retry_with_backoff_then_dead_letter_and_admins_are_told(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        admin = await make_user(session, role=Role.ADMIN, chats=(("whatsapp", "+91admin"),))
+        await service.enqueue(session, cipher, key="f", user_id=user.id, template="welcome", due_at=clock.now)
+    telegram.fail = True
+    delays = []
+    for attempt in (1, 2):
+        await dispatcher.drain()
+        row = await _row(sessions, "f")
+        assert (row.status, row.attempts) == (OutboxStatus.PENDING, attempt)
+        delay = (row.due_at - clock.now).total_seconds()
+        delays.append(delay)
+        assert 10 * 2 ** (attempt - 1) * 0.5 <= delay <= 10 * 2 ** (attempt - 1)  # backoff with jitter
+        assert await dispatcher.drain() == 0  # not before its time
+        clock.now = row.due_at
+    await dispatcher.drain()
+    row = await _row(sessions, "f")
+    assert (row.status, row.attempts) == (OutboxStatus.DEAD, 3)
+    assert "platform kept failing" in row.last_error
+    # The admin alert went out with Retry / Discard buttons, to the admin only.
+    whatsapp_sender = dispatcher.senders["whatsapp"]
+    await dispatcher.drain()
+    ((address, notice),) = whatsapp_sender.sent
+    assert (
+        address == "+91admin" and "'welcome' message could not be delivered after 3 attempts" in notice.text
+    )
+    assert [a.label for a in notice.actions] == ["Retry", "Discard"]
+    async with sessions() as session:
+        actions = (await session.scalars(select(NotificationAction))).all()
+    assert {a.user_id for a in actions} == {admin.id} and len({a.code for a in actions}) == 1
+    assert all(a.token.startswith("n.") for a in actions)
+
+
+async def test_a_crashed_workers_claim_expires_and_counts_as_an_attempt(sessions, cipher, telegram, clock):
+    from backend.outbox import queue
+
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await service.enqueue(session, cipher, key="c", user_id=user.id, template="welcome", due_at=clock.now)
+    async with sessions() as session, session.begin():
+        claimed = await queue.claim_due(
+            session, "dead-worker", limit=10, lease=timedelta(minutes=2), now=clock.now
+        )
+    assert len(claimed) == 1
+    survivor = Dispatcher(sessions, cipher, {"telegram": telegram}, DispatchSettings(), clock=clock)
+    assert await survivor.drain() == 0  # still leased to the dead worker
+    clock.travel(minutes=3)
+    assert await survivor.drain() == 1
+    row = await _row(sessions, "c")
+    assert (row.status, row.attempts, len(telegram.sent)) == (OutboxStatus.SENT, 1, 1)
+
+
+async def test_no_chat_at_all_is_dropped_and_web_waits_when_nothing_else_works(sessions, cipher, clock):
+    web = RecordingSender("web", refuse=True, can_wait=True)
+    telegram = RecordingSender("telegram", refuse=True)
+    dispatcher = Dispatcher(sessions, cipher, {"web": web, "telegram": telegram}, clock=clock)
+    async with sessions() as session, session.begin():
+        nobody = await make_user(session, chats=())
+        both = await make_user(session, chats=(("web", "w1"), ("telegram", "t1")))
+        await service.enqueue(
+            session, cipher, key="none", user_id=nobody.id, template="welcome", due_at=clock.now
+        )
+        await service.enqueue(
+            session, cipher, key="both", user_id=both.id, template="welcome", due_at=clock.now
+        )
+    await dispatcher.drain()
+    assert (await _row(sessions, "none")).status is OutboxStatus.DROPPED
+    row = await _row(sessions, "both")
+    assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, "web", "waiting")
+
+
+async def test_a_row_cancelled_while_claimed_is_not_marked_sent(sessions, cipher, clock):
+    from backend.outbox import queue
+
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await service.enqueue(session, cipher, key="x", user_id=user.id, template="welcome", due_at=clock.now)
+    async with sessions() as session, session.begin():
+        (row,) = await queue.claim_due(session, "w1", limit=5, lease=timedelta(minutes=1), now=clock.now)
+        await service.cancel(session, "x")
+    async with sessions() as session, session.begin():
+        await queue.finish(
+            session, cipher, "w1", [queue.Result(row.id, OutboxStatus.SENT, channel="telegram")]
+        )
+    assert (await _row(sessions, "x")).status is OutboxStatus.CANCELLED
+    # And an admin can retry a dead one, or discard it.
+    async with sessions() as session, session.begin():
+        assert await queue.retry_dead(session, row.id) is False
