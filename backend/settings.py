@@ -24,6 +24,11 @@ class OtpDelivery(enum.StrEnum):
     SMTP = "smtp"  # email through TELECARE_SMTP_URL; phone codes need an SMS channel
 
 
+class DispatcherMode(enum.StrEnum):
+    IN_PROCESS = "in_process"  # `telecare serve` sends notifications itself (one command)
+    OFF = "off"  # separate `telecare worker` processes do
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TELECARE_", env_file=".env", extra="ignore")
 
@@ -45,6 +50,15 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     terms_version: str = "2026-11"
     web_session_days: int = 30
+    # Notifications. Redis (redis://host:6379/0) shares send rate limits across processes;
+    # without it each process keeps its own. `serve` runs a dispatcher in process unless
+    # TELECARE_DISPATCHER=off (then run `telecare worker`, as many as you like, on PostgreSQL).
+    redis_url: str | None = None
+    dispatcher: DispatcherMode = DispatcherMode.IN_PROCESS
+    outbox_max_attempts: int = 6
+    outbox_retry_base_seconds: float = 30.0
+    outbox_lease_seconds: int = 120
+    outbox_poll_seconds: float = 1.0
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -3,8 +3,11 @@ wires the conversation engine to its senders."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import signal
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -15,21 +18,28 @@ from backend.api import health
 from backend.crypto import FieldCipher, load_key_ring
 from backend.db import create_engine, create_sessionmaker
 from backend.otp.senders import DevOtpSender, OtpSender, RoutingOtpSender, SmtpOtpSender
-from backend.settings import OtpDelivery, Settings, get_settings
+from backend.settings import DispatcherMode, OtpDelivery, Settings, get_settings
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.channel import TelegramChannel
+from bot.telegram.notify import TelegramNotifier
 from bot.telegram.settings import TelegramMode, TelegramSettings
 from bot.web import documents
 from bot.web import routes as web
 from bot.web.hub import SocketHub
+from bot.web.notify import WebNotifier
 from bot.web.personas import Personas
 from bot.whatsapp import webhook as whatsapp_webhook
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.client import TwilioGateway
+from bot.whatsapp.notify import WhatsAppNotifier
 from bot.whatsapp.otp import TwilioSmsOtpSender, TwilioVerifyOtpSender
 from bot.whatsapp.sender import TwilioSender
 from bot.whatsapp.settings import TwilioSettings
 from conversations.engine import Engine
+from notifications import ratelimit
+from notifications.dispatcher import Dispatcher, DispatchSettings
+from notifications.ratelimit import RateLimits
+from notifications.sender import Sender
 
 log = structlog.get_logger(__name__)
 
@@ -60,21 +70,81 @@ def build_otp_sender(
 
 
 def build_telegram(
-    telegram: TelegramSettings, settings: Settings, sessions, cipher, engine
+    telegram: TelegramSettings, settings: Settings, sessions, cipher, engine, limits: RateLimits | None = None
 ) -> TelegramChannel | None:
     if not telegram.enabled:
         return None  # no token: the channel is simply off
     if telegram.mode is TelegramMode.WEBHOOK and not telegram.webhook_secret:
         raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_SECRET")
-    return TelegramChannel(telegram, settings, sessions, cipher, engine)
+    return TelegramChannel(telegram, settings, sessions, cipher, engine, limits)
 
 
 def build_whatsapp(
-    twilio: TwilioSettings, settings: Settings, sessions, cipher, engine, gateway: TwilioGateway | None
+    twilio: TwilioSettings,
+    settings: Settings,
+    sessions,
+    cipher,
+    engine,
+    gateway: TwilioGateway | None,
+    limits: RateLimits | None = None,
 ) -> WhatsAppChannel | None:
     if gateway is None or not twilio.whatsapp_enabled:
         return None  # no credentials or no WhatsApp sender: the channel is off
-    return WhatsAppChannel(twilio, settings, sessions, cipher, engine, gateway)
+    return WhatsAppChannel(twilio, settings, sessions, cipher, engine, gateway, limits)
+
+
+def build_dispatcher(settings: Settings, sessions, cipher, hub: SocketHub, telegram, whatsapp) -> Dispatcher:
+    """The outbox dispatcher with a sender for every channel that is on."""
+    senders: dict[str, Sender] = {"web": WebNotifier(hub)}
+    if telegram is not None:
+        senders["telegram"] = TelegramNotifier(telegram)
+    if whatsapp is not None:
+        senders["whatsapp"] = WhatsAppNotifier(whatsapp)
+    return Dispatcher(sessions, cipher, senders, dispatch_settings(settings))
+
+
+def dispatch_settings(settings: Settings) -> DispatchSettings:
+    return DispatchSettings(
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        max_attempts=settings.outbox_max_attempts,
+        retry_base_seconds=settings.outbox_retry_base_seconds,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+
+
+async def run_worker(settings: Settings, *, once: bool = False) -> int:
+    """`telecare worker`: the outbox dispatcher alone, with senders for the channels that are on
+    (nothing inbound is processed here). Web chats are in the web processes: messages for a web
+    chat wait there and are shown when it opens. Returns how many messages `once` handled."""
+    telegram, twilio = TelegramSettings(), TwilioSettings()
+    cipher = FieldCipher(load_key_ring(settings.key_file, settings.keys_json))
+    db_engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(db_engine)
+    gateway = TwilioGateway(twilio) if twilio.enabled else None
+    limits = ratelimit.build(settings.redis_url)
+    hub = SocketHub()
+    engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway))
+    telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine, limits)
+    whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway, limits)
+    dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel)
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # finish the sends under way, then stop
+        loop.add_signal_handler(stop_signal, dispatcher.stop)
+    try:
+        if once:
+            return await dispatcher.drain()
+        await dispatcher.run()
+        return 0
+    finally:
+        await dispatcher.close()
+        if telegram_channel:
+            await telegram_channel.close()
+        if whatsapp_channel:
+            await whatsapp_channel.close()
+        if gateway:
+            await gateway.close()
+        await limits.close()
+        await db_engine.dispose()
 
 
 def create_app(
@@ -94,9 +164,12 @@ def create_app(
     hub = SocketHub()
 
     gateway = TwilioGateway(twilio) if twilio.enabled else None
+    limits = ratelimit.build(settings.redis_url)
     engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway))
-    telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine)
-    whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway)
+    telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine, limits)
+    whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway, limits)
+    dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel)
+    engine.on_commit = dispatcher.wake  # a message the step just wrote goes now, not at the next poll
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -104,11 +177,16 @@ def create_app(
             await telegram_channel.start()
         if whatsapp_channel:
             await whatsapp_channel.start()
+        dispatching = None
+        if settings.dispatcher is DispatcherMode.IN_PROCESS:
+            dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
         log.info(
             "telecare_started",
             env=settings.env.value,
             telegram=telegram_channel is not None,
             whatsapp=whatsapp_channel is not None,
+            dispatcher=settings.dispatcher.value,
+            shared_rate_limits=settings.redis_url is not None,
         )
         # Everything built so far (schemas, mappers, templates) lives as long as the process: move
         # it out of the garbage collector's view, so a full collection no longer walks it (under
@@ -116,12 +194,16 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
+        if dispatching:
+            dispatcher.stop()
+            await dispatching
         if telegram_channel:
             await telegram_channel.close()
         if whatsapp_channel:
             await whatsapp_channel.close()
         if gateway:
             await gateway.close()
+        await limits.close()
         await db_engine.dispose()
 
     app = FastAPI(title="telecare", version="0.1.0", lifespan=lifespan)
@@ -132,6 +214,7 @@ def create_app(
     app.state.engine = engine
     app.state.telegram = telegram_channel
     app.state.whatsapp = whatsapp_channel
+    app.state.dispatcher = dispatcher
     app.state.personas = Personas(sessions, cipher)
     app.include_router(health.router)
     app.include_router(web.router)

@@ -86,6 +86,23 @@ def serve(
 
 
 @app.command()
+def worker(once: bool = typer.Option(False, "--once", help="Send what is due now, then stop.")) -> None:
+    """Send notifications from the outbox. Run any number beside `serve` (with
+    TELECARE_DISPATCHER=off there) on PostgreSQL; on SQLite one is enough."""
+    from bot.app import run_worker
+
+    settings = get_settings()
+    _cipher()
+    typer.echo(f"telecare worker ({settings.env.value}); Ctrl-C to stop")
+    try:
+        handled = asyncio.run(run_worker(settings, once=once))
+    except KeyboardInterrupt:
+        return
+    if once:
+        typer.echo(f"Handled {handled} message(s).")
+
+
+@app.command()
 def migrate() -> None:
     """Bring the database schema up to date."""
     from backend.migrate import upgrade
@@ -335,10 +352,6 @@ def telegram_set_commands() -> None:
     typer.echo("Bot commands set.")
 
 
-if __name__ == "__main__":
-    app()
-
-
 whatsapp_app = typer.Typer(help="The WhatsApp channel.", no_args_is_help=True)
 app.add_typer(whatsapp_app, name="whatsapp")
 
@@ -377,3 +390,36 @@ def whatsapp_failures(limit: int = typer.Option(50, min=1, max=1000)) -> None:
             f"{row.updated_at:%Y-%m-%d %H:%M} UTC  {mask('phone', row.address)}  {row.kind:<8} "
             f"{row.status:<11} error {row.error_code or '-'}  {row.sid}{fallback}"
         )
+
+
+outbox_app = typer.Typer(help="The notifications outbox.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("dead")
+def outbox_dead(limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """Messages that could not be delivered after every attempt, newest first. Admins are also
+    told in chat, with Retry / Discard buttons."""
+    from backend.outbox import queue
+
+    async def run():
+        engine, sessions = _sessions()
+        try:
+            async with sessions() as session:
+                return await queue.dead_letters(session, limit)
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    if not rows:
+        typer.echo("No dead letters.")
+        return
+    for row in rows:
+        typer.echo(
+            f"{row.updated_at:%Y-%m-%d %H:%M} UTC  {row.id}  {row.template}  kind={row.kind}  "
+            f"attempts={row.attempts}  {row.last_error or ''}"
+        )
+
+
+if __name__ == "__main__":
+    app()

@@ -5,6 +5,7 @@ For each message, under the chat's lock and in one transaction:
 2. load the chat's identity, user and conversation;
 3. run the emergency red-flag matcher on any text, before anything else;
 4. global commands (menu, help, back, cancel, language, stop) and unknown /commands;
+4b. a button of a notification we sent (conversations/actions.py), pressed or typed;
 5. resolve a tapped button or typed option against the chat's last prompt (stale → re-prompt);
 6. give the answer to the current step, move on, and ask the next step's question;
 7. save the conversation and commit; then run after-commit work (e.g. deliver an OTP).
@@ -15,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -31,8 +32,9 @@ from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
 from backend.models import Conversation, InboxMessage, User, new_id, utcnow
 from backend.otp.senders import OtpSender
+from backend.outbox import service as outbox
 from backend.settings import Settings
-from conversations import commands, overlays
+from conversations import actions, commands, overlays
 from conversations.context import Context
 from conversations.copy import format_locale, translate
 from conversations.emergency import EmergencyHit, detect_emergency
@@ -78,6 +80,8 @@ class Engine:
     cipher: FieldCipher
     settings: Settings
     otp_sender: OtpSender
+    # Called after a commit that wrote to the outbox (the app wakes its dispatcher with it).
+    on_commit: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self.locks = ChatLocks()
@@ -102,10 +106,13 @@ class Engine:
                         # Commit anyway: the refusal's audit entry must survive.
                         replies = [Reply(text=ctx.t("not_allowed"))]
                     self._save(ctx)
+                    wrote_outbox = outbox.outbox_written(session)
             except Exception:
                 # Nothing was committed; the user gets a calm message, the log gets the details.
                 log.exception("engine_failed", channel=inbound.channel, kind=inbound.kind.value)
                 return [Reply(text=_fallback_text())]
+        if wrote_outbox and self.on_commit:
+            self.on_commit()
         for work in ctx.after_commit:
             replies.extend(await work())
         return replies
@@ -200,6 +207,14 @@ class Engine:
                 return [Reply(text=ctx.t("unknown_command")), *await self.ask(ctx)]
             if not inbound.text.strip():
                 return [Reply(text=ctx.t("empty_message")), *await self.ask(ctx)]
+
+        if inbound.kind is InboundKind.CHOICE and actions.is_action_token(inbound.choice_token):
+            return await self.apply(ctx, await actions.press(ctx, inbound.choice_token))
+        # "retry 417" answers a notification's buttons only when such a button is live for this
+        # user; otherwise it is an ordinary answer ("flat 402").
+        typed = actions.typed(inbound.text) if inbound.kind is InboundKind.TEXT else None
+        if typed and (pressed := await actions.find_typed(ctx, *typed)):
+            return await self.apply(ctx, await actions.press_typed(ctx, pressed))
 
         last_prompt = ctx.data.get("prompt", {})
         if last_prompt.get("at") != [ctx.conversation.flow, ctx.conversation.step]:

@@ -44,13 +44,12 @@ from backend.models import (
 )
 from backend.outbox import preferences, queue
 from backend.outbox.queue import Result
-from backend.outbox.service import open_params
+from backend.outbox.service import ACTION_TOKEN_PREFIX, open_params
 from notifications import templates
 from notifications.quiet import held_until
 from notifications.sender import Delivery, Notice, NoticeAction, Sender
 
 log = structlog.get_logger(__name__)
-ACTION_PREFIX = "n."
 
 
 @dataclass
@@ -102,6 +101,7 @@ class Dispatcher:
         self._results_ready = asyncio.Event()
         self._writer: asyncio.Task | None = None
         self._writing = 0
+        self._stopping = False
 
     # --- running ----------------------------------------------------------------------------
 
@@ -110,18 +110,30 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Claim and send until cancelled."""
+        """Claim and send until `stop()`."""
         self._start_writer()
         try:
-            while True:
+            while not self._stopping:
                 full = self._in_flight > self.settings.max_in_flight - self.settings.batch_size
-                claimed = 0 if full else await self._claim_batch()
+                try:
+                    claimed = 0 if full else await self._claim_batch()
+                except Exception as failure:  # the database is away: say so, try again later
+                    log.warning("outbox_claim_failed", error=type(failure).__name__)
+                    claimed = 0
                 if claimed >= self.settings.batch_size:
                     continue  # there is more: claim again while there is room
                 # Full: wait for room. Otherwise nothing more is due: wait for a wake-up or the poll.
                 await self._wait_for(self._room if full else self._wake)
         finally:
             await self.close()
+
+    def stop(self) -> None:
+        """Finish what is being sent, give back what is only queued, and end `run()`. (Never
+        cancel `run()` itself: a transaction cut in half leaves its connection to be closed by a
+        task nobody waits for.)"""
+        self._stopping = True
+        self._wake.set()
+        self._room.set()
 
     async def _wait_for(self, event: asyncio.Event) -> None:
         event.clear()
@@ -143,13 +155,24 @@ class Dispatcher:
         await self._flush()
         return total
 
-    async def close(self) -> None:
-        for task in list(self._runners.values()):
-            task.cancel()
-        await asyncio.gather(*self._runners.values(), return_exceptions=True)
+    async def close(self, grace_seconds: float = 10.0) -> None:
+        self._stopping = True
+        queued = [job.row.id for jobs in self._queues.values() for job in jobs]
+        for jobs in self._queues.values():
+            jobs.clear()  # each runner stops after the message it is sending now
+        self._in_flight -= len(queued)
+        runners = list(self._runners.values())
+        if runners:
+            _done, late = await asyncio.wait(runners, timeout=grace_seconds)
+            for task in late:  # their messages stay claimed; the lease hands them on later
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         await self._flush()
-        if self._writer:
-            self._writer.cancel()
+        if queued:  # not started: back to the queue at once, for this or another worker
+            async with self.sessions() as session, session.begin():
+                await queue.release(session, self.worker_id, queued)
+        if self._writer:  # let it finish on its own: cancelled mid-write, its connection would leak
+            self._results_ready.set()
             await asyncio.gather(self._writer, return_exceptions=True)
             self._writer = None
 
@@ -230,12 +253,13 @@ class Dispatcher:
             code = next(c for c in (str(secrets.randbelow(900) + 100) for _ in range(1000)) if c not in taken)
             for spec in json.loads(job.row.actions_json):
                 action = NotificationAction(
-                    token=ACTION_PREFIX + secrets.token_urlsafe(9),
+                    token=ACTION_TOKEN_PREFIX + secrets.token_urlsafe(9),
                     outbox_id=job.row.id,
                     user_id=job.row.user_id,
                     code=code,
                     value=spec["value"],
-                    label=spec["label"],
+                    # In the recipient's words: typed replies are matched against it.
+                    label=templates.word(job.user.locale if job.user else "en", spec["label"])[:64],
                     expires_at=now + self.settings.action_ttl,
                 )
                 session.add(action)
@@ -332,20 +356,7 @@ class Dispatcher:
         return usable
 
     def _notice(self, job: Job) -> Notice:
-        user = job.user
-        rendered = templates.render(job.row.template, job.params, user.locale, user.timezone)
-        return Notice(
-            outbox_id=job.row.id,
-            text=rendered.text,
-            template=job.row.template,
-            variables=rendered.variables,
-            actions=tuple(
-                NoticeAction(label=templates.word(user.locale, a.label), token=a.token, code=a.code)
-                for a in job.actions
-            ),
-            urgent=job.row.urgent,
-            locale=user.locale,
-        )
+        return notice_for(job.row, job.params, job.user, job.actions)
 
     # --- recording results ------------------------------------------------------------------
 
@@ -361,6 +372,8 @@ class Dispatcher:
         while True:
             await self._results_ready.wait()
             await self._write_pending()
+            if self._stopping and not self._results:
+                return
 
     async def _write_pending(self) -> None:
         self._results_ready.clear()
@@ -378,8 +391,25 @@ class Dispatcher:
             self._writing -= 1
 
     async def _flush(self) -> None:
+        """Wait until every result so far is written (by the writer task, or here without one)."""
         while self._results or self._writing:
-            if self._results and not self._writing:
+            if self._writer is None or self._writer.done():
                 await self._write_pending()
             else:
+                self._results_ready.set()
                 await asyncio.sleep(0.005)
+
+
+def notice_for(row: OutboxMessage, params: dict, user: User, actions: list[NotificationAction]) -> Notice:
+    """The message as the recipient reads it: their language, their timezone, their buttons."""
+    rendered = templates.render(row.template, params, user.locale, user.timezone)
+    return Notice(
+        outbox_id=row.id,
+        text=rendered.text,
+        template=row.template,
+        variables=rendered.variables,
+        actions=tuple(NoticeAction(label=a.label, token=a.token, code=a.code) for a in actions),
+        urgent=row.urgent,
+        locale=user.locale,
+        typed_hint=templates.typed_hint(user.locale, [(a.label, a.code) for a in actions]),
+    )

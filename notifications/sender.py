@@ -23,6 +23,8 @@ class Notice:
     actions: tuple[NoticeAction, ...] = ()
     urgent: bool = False
     locale: str = "en"
+    # For text-only channels: 'Reply "Retry 417" or "Discard 417".' (empty without actions)
+    typed_hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

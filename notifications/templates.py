@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
+from babel.lists import format_list
 
 FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
 
@@ -27,7 +28,6 @@ EN = {
     "btn_discard": "Discard",
     "btn_complete_profile": "Complete my profile",
     "reply_with_code": "Reply {options}.",
-    "reply_with_code_or": "or",
 }
 HI = {
     "welcome": "telecare में आपका स्वागत है, {name}! आप यहीं डॉक्टर ढूँढ सकते हैं, अपनी मेडिकल प्रोफ़ाइल "
@@ -40,7 +40,6 @@ HI = {
     "btn_discard": "हटाएँ",
     "btn_complete_profile": "प्रोफ़ाइल पूरी करें",
     "reply_with_code": "जवाब दें: {options}।",
-    "reply_with_code_or": "या",
 }
 CATALOGUES = {"en": EN, "hi": HI}
 
@@ -75,6 +74,15 @@ def render(template: str, params: dict, locale: str, timezone: str) -> Rendered:
     text = word(locale, template).format_map(fields)
     variables = {str(i): fields[name] for i, name in enumerate(VARIABLES.get(template, ()), start=1)}
     return Rendered(text=text, variables=variables)
+
+
+def typed_hint(locale: str, actions: list[tuple[str, str]]) -> str:
+    """How to press a message's buttons by typing: 'Reply "Retry 417" or "Discard 417".'"""
+    if not actions:
+        return ""
+    options = [f"“{label} {code}”" for label, code in actions]
+    joined = format_list(options, style="or", locale=FORMAT_LOCALES.get(locale, "en_IN"))
+    return word(locale, "reply_with_code").format(options=joined)
 
 
 def local_time(value: datetime | str, locale: str, timezone: str) -> str:

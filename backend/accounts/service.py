@@ -14,6 +14,7 @@ from backend.access import Actor
 from backend.crypto import FieldCipher, blind_index
 from backend.models import ChannelIdentity, Consent, Role, User, new_id, utcnow
 from backend.models.users import Channel
+from backend.outbox import service as outbox
 from backend.records import service as records
 
 
@@ -129,7 +130,38 @@ async def create_patient(session: AsyncSession, cipher: FieldCipher, new: NewPat
         sex=new.sex,
         channel=new.channel,
     )
+    await _welcome(session, cipher, user, new.full_name)
     return user
+
+
+async def _welcome(session: AsyncSession, cipher: FieldCipher, user: User, name: str) -> None:
+    """A welcome now and, a day later, a nudge to fill in the profile (withdrawn as soon as the
+    patient adds to it: records.service). Through the outbox, in the signup's transaction."""
+    now = utcnow()
+    await outbox.enqueue(
+        session,
+        cipher,
+        key=f"user:{user.id}:welcome",
+        user_id=user.id,
+        template="welcome",
+        params={"name": name},
+        kind="welcome",
+        due_at=now,
+        window=timedelta(hours=1),  # held by quiet hours past this, it is no longer a welcome
+    )
+    await outbox.schedule(
+        session,
+        cipher,
+        key=records.profile_nudge_key(user.id),
+        user_id=user.id,
+        template="profile_nudge",
+        params={"name": name},
+        kind="profile",
+        due_at=now + timedelta(days=1),
+        window=timedelta(hours=12),
+        actions=(outbox.ActionButton("open", "btn_complete_profile"),),
+        action="profile_nudge",
+    )
 
 
 async def link_identity(session: AsyncSession, identity: ChannelIdentity, user: User) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import FieldCipher
-from backend.models import OutboxMessage, OutboxStatus, Role, User, utcnow
+from backend.models import STATUS_RANK, OutboxMessage, OutboxStatus, Role, User, utcnow
 from backend.outbox import service
 from backend.outbox.service import ActionButton
 
@@ -64,6 +64,20 @@ async def claim_due(
     rows = list(claimed.all())
     rows.sort(key=lambda row: row.due_at)
     return rows
+
+
+async def release(session: AsyncSession, worker: str, ids: list[str]) -> None:
+    """Give back claimed rows this worker never started (it is stopping): not an attempt."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status == OutboxStatus.CLAIMED,
+            OutboxMessage.claimed_by == worker,
+        )
+        .values(status=OutboxStatus.PENDING, claimed_by=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(slots=True)
@@ -187,6 +201,8 @@ async def delivery_report(
     row = await session.get(OutboxMessage, row_id, with_for_update=True)
     if row is None or row.status is not OutboxStatus.SENT:
         return
+    if not failed_channel and STATUS_RANK.get(status, 0) <= STATUS_RANK.get(row.delivery_status or "", -1):
+        return  # callbacks arrive out of order: "delivered" after "read" changes nothing
     row.delivery_status = status
     row.updated_at = utcnow()
     if failed_channel:

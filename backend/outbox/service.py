@@ -24,12 +24,25 @@ from backend.models import NotificationAction, OutboxMessage, OutboxStatus, new_
 # Kinds a user may mute; everything else (status changes, requests to staff, admin alerts) is not.
 MUTABLE_KINDS = ("appointment", "prescription", "lab", "profile")
 OPEN = (OutboxStatus.PENDING, OutboxStatus.CLAIMED)
+# A button on a sent message carries a token starting with this (a prompt's own are shorter and
+# never contain a dot), so the engine knows it from the current question's options.
+ACTION_TOKEN_PREFIX = "n."  # noqa: S105 (a marker, not a secret)
 
 
 @dataclass(frozen=True, slots=True)
 class ActionButton:
     value: str  # what the handler receives
     label: str  # a template key (rendered in the recipient's language)
+
+
+def mark_written(session: AsyncSession) -> None:
+    """Note on the session that it wrote to the outbox: whoever commits it may wake a dispatcher
+    (the message is sent at once instead of at the next poll)."""
+    session.info["outbox_written"] = True
+
+
+def outbox_written(session: AsyncSession) -> bool:
+    return bool(session.info.get("outbox_written"))
 
 
 def seal_params(cipher: FieldCipher, row_id: str, params: dict) -> bytes:
@@ -66,6 +79,7 @@ async def enqueue(
     _fill(cipher, row, template, params, kind, due_at, window, urgent, actions, action, action_ref)
     session.add(row)
     await session.flush()
+    mark_written(session)
     return row
 
 
@@ -106,6 +120,7 @@ async def schedule(
     row.sent_at = None
     _fill(cipher, row, template, params, kind, due_at, window, urgent, actions, action, action_ref)
     await session.flush()
+    mark_written(session)
     return row
 
 

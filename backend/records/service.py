@@ -12,6 +12,7 @@ from backend import audit
 from backend.access import AccessDenied, Action, Actor, Resource, can
 from backend.crypto import FieldCipher
 from backend.models import PROFILE_LISTS, PatientProfile, utcnow
+from backend.outbox import service as outbox
 
 MAX_ITEMS = 50
 MAX_ITEM_CHARS = 300
@@ -145,7 +146,13 @@ async def _change_list(session, cipher, actor, patient_id, name, change, channel
     setattr(profile, f"{name}_enc", _seal(cipher, patient_id, name, json.dumps(items, ensure_ascii=False)))
     profile.updated_at, profile.updated_by = utcnow(), actor.user_id
     await _audited(session, actor, Action.UPDATE, patient_id, channel, f"edit_{name}")
+    if any(items):  # the profile has something in it now: no need to remind them tomorrow
+        await outbox.cancel(session, profile_nudge_key(patient_id))
     return items
+
+
+def profile_nudge_key(patient_id: str) -> str:
+    return f"user:{patient_id}:profile_nudge"
 
 
 def clean_item(text: str) -> str:

@@ -36,6 +36,7 @@ from bot.uploads import store_upload
 from bot.web import documents
 from conversations.engine import ChatLocks, Engine
 from conversations.messages import Inbound, InboundKind, Reply
+from notifications.ratelimit import RateLimits
 
 log = structlog.get_logger(__name__)
 CHANNEL = "telegram"
@@ -62,6 +63,7 @@ class TelegramChannel:
         sessions: async_sessionmaker[AsyncSession],
         cipher: FieldCipher,
         engine: Engine,
+        limits: RateLimits | None = None,
     ) -> None:
         self.settings = settings
         self.app_settings = app_settings
@@ -75,8 +77,9 @@ class TelegramChannel:
             per_bot_per_second=settings.per_bot_per_second,
             max_attempts=settings.max_send_attempts,
             on_unreachable=self._mark_unreachable,
+            limits=limits,
         )
-        self._chat_order = ChatLocks()  # forgets a chat's lock once nobody holds or waits for it
+        self.chat_order = ChatLocks()  # forgets a chat's lock once nobody holds or waits for it
         self._tasks: set[asyncio.Task] = set()
         dialect = sessions.kw["bind"].dialect.name
         self._processing = asyncio.Semaphore(MAX_CONCURRENT_UPDATES.get(dialect, DEFAULT_CONCURRENT_UPDATES))
@@ -143,7 +146,7 @@ class TelegramChannel:
             if parsed.callback_query_id:
                 await self._answer_callback(parsed)
             return
-        async with self._chat_order.hold(str(parsed.chat_id)):  # one chat's updates and replies stay in order
+        async with self.chat_order.hold(str(parsed.chat_id)):  # one chat's updates and replies stay in order
             try:
                 inbound = await self._with_file(parsed)
                 replies = await self.engine.handle(inbound, stored=True)

@@ -1,5 +1,6 @@
 """Sending to Telegram within its limits: about 1 message per second per chat and 30 per second
-per bot (both configurable, using aiolimiter), in order per chat. A 429 waits `retry_after` and
+per bot (both configurable; notifications.ratelimit: in process, or shared through Redis with every
+other process sending for this bot), in order per chat. A 429 waits `retry_after` and
 sends again; 5xx and network errors retry with exponential backoff and jitter; a 403 (the user
 blocked the bot) marks the chat unreachable and stops."""
 
@@ -7,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -29,10 +29,10 @@ from aiogram.methods import (
     SendMessage,
     TelegramMethod,
 )
-from aiolimiter import AsyncLimiter
+
+from notifications.ratelimit import LocalLimits, Rate, RateLimits
 
 log = structlog.get_logger(__name__)
-MAX_TRACKED_CHATS = 10_000
 
 # aiogram parses every answer with Response[<return type>]; pydantic keeps those generic models
 # only weakly, so they were rebuilt again and again under load (~4 ms each, 10-15% of the CPU in
@@ -61,40 +61,39 @@ class TelegramSender:
         max_attempts: int,
         on_unreachable: Callable[[int], Awaitable[None]],
         backoff_base: float = 0.5,
+        limits: RateLimits | None = None,
     ) -> None:
         self.bot = bot
-        self._per_chat = per_chat_per_second
-        self._bot_limit = AsyncLimiter(
-            max(1, int(per_bot_per_second)), max(1, int(per_bot_per_second)) / per_bot_per_second
-        )
-        self._chat_limits: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self._limits = limits or LocalLimits()
+        self._chat_rate = Rate(per_chat_per_second)
+        # Small bursts: arrivals stay even, well inside Telegram's own bucket.
+        self._bot_rate = Rate(per_bot_per_second, burst=max(1, int(per_bot_per_second) // 10))
+        self._bot_key = f"telegram:{bot.id}"
         self._max_attempts = max_attempts
         self._on_unreachable = on_unreachable
         self._backoff_base = backoff_base
 
-    def _chat_limit(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._chat_limits.pop(chat_id, None) or AsyncLimiter(1, 1 / self._per_chat)
-        self._chat_limits[chat_id] = limiter  # most recently used last; forget the oldest
-        while len(self._chat_limits) > MAX_TRACKED_CHATS:
-            self._chat_limits.popitem(last=False)
-        return limiter
+    async def _paced(self, chat_id: int) -> None:
+        # The chat first, then the bot: waiting for a busy chat must not spend the bot's budget.
+        await self._limits.acquire(f"{self._bot_key}:chat:{chat_id}", self._chat_rate)
+        await self._limits.acquire(self._bot_key, self._bot_rate)
 
     async def call(self, chat_id: int, method: TelegramMethod):
         """One call into a chat, with pacing and retries. Raises Unreachable or SendFailed."""
         for attempt in range(1, self._max_attempts + 1):
-            async with self._chat_limit(chat_id), self._bot_limit:
-                try:
-                    return await self.bot(method)
-                except TelegramRetryAfter as flood:
-                    wait = float(flood.retry_after)
-                    log.warning("telegram_429", retry_after=wait, attempt=attempt)
-                except TelegramForbiddenError as refused:
-                    log.info("telegram_unreachable", reason=refused.message[:80])
-                    await self._on_unreachable(chat_id)
-                    raise Unreachable(refused.message) from refused
-                except (TelegramServerError, RestartingTelegram, TelegramNetworkError) as failure:
-                    wait = self._backoff_base * 2 ** (attempt - 1) * (1 + random.random() / 2)
-                    log.warning("telegram_retry", error=type(failure).__name__, attempt=attempt)
+            await self._paced(chat_id)
+            try:
+                return await self.bot(method)
+            except TelegramRetryAfter as flood:
+                wait = float(flood.retry_after)
+                log.warning("telegram_429", retry_after=wait, attempt=attempt)
+            except TelegramForbiddenError as refused:
+                log.info("telegram_unreachable", reason=refused.message[:80])
+                await self._on_unreachable(chat_id)
+                raise Unreachable(refused.message) from refused
+            except (TelegramServerError, RestartingTelegram, TelegramNetworkError) as failure:
+                wait = self._backoff_base * 2 ** (attempt - 1) * (1 + random.random() / 2)
+                log.warning("telegram_retry", error=type(failure).__name__, attempt=attempt)
             if attempt < self._max_attempts:
                 await asyncio.sleep(wait)
         raise SendFailed(f"{type(method).__name__} failed after {self._max_attempts} attempts")

@@ -6,6 +6,7 @@ chat until its user signs in with an OTP."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from backend.accounts import service as accounts
 from backend.models import Channel, utcnow
+from bot.web import notify
 from conversations.messages import Inbound, InboundKind
 
 log = structlog.get_logger(__name__)
@@ -171,6 +173,9 @@ async def chat_socket(socket: WebSocket) -> None:
     await socket.accept()
     hub.add(chat_key, socket)
     try:
+        # Notifications that came while no tab of this user's web chat was open, then the question.
+        # Shielded: a tab closed at once must not cut the database work in half.
+        await asyncio.shield(notify.flush_waiting(state.sessions, state.cipher, hub, address))
         replies = await engine.current_prompt(Channel.WEB.value, address)
         await socket.send_json(_replies_frame(replies, state.settings.public_base_url))
         while True:

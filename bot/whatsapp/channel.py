@@ -31,6 +31,7 @@ from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
 from backend.inbox import InboxWriter
 from backend.models import STATUS_RANK, ChannelIdentity, OutboundMessage, User, new_id, utcnow
+from backend.outbox import queue as outbox_queue
 from backend.settings import Settings
 from bot.uploads import store_upload
 from bot.whatsapp import render
@@ -42,6 +43,8 @@ from bot.whatsapp.settings import TwilioSettings
 from conversations.copy import translate
 from conversations.engine import ChatLocks, Engine
 from conversations.messages import Inbound, InboundKind, Reply
+from notifications.ratelimit import RateLimits
+from notifications.sender import Delivery
 
 log = structlog.get_logger(__name__)
 WINDOW = timedelta(hours=24)
@@ -59,6 +62,7 @@ class WhatsAppChannel:
         cipher: FieldCipher,
         engine: Engine,
         gateway: TwilioGateway,
+        limits: RateLimits | None = None,
     ) -> None:
         self.settings = settings
         self.app_settings = app_settings
@@ -71,9 +75,10 @@ class WhatsAppChannel:
             per_second=settings.per_sender_per_second,
             max_attempts=settings.max_send_attempts,
             status_callback=app_settings.public_base_url.rstrip("/") + "/webhooks/whatsapp/status",
+            limits=limits,
         )
         self.inbox = InboxWriter(sessions, cipher)
-        self._chat_order = ChatLocks()
+        self.chat_order = ChatLocks()
         self._tasks: set[asyncio.Task] = set()
         dialect = sessions.kw["bind"].dialect.name
         self._processing = asyncio.Semaphore(MAX_CONCURRENT.get(dialect, DEFAULT_CONCURRENT))
@@ -127,7 +132,7 @@ class WhatsAppChannel:
                 async with self.sessions() as session, session.begin():
                     await inbox.claim(session, CHANNEL, _sid_of(form))
                 return
-            async with self._chat_order.hold(parsed.address):
+            async with self.chat_order.hold(parsed.address):
                 try:
                     await self._handle(parsed)
                 except Exception:
@@ -258,39 +263,69 @@ class WhatsAppChannel:
                 return
 
     async def _send(
-        self, address: str, message: Outgoing, *, template: str | None = None, variables: dict | None = None
+        self,
+        address: str,
+        message: Outgoing,
+        *,
+        template: str | None = None,
+        variables: dict | None = None,
+        outbox_id: str | None = None,
     ) -> str:
         sid = await self.sender.send(f"whatsapp:{address}", message, sender=self.settings.whatsapp_from)
-        await self._record_sent(address, sid, message.kind, template, variables)
+        await self._record_sent(address, sid, message.kind, template, variables, outbox_id)
         return sid
 
     async def notify(
         self, address: str, text: str, *, template: str | None = None, variables: dict[str, str] | None = None
     ) -> str | None:
+        """A message we start: its SID, or None when nothing could be sent (see `send_notice`)."""
+        return (await self.send_notice(address, text, template=template, variables=variables)).platform_id
+
+    async def send_notice(
+        self,
+        address: str,
+        text: str,
+        *,
+        template: str | None = None,
+        variables: dict[str, str] | None = None,
+        outbox_id: str | None = None,
+    ) -> Delivery:
         """A message we start (reminder, status change): free text inside the chat's 24-hour
-        window, else the approved template `template` with `variables`. The SID, or None when
-        nothing could be sent (opted out, or outside the window with no approved template)."""
+        window, else the approved template `template` with `variables`. Refused (so the outbox
+        tries the user's next chat) for an opted-out number, or outside the window with no
+        approved template."""
         identity = await self._identity(address)
         if identity is not None and identity.opted_out_at is not None:
             log.info("whatsapp_notify_skipped", reason="opted_out")
-            return None
+            return Delivery.refused("opted out")
         last = identity.last_inbound_at if identity else None
         try:
             if last is not None and utcnow() - last < WINDOW:
                 try:
-                    return await self._send(
-                        address, Outgoing(body=text), template=template, variables=variables
+                    sid = await self._send(
+                        address,
+                        Outgoing(body=text),
+                        template=template,
+                        variables=variables,
+                        outbox_id=outbox_id,
                     )
+                    return Delivery.sent(sid)
                 except WindowClosed:
                     pass  # the window closed meanwhile (clocks differ): the template it is
-            return await self._send_template(address, template, variables)
+            sid = await self._send_template(address, template, variables, outbox_id)
+            if sid is None:
+                return Delivery.refused("outside the 24-hour window and no approved template")
+            return Delivery.sent(sid)
         except Unsubscribed:
             await self._mark_opted_out(address)
+            return Delivery.refused("opted out at Twilio (21610)")
         except SendFailed as failure:
             log.warning("whatsapp_notify_failed", code=failure.code)
-        return None
+            return Delivery.failed(f"Twilio error {failure.code}")
 
-    async def _send_template(self, address: str, template: str | None, variables: dict | None) -> str | None:
+    async def _send_template(
+        self, address: str, template: str | None, variables: dict | None, outbox_id: str | None = None
+    ) -> str | None:
         content_sid = self.settings.templates.get(template or "")
         if content_sid is None:
             log.warning("whatsapp_notify_skipped", reason="outside the window and no approved template")
@@ -298,18 +333,25 @@ class WhatsAppChannel:
         message = Outgoing(
             content_sid=content_sid, variables={k: str(v) for k, v in (variables or {}).items()}
         )
-        return await self._send(address, message, template=template)
+        return await self._send(address, message, template=template, outbox_id=outbox_id)
 
     # --- delivery status --------------------------------------------------------------------
 
     async def _record_sent(
-        self, address: str, sid: str, kind: str, template: str | None, variables: dict | None
+        self,
+        address: str,
+        sid: str,
+        kind: str,
+        template: str | None,
+        variables: dict | None,
+        outbox_id: str | None = None,
     ) -> None:
         """Remember a sent message. Its status callback may have come first: then this fills in
         what the callback could not know."""
 
         def sent(row: OutboundMessage) -> None:
             row.kind, row.template = kind, template
+            row.outbox_id = outbox_id or row.outbox_id
             row.status_rank = max(row.status_rank, STATUS_RANK["queued"])
             if variables is not None:
                 row.variables_enc = self.cipher.encrypt(
@@ -334,6 +376,27 @@ class WhatsAppChannel:
                 row.updated_at = utcnow()
 
         await self._update_row(sid, (form.get("To") or "").removeprefix("whatsapp:"), reported)
+        await self._report_to_outbox(sid, status, error)
+
+    async def _report_to_outbox(self, sid: str, status: str, error: int | None) -> None:
+        """The outbox message this carried follows its delivery. A failure sends it again on the
+        user's next chat — except a closed window that an approved template answers."""
+        if status not in ("delivered", "read", "failed", "undelivered"):
+            return
+        async with self.sessions() as session, session.begin():
+            row = await session.scalar(select(OutboundMessage).where(OutboundMessage.sid == sid))
+            if row is None or not row.outbox_id:
+                return
+            failed = status in ("failed", "undelivered")
+            answered_by_template = (
+                error == WINDOW_CLOSED and row.kind == "text" and row.template in self.settings.templates
+            )
+            await outbox_queue.delivery_report(
+                session,
+                row.outbox_id,
+                status,
+                failed_channel=CHANNEL if failed and not answered_by_template else None,
+            )
 
     async def _update_row(self, sid: str, address: str, change: Callable[[OutboundMessage], None]) -> None:
         """Apply `change` to the message's row, locked; the send and its status callbacks race
@@ -367,7 +430,7 @@ class WhatsAppChannel:
         if fallback:
             self._spawn(self._fallback(*fallback))
 
-    def _take_fallback(self, row: OutboundMessage) -> tuple[str, str, dict] | None:
+    def _take_fallback(self, row: OutboundMessage) -> tuple[str, str, dict, str | None] | None:
         """A free-form message refused for the closed window, with a template to send instead
         (once): what to send, claimed in the caller's transaction."""
         if row.error_code != WINDOW_CLOSED or row.fallback_sent or not row.template or row.kind != "text":
@@ -378,13 +441,13 @@ class WhatsAppChannel:
             variables = json.loads(
                 self.cipher.decrypt("outbound_messages", "variables", row.id, row.variables_enc)
             )
-        return row.address, row.template, variables
+        return row.address, row.template, variables, row.outbox_id
 
-    async def _fallback(self, address: str, template: str, variables: dict) -> None:
+    async def _fallback(self, address: str, template: str, variables: dict, outbox_id: str | None) -> None:
         if await self._opted_out(address):  # a STOP since the free text was sent
             return
         try:
-            await self._send_template(address, template, variables)
+            await self._send_template(address, template, variables, outbox_id)
         except Unsubscribed:
             await self._mark_opted_out(address)
         except SendFailed as failure:

@@ -10,11 +10,11 @@ import random
 
 import aiohttp
 import structlog
-from aiolimiter import AsyncLimiter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from bot.whatsapp.client import TwilioGateway
 from bot.whatsapp.render import Outgoing
+from notifications.ratelimit import LocalLimits, Rate, RateLimits
 
 log = structlog.get_logger(__name__)
 
@@ -46,9 +46,12 @@ class TwilioSender:
         max_attempts: int,
         status_callback: str | None,
         backoff_base: float = 0.5,
+        limits: RateLimits | None = None,
     ) -> None:
         self.gateway = gateway
-        self._limit = AsyncLimiter(max(1, int(per_second)), max(1, int(per_second)) / per_second)
+        # Per sending number (or Messaging Service): shared through Redis when it is configured.
+        self._limits = limits or LocalLimits()
+        self._rate = Rate(per_second, burst=max(1, int(per_second) // 10))
         self._max_attempts = max(1, max_attempts)
         self._status_callback = status_callback
         self._backoff_base = backoff_base
@@ -70,24 +73,24 @@ class TwilioSender:
                 params["media_url"] = [message.media_url]
         if self._status_callback:
             params["status_callback"] = self._status_callback
-        return await self._with_retries(params)
+        return await self._with_retries(params, f"twilio:{sender}")
 
-    async def _with_retries(self, params: dict) -> str:
+    async def _with_retries(self, params: dict, limit_key: str) -> str:
         for attempt in range(1, self._max_attempts + 1):
-            async with self._limit:
-                try:
-                    created = await self.gateway.client.messages.create_async(**params)
-                    return created.sid
-                except TwilioRestException as refused:
-                    if refused.code == WINDOW_CLOSED:
-                        raise WindowClosed(refused.msg, refused.code) from refused
-                    if refused.code == UNSUBSCRIBED:
-                        raise Unsubscribed(refused.msg, refused.code) from refused
-                    if refused.status not in RETRY_STATUSES:
-                        raise SendFailed(refused.msg, refused.code) from refused
-                    log.warning("twilio_retry", status=refused.status, code=refused.code, attempt=attempt)
-                except (aiohttp.ClientError, TimeoutError, TwilioException) as failure:
-                    log.warning("twilio_retry", error=type(failure).__name__, attempt=attempt)
+            await self._limits.acquire(limit_key, self._rate)
+            try:
+                created = await self.gateway.client.messages.create_async(**params)
+                return created.sid
+            except TwilioRestException as refused:
+                if refused.code == WINDOW_CLOSED:
+                    raise WindowClosed(refused.msg, refused.code) from refused
+                if refused.code == UNSUBSCRIBED:
+                    raise Unsubscribed(refused.msg, refused.code) from refused
+                if refused.status not in RETRY_STATUSES:
+                    raise SendFailed(refused.msg, refused.code) from refused
+                log.warning("twilio_retry", status=refused.status, code=refused.code, attempt=attempt)
+            except (aiohttp.ClientError, TimeoutError, TwilioException) as failure:
+                log.warning("twilio_retry", error=type(failure).__name__, attempt=attempt)
             if attempt < self._max_attempts:
                 await asyncio.sleep(self._backoff_base * 2 ** (attempt - 1) * (1 + random.random() / 2))
         raise SendFailed(f"Twilio refused the message {self._max_attempts} times")

@@ -118,6 +118,7 @@ MESSAGES: dict[str, str] = {
     "menu_item_lab_tests": "🧪 Test catalogue",
     "menu_item_audit_check": "🛡 Check the audit log",
     "menu_item_directory": "👥 Directory summary",
+    "menu_item_notifications": "🔔 Notifications",
     "menu_item_language": "🌐 Language",
     "menu_item_help": "❓ Help",
     "menu_item_signout": "🚪 Sign out of this chat",
@@ -216,4 +217,58 @@ MESSAGES: dict[str, str] = {
     "btn_stay": "No, stay signed in",
     "word_email": "email address",
     "word_phone": "phone number",
+    # --- notification settings ---
+    "notif_intro": (
+        "🔔 Notification settings. Urgent messages always reach you, even in quiet hours or when "
+        "reminders are muted."
+    ),
+    "notif_summary": "📨 Sent to: {channel}\n\nReminders:\n{reminders}\n\n{quiet}",
+    "notif_btn_channel": "📨 Where to send them",
+    "notif_btn_reminders": "🔕 Mute or unmute reminders",
+    "notif_btn_quiet": "🌙 Quiet hours",
+    "notif_channel_auto": "Automatic (the chat I used last)",
+    "notif_channel_web": "Web chat",
+    "notif_channel_telegram": "Telegram",
+    "notif_channel_whatsapp": "WhatsApp",
+    "notif_channel_only_one": (
+        "You use telecare only on {channel}, so notifications come there. To choose another app, "
+        "sign in to telecare on it too."
+    ),
+    "notif_ask_channel": "Where should we send your notifications? Now: {channel}.",
+    "notif_current": "✅ {label}",
+    "notif_channel_gone": "That chat is no longer linked to your account. Please choose again.",
+    "notif_channel_set": "✅ Notifications will go to: {channel}.",
+    "notif_kind_appointment": "Appointment reminders",
+    "notif_kind_prescription": "Prescription reminders",
+    "notif_kind_lab": "Lab test reminders",
+    "notif_kind_profile": "Reminders to complete my profile",
+    "notif_reminder_on": "🔔 {kind}: on",
+    "notif_reminder_off": "🔕 {kind}: off",
+    "notif_ask_reminders": "Tap a reminder to turn it on or off:",
+    "notif_reminder_muted": "🔕 {kind} are off now.",
+    "notif_reminder_unmuted": "🔔 {kind} are on again.",
+    "notif_quiet_on": "🌙 Quiet hours: {start}–{end} ({timezone}). Reminders due then wait until {end}.",
+    "notif_quiet_off": "🌙 Quiet hours: off. Reminders may arrive at any time.",
+    "notif_ask_quiet": (
+        "Type new quiet hours in 24-hour time, your time zone ({timezone}), e.g. 22:00-07:00 — or type “off”."
+    ),
+    "notif_btn_quiet_off": "Turn quiet hours off",
+    "notif_btn_quiet_default": "Use {start}–{end}",
+    "notif_btn_keep": "Keep as it is",
+    "notif_quiet_invalid": (
+        "I couldn't read those hours. Type a start and an end time in 24-hour format, "
+        "e.g. 22:00-07:00 or 22:00 to 7:00, or type “off” to turn quiet hours off."
+    ),
+    "notif_quiet_set": "✅ Quiet hours are now {start}–{end} ({timezone}).",
+    "notif_quiet_turned_off": "✅ Quiet hours are off.",
+    # --- engine notices for notification buttons and dead letters (used by the engine) ---
+    "notice_action_expired": "That button is no longer valid — it was already used, has expired, or was not for you.",
+    "notice_action_unknown_code": (
+        "I couldn't find that. Reply with the word and the number exactly as shown in the message, "
+        'e.g. "retry 417".'
+    ),
+    "dead_letter_retried": "Okay — the message will be sent again now.",
+    "dead_letter_discarded": "Okay — the message was discarded.",
+    "dead_letter_gone": "That message is no longer waiting for a decision.",
+    "profile_nudge_open": "Let's add to your medical profile.",
 }

@@ -123,6 +123,7 @@ MESSAGES: dict[str, str] = {
     "menu_item_lab_tests": "🧪 टेस्ट की सूची",
     "menu_item_audit_check": "🛡 ऑडिट लॉग जाँचें",
     "menu_item_directory": "👥 डायरेक्टरी का सारांश",
+    "menu_item_notifications": "🔔 सूचनाएँ",
     "menu_item_language": "🌐 भाषा",
     "menu_item_help": "❓ मदद",
     "menu_item_signout": "🚪 इस चैट से साइन आउट करें",
@@ -221,4 +222,61 @@ MESSAGES: dict[str, str] = {
     "btn_stay": "नहीं, साइन इन रहने दें",
     "word_email": "ईमेल पते",
     "word_phone": "फ़ोन नंबर",
+    # --- notification settings ---
+    "notif_intro": (
+        "🔔 सूचनाओं की सेटिंग। ज़रूरी (अर्जेंट) संदेश आपको हमेशा मिलते हैं — शांत समय में भी, और रिमाइंडर बंद होने पर भी।"
+    ),
+    "notif_summary": "📨 कहाँ भेजें: {channel}\n\nरिमाइंडर:\n{reminders}\n\n{quiet}",
+    "notif_btn_channel": "📨 सूचनाएँ कहाँ भेजें",
+    "notif_btn_reminders": "🔕 रिमाइंडर चालू या बंद करें",
+    "notif_btn_quiet": "🌙 शांत समय",
+    "notif_channel_auto": "अपने-आप (जिस चैट का मैंने आख़िरी बार इस्तेमाल किया)",
+    "notif_channel_web": "वेब चैट",
+    "notif_channel_telegram": "Telegram",
+    "notif_channel_whatsapp": "WhatsApp",
+    "notif_channel_only_one": (
+        "आप telecare सिर्फ़ {channel} पर इस्तेमाल करते हैं, इसलिए सूचनाएँ वहीं आती हैं। कोई दूसरा ऐप चुनने "
+        "के लिए उस पर भी telecare में साइन इन करें।"
+    ),
+    "notif_ask_channel": "आपकी सूचनाएँ कहाँ भेजी जाएँ? अभी: {channel}।",
+    "notif_current": "✅ {label}",
+    "notif_channel_gone": "वह चैट अब आपके अकाउंट से जुड़ी नहीं है। कृपया फिर से चुनें।",
+    "notif_channel_set": "✅ सूचनाएँ अब यहाँ भेजी जाएँगी: {channel}।",
+    "notif_kind_appointment": "अपॉइंटमेंट के रिमाइंडर",
+    "notif_kind_prescription": "पर्चे (प्रिस्क्रिप्शन) के रिमाइंडर",
+    "notif_kind_lab": "लैब टेस्ट के रिमाइंडर",
+    "notif_kind_profile": "प्रोफ़ाइल पूरी करने के रिमाइंडर",
+    "notif_reminder_on": "🔔 {kind}: चालू",
+    "notif_reminder_off": "🔕 {kind}: बंद",
+    "notif_ask_reminders": "किसी रिमाइंडर को चालू या बंद करने के लिए उस पर टैप करें:",
+    "notif_reminder_muted": "🔕 {kind} अब बंद हैं।",
+    "notif_reminder_unmuted": "🔔 {kind} फिर से चालू हैं।",
+    "notif_quiet_on": (
+        "🌙 शांत समय: {start}–{end} ({timezone})। इस बीच आने वाले रिमाइंडर {end} बजे तक रोककर रखे जाते हैं।"
+    ),
+    "notif_quiet_off": "🌙 शांत समय: बंद। रिमाइंडर किसी भी समय आ सकते हैं।",
+    "notif_ask_quiet": (
+        "नया शांत समय 24 घंटे वाले फ़ॉर्मैट में, अपने टाइम ज़ोन ({timezone}) के हिसाब से लिखें, "
+        "जैसे 22:00-07:00 — या “बंद” लिखें।"
+    ),
+    "notif_btn_quiet_off": "शांत समय बंद करें",
+    "notif_btn_quiet_default": "{start}–{end} रखें",
+    "notif_btn_keep": "जैसा है वैसा रहने दें",
+    "notif_quiet_invalid": (
+        "यह समय समझ नहीं आया। शुरू और ख़त्म होने का समय 24 घंटे वाले फ़ॉर्मैट में लिखें, "
+        "जैसे 22:00-07:00 या 22:00 से 7:00, या शांत समय बंद करने के लिए “बंद” लिखें।"
+    ),
+    "notif_quiet_set": "✅ शांत समय अब {start}–{end} ({timezone}) है।",
+    "notif_quiet_turned_off": "✅ शांत समय बंद कर दिया गया है।",
+    # --- engine notices for notification buttons and dead letters (used by the engine) ---
+    "notice_action_expired": (
+        "यह बटन अब काम नहीं करता — इसका इस्तेमाल हो चुका है, इसका समय ख़त्म हो गया है, या यह आपके लिए नहीं था।"
+    ),
+    "notice_action_unknown_code": (
+        'यह नहीं मिला। संदेश में जैसा लिखा है, ठीक वैसे ही शब्द और नंबर लिखकर जवाब दें, जैसे "retry 417"।'
+    ),
+    "dead_letter_retried": "ठीक है — यह संदेश अभी फिर से भेजा जाएगा।",
+    "dead_letter_discarded": "ठीक है — यह संदेश हटा दिया गया।",
+    "dead_letter_gone": "यह संदेश अब किसी फ़ैसले का इंतज़ार नहीं कर रहा है।",
+    "profile_nudge_open": "चलिए, आपकी मेडिकल प्रोफ़ाइल में जानकारी जोड़ते हैं।",
 }

@@ -21,7 +21,7 @@ _ROLE_ITEMS: dict[Role, tuple[str, ...]] = {
     Role.LAB: ("lab_tests",),
     Role.ADMIN: ("audit_check", "directory"),
 }
-_COMMON_ITEMS = ("language", "help", "signout")
+_COMMON_ITEMS = ("notifications", "language", "help", "signout")
 
 
 def money(minor: int, currency: str, locale: str) -> str:
@@ -45,6 +45,8 @@ async def answer_main(ctx: Context, answer: Answer) -> Outcome:
     item = answer.value
     if item == "profile":
         return switch("profile")
+    if item == "notifications":
+        return switch("notifications")
     if item == "language":
         overlays.open_language(ctx)
         return retry()

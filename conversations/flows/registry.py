@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from backend.models import User
 from conversations.flow import Flow
-from conversations.flows import menu, profile, signup
+from conversations.flows import menu, notifications, profile, signup
 
-_FLOWS: dict[str, Flow] = {f.name: f for f in (signup.FLOW, menu.FLOW, profile.FLOW)}
+_FLOWS: dict[str, Flow] = {f.name: f for f in (signup.FLOW, menu.FLOW, profile.FLOW, notifications.FLOW)}
 
 
 def register(flow: Flow) -> None:

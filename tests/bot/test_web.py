@@ -62,14 +62,18 @@ class Browser:
         client.get("/")
         self.socket = client.websocket_connect("/ws").__enter__()
         Browser.open_tabs.append(self)
-        self.last = self.receive_replies()
         self.dev: list[str] = []
+        self.notices: list[dict] = []
+        self.last = self.receive_replies()
 
     def receive_replies(self) -> list[dict]:
         while True:
             message = self.socket.receive_json()
             if message["type"] == "dev":
                 self.dev.append(message["text"])
+                continue
+            if message["type"] == "notice":  # a notification, pushed whenever it is dispatched
+                self.notices.extend(message["replies"])
                 continue
             return message.get("replies", [message])
 

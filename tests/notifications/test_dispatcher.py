@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from backend.models import NotificationAction, OutboxMessage, OutboxStatus, Role
 from backend.outbox import preferences, service
-from backend.outbox.service import ActionButton
-from notifications.dispatcher import DispatchSettings, Dispatcher
+from notifications.dispatcher import Dispatcher, DispatchSettings
 from tests.notifications.helpers import RecordingSender, make_user
 
 NOON_IST = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # 12:00 in Asia/Kolkata

@@ -282,6 +282,19 @@
     if (focusLost && !replacing) restoreFocus(nodes, buttons);
   }
 
+  /** A message the platform started (a reminder, a status change): shown as it arrives, with its
+   *  own buttons, leaving the current question's buttons and the typing indicator alone. */
+  function onNotices(replies) {
+    replies.forEach(function (reply) {
+      if (!reply || typeof reply !== "object") return;
+      var rendered = renderBot(reply);
+      rendered.row.classList.add("from-notification");
+      rendered.buttons.forEach(function (button) { button.disabled = !connected; });
+      ui.messages.appendChild(rendered.row);
+    });
+    scrollToEnd(true);
+  }
+
   /** True when the focused element was a button that just got disabled (or nothing is focused). */
   function focusWasLost() {
     var active = document.activeElement;
@@ -492,6 +505,8 @@
       if (!data || typeof data !== "object") return;
       if (data.type === "replies") {
         onReplies(Array.isArray(data.replies) ? data.replies : []);
+      } else if (data.type === "notice") {
+        onNotices(Array.isArray(data.replies) ? data.replies : []);
       } else if (data.type === "dev") {
         addDevEntry(asText(data.text));
       } else if (data.type === "error") {

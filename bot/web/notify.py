@@ -1,0 +1,50 @@
+"""Notifications in the web chat: pushed at once to every open tab of the chat. A chat with no
+open tab refuses it (the outbox then tries the user's other chats) but lets it wait: when nothing
+else takes it, it is shown the next time a web chat of that user opens (`flush_waiting`)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.crypto import FieldCipher
+from bot.web.hub import SocketHub
+from conversations.messages import Choice, Reply
+from notifications import waiting
+from notifications.sender import Delivery, Notice
+
+CHANNEL = "web"
+
+
+def frame(notices: list[Notice]) -> dict:
+    replies = [
+        Reply(
+            text=n.text,
+            choices=tuple(Choice(label=a.label, token=a.token) for a in n.actions),
+            urgent=n.urgent,
+        ).as_dict()
+        for n in notices
+    ]
+    return {"type": "notice", "replies": replies}
+
+
+class WebNotifier:
+    channel = CHANNEL
+
+    def __init__(self, hub: SocketHub) -> None:
+        self.hub = hub
+
+    async def deliver(self, address: str, notice: Notice) -> Delivery:
+        if await self.hub.send(f"{CHANNEL}:{address}", frame([notice])):
+            return Delivery.sent(status="delivered")
+        return Delivery.refused("the web chat is not open", can_wait=True)
+
+
+async def flush_waiting(
+    sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, hub: SocketHub, address: str
+) -> int:
+    """Show a web chat that just opened what waited for it (marked delivered once on screen)."""
+    notices = await waiting.for_web_chat(sessions, cipher, address)
+    if notices and await hub.send(f"{CHANNEL}:{address}", frame(notices)):
+        await waiting.mark_delivered(sessions, [n.outbox_id for n in notices])
+        return len(notices)
+    return 0

@@ -1,0 +1,30 @@
+"""Notifications on WhatsApp: free text inside the 24-hour window (buttons become 'Reply "Retry
+417"' lines, since numbered replies belong to the current question), the approved template
+outside it; in order with the chat's replies."""
+
+from __future__ import annotations
+
+from bot.whatsapp.channel import WhatsAppChannel
+from notifications.sender import Delivery, Notice
+
+MAX_BODY = 1500  # under Twilio's 1600, like every text we send
+
+
+class WhatsAppNotifier:
+    channel = "whatsapp"
+
+    def __init__(self, whatsapp: WhatsAppChannel) -> None:
+        self.whatsapp = whatsapp
+
+    async def deliver(self, address: str, notice: Notice) -> Delivery:
+        text = f"{notice.text}\n\n{notice.typed_hint}" if notice.typed_hint else notice.text
+        if len(text) > MAX_BODY:
+            text = text[: MAX_BODY - 1] + "…"
+        async with self.whatsapp.chat_order.hold(address):
+            return await self.whatsapp.send_notice(
+                address,
+                text,
+                template=notice.template,
+                variables=notice.variables,
+                outbox_id=notice.outbox_id,
+            )

@@ -1,0 +1,47 @@
+"""Messages that went to a web chat while it was closed: shown when one of the user's web chats
+opens, then marked delivered."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.crypto import FieldCipher
+from backend.models import ChannelIdentity, NotificationAction, OutboxMessage, User, utcnow
+from backend.outbox import queue
+from backend.outbox.service import open_params
+from notifications.dispatcher import notice_for
+from notifications.sender import Notice
+
+
+async def for_web_chat(
+    sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, address: str
+) -> list[Notice]:
+    async with sessions() as session:
+        user = await session.scalar(
+            select(User)
+            .join(ChannelIdentity, ChannelIdentity.user_id == User.id)
+            .where(ChannelIdentity.channel == "web", ChannelIdentity.address == address, User.active)
+        )
+        if user is None:
+            return []
+        rows = await queue.waiting_for_web(session, user.id)
+        if not rows:
+            return []
+        actions: dict[str, list[NotificationAction]] = {row.id: [] for row in rows}
+        for action in (
+            await session.scalars(
+                select(NotificationAction).where(NotificationAction.outbox_id.in_(list(actions)))
+            )
+        ).all():
+            actions[action.outbox_id].append(action)
+        return [notice_for(row, open_params(cipher, row), user, actions[row.id]) for row in rows]
+
+
+async def mark_delivered(sessions: async_sessionmaker[AsyncSession], outbox_ids: list[str]) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.delivery_status == "waiting")
+            .values(delivery_status="delivered", updated_at=utcnow())
+        )
