@@ -161,3 +161,31 @@ def test_whatsapp_failures_lists_what_twilio_reported_with_masked_numbers(env, t
     assert listed.returncode == 0
     assert "63016" in listed.stdout and "template sent instead" in listed.stdout
     assert "+919876543210" not in listed.stdout and "SM" + "2" * 32 not in listed.stdout
+
+
+def test_worker_once_and_the_dead_letter_list(env, tmp_path):
+    import sqlite3
+
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    assert run(env, "demo-data").returncode == 0
+    assert run(env, "outbox", "dead").stdout.strip() == "No dead letters."
+    database = sqlite3.connect(tmp_path / "cli.db")
+    (user_id,) = database.execute("SELECT id FROM users LIMIT 1").fetchone()
+    now = "2026-01-01 00:00:00.000000"
+    for key, status in (("cli:dead", "dead"), ("cli:due", "pending")):
+        database.execute(
+            "INSERT INTO outbox (id, dedupe_key, user_id, template, kind, urgent, status, due_at, attempts,"
+            " tried_channels, last_error, updated_at, created_at)"
+            " VALUES (?, ?, ?, 'welcome', 'welcome', 0, ?, ?, 6, '', 'telegram: blocked', ?, ?)",
+            (key.replace(":", "-"), key, user_id, status, now, now, now),
+        )
+    database.commit()
+    dead = run(env, "outbox", "dead")
+    assert dead.returncode == 0 and "cli-dead  welcome" in dead.stdout and "telegram: blocked" in dead.stdout
+    worker = run(env, "worker", "--once")
+    # Ours and the demo patient's welcome (loading demo data signs a patient up).
+    assert worker.returncode == 0 and "Handled 2 message(s)." in worker.stdout, worker.stderr
+    (status,) = database.execute("SELECT status FROM outbox WHERE id = 'cli-due'").fetchone()
+    assert status == "dropped"  # a demo user with no chat anywhere: nothing to send it to
+    database.close()

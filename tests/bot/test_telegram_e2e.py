@@ -12,7 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from backend.models import ChannelIdentity, InboxMessage, StoredFile, User
+from backend.models import ChannelIdentity, InboxMessage, OutboxMessage, OutboxStatus, StoredFile, User
+from backend.outbox import service as outbox
 from bot.app import create_app
 from bot.telegram.settings import TelegramMode, TelegramSettings
 from tests.chat import RecordingOtpSender
@@ -429,3 +430,76 @@ async def test_cli_without_a_token_says_so(tmp_path):
         {"TELECARE_KEY_FILE": str(tmp_path / "k.json")}, "telegram", "set-webhook"
     )
     assert code == 1 and "TELEGRAM_BOT_TOKEN" in err and "Traceback" not in err
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+async def _signed_up(asha: TelegramUser) -> None:
+    await asha.up_to_contact("Asha Verma", "23-04-1990", "Female")
+    await asha.share_contact()
+    await asha.press("English")
+    await asha.press("Kolkata")
+
+
+async def _notify_asha(harness: Harness, key: str, name: str = "Asha") -> str:
+    """An urgent (so: whatever the hour) nudge with a button, through the outbox."""
+    async with harness.app.state.sessions() as session, session.begin():
+        user = await session.scalar(select(User))
+        row = await outbox.enqueue(
+            session,
+            harness.app.state.cipher,
+            key=key,
+            user_id=user.id,
+            template="profile_nudge",
+            params={"name": name},
+            kind="profile",
+            urgent=True,
+            actions=(outbox.ActionButton("open", "btn_complete_profile"),),
+            action="profile_nudge",
+        )
+    harness.app.state.dispatcher.wake()
+    return row.id
+
+
+async def _settled_row(harness: Harness, row_id: str) -> OutboxMessage:
+    for _ in range(200):
+        async with harness.app.state.sessions() as session:
+            row = await session.get(OutboxMessage, row_id)
+        if row.status not in (OutboxStatus.PENDING, OutboxStatus.CLAIMED):
+            return row
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"outbox row still {row.status}")
+
+
+async def test_a_notification_arrives_as_html_with_a_button_that_acts(harness):
+    asha = harness.user(5101)
+    await _signed_up(asha)
+    row = await _settled_row(harness, await _notify_asha(harness, "tg:1", name="Asha <b>&</b>"))
+    notice = next(m for m in asha.sent() if "better advice" in m.get("text", ""))
+    assert notice["parse_mode"] == "HTML" and "Asha &lt;b&gt;&amp;&lt;/b&gt;" in notice["text"]
+    message_id, data = asha.button("Complete my profile")
+    assert data.startswith("n.") and len(data.encode()) <= 64
+    assert (row.status, row.channel, row.platform_message_id) == (
+        OutboxStatus.SENT,
+        "telegram",
+        str(message_id),
+    )
+    await asha.press("Complete my profile")
+    assert "Let's add to your medical profile." in asha.text()
+    assert _refused_calls(harness.fake) == []
+
+
+async def test_a_blocked_bot_passes_the_notification_to_the_users_next_chat(harness):
+    asha = harness.user(5102)
+    await _signed_up(asha)
+    async with harness.app.state.sessions() as session, session.begin():
+        user = await session.scalar(select(User))
+        session.add(ChannelIdentity(channel="web", address="w" * 64, user_id=user.id))
+    harness.fake.block(5102)
+    row = await _settled_row(harness, await _notify_asha(harness, "tg:2"))
+    # Telegram refused (403): the chat is marked unreachable and the web chat keeps it until it opens.
+    assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, "web", "waiting")
+    async with harness.app.state.sessions() as session:
+        telegram = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == "telegram"))
+    assert telegram.unreachable is True

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
+from backend.models import OutboxMessage, User
 from backend.settings import Environment
 from bot.app import create_app
 from bot.web.routes import COOKIE
@@ -362,3 +365,71 @@ def test_a_second_tab_of_the_same_chat_sees_the_answers(client):
     assert "agree" in mirrored[-1]["text"].lower()
     first.close()
     second.close()
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+def _nudge(in_db, key: str, cipher_json: str) -> None:
+    """An urgent (so: whatever the hour) nudge with a button for the newest user, via the outbox."""
+    from backend.crypto import FieldCipher, KeyRing
+    from backend.outbox import service as outbox
+
+    async def work(sessions):
+        async with sessions() as session, session.begin():
+            user = (await session.scalars(select(User).order_by(User.created_at.desc()))).first()
+            await outbox.enqueue(
+                session,
+                FieldCipher(KeyRing.from_json(cipher_json)),
+                key=key,
+                user_id=user.id,
+                template="profile_nudge",
+                params={"name": "Asha"},
+                kind="profile",
+                urgent=True,
+                actions=(outbox.ActionButton("open", "btn_complete_profile"),),
+                action="profile_nudge",
+            )
+
+    in_db(work)
+
+
+def _row(in_db, key: str):
+    async def work(sessions):
+        async with sessions() as session:
+            return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+
+    return in_db(work)
+
+
+def test_a_notification_appears_live_in_an_open_chat_and_its_button_works(client, in_db, settings):
+    tab = Browser(client)
+    tab.sign_up()
+    _nudge(in_db, "web:1", settings.keys_json)
+    while True:  # the dispatcher polls every second; the frame comes on its own, unasked
+        frame = tab.socket.receive_json()
+        if frame["type"] == "notice" and "better advice" in frame["replies"][0]["text"]:
+            break
+    (button,) = frame["replies"][0]["choices"]
+    assert button["label"] == "Complete my profile" and button["token"].startswith("n.")
+    tab.socket.send_json({"type": "choice", "token": button["token"], "id": "press-1"})
+    tab.last = tab.receive_replies()
+    assert tab.last[0]["text"] == "Let's add to your medical profile."
+    row = _row(in_db, "web:1")
+    assert (row.channel, row.delivery_status) == ("web", "delivered")
+
+
+def test_a_notification_waits_for_a_closed_chat_and_shows_when_it_opens(client, in_db, settings):
+    tab = Browser(client)
+    tab.sign_up()
+    tab.close()
+    _nudge(in_db, "web:2", settings.keys_json)
+    for _ in range(100):
+        row = _row(in_db, "web:2")
+        if row.delivery_status == "waiting":
+            break
+        time.sleep(0.05)
+    assert (row.channel, row.delivery_status) == ("web", "waiting")
+    again = Browser(client)  # same browser, same cookie: the chat opens again
+    assert any("better advice" in notice["text"] for notice in again.notices)
+    assert _row(in_db, "web:2").delivery_status == "delivered"

@@ -14,7 +14,17 @@ import pytest
 import uvicorn
 from sqlalchemy import select, update
 
-from backend.models import AuditEntry, ChannelIdentity, OutboundMessage, StoredFile, User, utcnow
+from backend.models import (
+    AuditEntry,
+    ChannelIdentity,
+    OutboundMessage,
+    OutboxMessage,
+    OutboxStatus,
+    StoredFile,
+    User,
+    utcnow,
+)
+from backend.outbox import service as outbox
 from bot.app import create_app
 from bot.whatsapp.settings import TwilioSettings
 from tests.fakes.twilio_api import FakeTwilio
@@ -465,3 +475,67 @@ async def test_a_status_callback_sent_to_the_message_url_gets_no_answer(harness)
     response = await fake.post_inbound(harness.base + "/webhooks/whatsapp", params)
     await harness.settle()
     assert response.status_code == 200 and fake.messages_to("whatsapp:+919876500013") == []
+
+
+# --- notifications through the outbox ---------------------------------------------------------
+
+
+async def _nudge_asha(harness: Harness, key: str) -> str:
+    """An urgent (so: whatever the hour) nudge with a button, written to the outbox."""
+    async with harness.app.state.sessions() as session, session.begin():
+        user = await session.scalar(select(User))
+        row = await outbox.enqueue(
+            session,
+            harness.app.state.cipher,
+            key=key,
+            user_id=user.id,
+            template="profile_nudge",
+            params={"name": "Asha"},
+            kind="profile",
+            urgent=True,
+            actions=(outbox.ActionButton("open", "btn_complete_profile"),),
+            action="profile_nudge",
+        )
+    harness.app.state.dispatcher.wake()
+    return row.id
+
+
+async def _outbox_row(harness: Harness, row_id: str, until) -> OutboxMessage:
+    for _ in range(300):
+        await harness.settle()
+        async with harness.app.state.sessions() as session:
+            row = await session.get(OutboxMessage, row_id)
+        if until(row):
+            return row
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"outbox row: {row.status} {row.channel} {row.delivery_status}")
+
+
+async def test_a_notification_in_the_window_is_text_its_button_typed_back(harness):
+    asha = harness.user("+919876543210")
+    await _sign_up(asha)
+    asha.new()
+    row_id = await _nudge_asha(harness, "wa:1")
+    row = await _outbox_row(harness, row_id, lambda r: r.delivery_status == "delivered")
+    (text,) = [t for t in asha.new() if "better advice" in t]
+    code = text.rsplit(" ", 1)[-1].strip("”.")
+    assert text.endswith(f"Reply “Complete my profile {code}”.") and len(text) <= 1600
+    assert row.channel == "whatsapp" and harness.fake.message(row.platform_message_id).body == text
+    replies = await asha.say(f"complete my profile {code}")
+    assert replies[0] == "Let's add to your medical profile."
+
+
+async def test_an_undelivered_notification_goes_to_the_next_chat(harness):
+    asha = harness.user("+919876543210")
+    await _sign_up(asha)
+    async with harness.app.state.sessions() as session, session.begin():
+        user = await session.scalar(select(User))
+        session.add(ChannelIdentity(channel="web", address="w" * 64, user_id=user.id))
+    harness.fake.auto_callbacks = False
+    row_id = await _nudge_asha(harness, "wa:2")
+    sent = await _outbox_row(harness, row_id, lambda r: r.status is OutboxStatus.SENT)
+    assert sent.channel == "whatsapp"
+    await harness.fake.send_status(sent.platform_message_id, "undelivered", 30003)  # unreachable handset
+    harness.app.state.dispatcher.wake()
+    row = await _outbox_row(harness, row_id, lambda r: r.channel == "web")
+    assert (row.status, row.delivery_status, row.tried_channels) == (OutboxStatus.SENT, "waiting", "whatsapp")
