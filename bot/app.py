@@ -28,6 +28,7 @@ from bot.web import routes as web
 from bot.web.hub import SocketHub
 from bot.web.notify import WebNotifier
 from bot.web.personas import Personas
+from bot.web.relay import WebRelay
 from bot.whatsapp import webhook as whatsapp_webhook
 from bot.whatsapp.channel import WhatsAppChannel
 from bot.whatsapp.client import TwilioGateway
@@ -93,9 +94,11 @@ def build_whatsapp(
     return WhatsAppChannel(twilio, settings, sessions, cipher, engine, gateway, limits)
 
 
-def build_dispatcher(settings: Settings, sessions, cipher, hub: SocketHub, telegram, whatsapp) -> Dispatcher:
+def build_dispatcher(
+    settings: Settings, sessions, cipher, hub: SocketHub, telegram, whatsapp, relay: WebRelay | None = None
+) -> Dispatcher:
     """The outbox dispatcher with a sender for every channel that is on."""
-    senders: dict[str, Sender] = {"web": WebNotifier(hub)}
+    senders: dict[str, Sender] = {"web": WebNotifier(hub, relay)}
     if telegram is not None:
         senders["telegram"] = TelegramNotifier(telegram)
     if whatsapp is not None:
@@ -126,7 +129,8 @@ async def run_worker(settings: Settings, *, once: bool = False) -> int:
     engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway))
     telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine, limits)
     whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway, limits)
-    dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel)
+    relay = WebRelay(settings.redis_url) if settings.redis_url else None
+    dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel, relay)
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # finish the sends under way, then stop
         loop.add_signal_handler(stop_signal, dispatcher.stop)
@@ -144,6 +148,8 @@ async def run_worker(settings: Settings, *, once: bool = False) -> int:
         if gateway:
             await gateway.close()
         await limits.close()
+        if relay:
+            await relay.close()
         await db_engine.dispose()
 
 
@@ -168,7 +174,9 @@ def create_app(
     engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway))
     telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine, limits)
     whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway, limits)
-    dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel)
+    # With Redis, notifications reach web chats open in other processes (and workers reach ours).
+    relay = WebRelay(settings.redis_url) if settings.redis_url else None
+    dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel, relay)
     engine.on_commit = dispatcher.wake  # a message the step just wrote goes now, not at the next poll
 
     @asynccontextmanager
@@ -177,6 +185,7 @@ def create_app(
             await telegram_channel.start()
         if whatsapp_channel:
             await whatsapp_channel.start()
+        relaying = asyncio.create_task(relay.serve(hub, sessions), name="web-relay") if relay else None
         dispatching = None
         if settings.dispatcher is DispatcherMode.IN_PROCESS:
             dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
@@ -197,6 +206,10 @@ def create_app(
         if dispatching:
             dispatcher.stop()
             await dispatching
+        if relaying:
+            relaying.cancel()
+            await asyncio.gather(relaying, return_exceptions=True)
+            await relay.close()
         if telegram_channel:
             await telegram_channel.close()
         if whatsapp_channel:
@@ -215,6 +228,7 @@ def create_app(
     app.state.telegram = telegram_channel
     app.state.whatsapp = whatsapp_channel
     app.state.dispatcher = dispatcher
+    app.state.relay = relay
     app.state.personas = Personas(sessions, cipher)
     app.include_router(health.router)
     app.include_router(web.router)

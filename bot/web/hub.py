@@ -1,5 +1,5 @@
 """Open web-chat sockets by chat, so that something outside a request (the developer panel's
-OTP notices, and later live notifications) can reach the browser of one chat."""
+OTP notices, notifications) can reach the browser of one chat."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ class SocketHub:
             sockets.discard(socket)
             if not sockets:
                 del self._sockets[chat_key]
+
+    def has(self, chat_key: str) -> bool:
+        return bool(self._sockets.get(chat_key))
+
+    def chat_keys(self) -> list[str]:
+        return list(self._sockets)
 
     async def send(self, chat_key: str, message: dict, *, skip: WebSocket | None = None) -> int:
         delivered = 0

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.crypto import FieldCipher
 from bot.web.hub import SocketHub
+from bot.web.relay import WebRelay
 from conversations.messages import Choice, Reply
 from notifications import waiting
 from notifications.sender import Delivery, Notice
@@ -28,13 +29,24 @@ def frame(notices: list[Notice]) -> dict:
 
 
 class WebNotifier:
+    """In a web process: straight to the chat's open tabs. In a worker (no sockets here), through
+    `relay` to the web process that holds the chat, when Redis says one does."""
+
     channel = CHANNEL
 
-    def __init__(self, hub: SocketHub) -> None:
+    def __init__(self, hub: SocketHub, relay: WebRelay | None = None) -> None:
         self.hub = hub
+        self.relay = relay
 
     async def deliver(self, address: str, notice: Notice) -> Delivery:
-        if await self.hub.send(f"{CHANNEL}:{address}", frame([notice])):
+        chat_key = f"{CHANNEL}:{address}"
+        if await self.hub.send(chat_key, frame([notice])):
+            return Delivery.sent(status="delivered")
+        if (
+            self.relay is not None
+            and await self.relay.is_open(chat_key)
+            and await self.relay.publish(chat_key, frame([notice]), [notice.outbox_id])
+        ):
             return Delivery.sent(status="delivered")
         return Delivery.refused("the web chat is not open", can_wait=True)
 

@@ -152,6 +152,17 @@ def _same_origin(socket: WebSocket) -> bool:
     return origin.rstrip("/") in allowed
 
 
+async def _announce(relay, chat_key: str, hub, *, opened: bool) -> None:
+    """Tell notification workers in other processes (through Redis) whether this chat is open.
+    Redis being away must not break the chat: then notifications wait for the chat to open."""
+    if relay is None:
+        return
+    try:
+        await (relay.opened(chat_key) if opened else relay.closed(chat_key, hub))
+    except Exception as failure:
+        log.warning("web_relay_unavailable", error=type(failure).__name__)
+
+
 @router.websocket("/ws")
 async def chat_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(COOKIE)
@@ -172,6 +183,7 @@ async def chat_socket(socket: WebSocket) -> None:
         await accounts.sign_out_if_idle(session, Channel.WEB.value, address, idle_limit, utcnow())
     await socket.accept()
     hub.add(chat_key, socket)
+    await _announce(state.relay, chat_key, hub, opened=True)
     try:
         # Notifications that came while no tab of this user's web chat was open, then the question.
         # Shielded: a tab closed at once must not cut the database work in half.
@@ -193,3 +205,4 @@ async def chat_socket(socket: WebSocket) -> None:
         pass
     finally:
         hub.remove(chat_key, socket)
+        await _announce(state.relay, chat_key, hub, opened=False)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import os
 import time
 from typing import ClassVar
 
@@ -12,10 +14,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
+from backend.crypto import FieldCipher, KeyRing
+from backend.db import create_engine, create_sessionmaker
 from backend.models import OutboxMessage, User
-from backend.settings import Environment
+from backend.settings import DispatcherMode, Environment
 from bot.app import create_app
-from bot.web.routes import COOKIE
+from bot.web.hub import SocketHub
+from bot.web.notify import WebNotifier
+from bot.web.relay import WebRelay
+from bot.web.routes import COOKIE, chat_address
+from notifications.dispatcher import Dispatcher
 
 
 @pytest.fixture
@@ -433,3 +441,82 @@ def test_a_notification_waits_for_a_closed_chat_and_shows_when_it_opens(client, 
     again = Browser(client)  # same browser, same cookie: the chat opens again
     assert any("better advice" in notice["text"] for notice in again.notices)
     assert _row(in_db, "web:2").delivery_status == "delivered"
+
+
+# --- notifications from workers in other processes (Redis) ----------------------------------
+
+REDIS_URL = os.environ.get("TELECARE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.RedisError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def relay_client(settings, redis_url):
+    web_only = settings.model_copy(update={"redis_url": redis_url, "dispatcher": DispatcherMode.OFF})
+    with TestClient(create_app(web_only)) as client:
+        yield client
+        while Browser.open_tabs:
+            Browser.open_tabs.pop().close()
+
+
+def _worker_drain(database_url: str, keys_json: str, redis_url: str) -> int:
+    """A `telecare worker` elsewhere: its own loop, engine and (empty) socket hub."""
+
+    async def main() -> int:
+        engine = create_engine(database_url)
+        relay = WebRelay(redis_url)
+        try:
+            web = WebNotifier(SocketHub(), relay)
+            return await Dispatcher(
+                create_sessionmaker(engine), FieldCipher(KeyRing.from_json(keys_json)), {"web": web}
+            ).drain()
+        finally:
+            await relay.close()
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+def test_a_worker_elsewhere_reaches_the_open_tab_and_a_closed_chat_waits(
+    relay_client, in_db, settings, redis_url
+):
+    """Web chats and separate notification workers, through Redis: a worker in another process
+    (here: another event loop with its own engine and no sockets) reaches a tab open in the web
+    process, and a message for a closed chat waits until it opens."""
+    tab = Browser(relay_client)
+    tab.sign_up()
+    _nudge(in_db, "relay:1", settings.keys_json)
+    assert _worker_drain(settings.database_url, settings.keys_json, redis_url) >= 1
+    while True:
+        frame = tab.socket.receive_json()
+        if frame["type"] == "notice" and "better advice" in frame["replies"][0]["text"]:
+            break
+    assert _row(in_db, "relay:1").delivery_status == "delivered"
+
+    tab.close()
+    for _ in range(50):  # the web process withdraws the chat's "open" mark as the tab closes
+        if not asyncio.run(_is_open(redis_url, tab)):
+            break
+        time.sleep(0.05)
+    _nudge(in_db, "relay:2", settings.keys_json)
+    _worker_drain(settings.database_url, settings.keys_json, redis_url)
+    assert _row(in_db, "relay:2").delivery_status == "waiting"
+    again = Browser(relay_client)
+    assert any("better advice" in notice["text"] for notice in again.notices)
+    assert _row(in_db, "relay:2").delivery_status == "delivered"
+
+
+async def _is_open(redis_url: str, tab: Browser) -> bool:
+    relay = WebRelay(redis_url)
+    try:
+        return await relay.is_open("web:" + chat_address(tab.client.cookies[COOKIE]))
+    finally:
+        await relay.close()
