@@ -93,7 +93,13 @@ def worker(once: bool = typer.Option(False, "--once", help="Send what is due now
 
     settings = get_settings()
     _cipher()
-    typer.echo(f"telecare worker ({settings.env.value}); Ctrl-C to stop")
+    typer.echo(f"telecare worker ({settings.env.value})" + ("" if once else "; Ctrl-C to stop"))
+    if not settings.redis_url:
+        typer.echo(
+            "Without TELECARE_REDIS_URL this worker cannot reach web chats open in `telecare serve`: "
+            "their notifications are shown when the chat next opens, and send limits are not shared.",
+            err=True,
+        )
     try:
         handled = asyncio.run(run_worker(settings, once=once))
     except KeyboardInterrupt:

@@ -46,17 +46,24 @@ from backend.outbox import preferences, queue
 from backend.outbox.queue import Result
 from backend.outbox.service import ACTION_TOKEN_PREFIX, open_params
 from notifications import templates
+from notifications.gate import PriorityGate
 from notifications.quiet import held_until
 from notifications.sender import Delivery, Notice, NoticeAction, Sender
 
 log = structlog.get_logger(__name__)
+MAX_WRITE_FAILURES = 5
 
 
 @dataclass
 class DispatchSettings:
     batch_size: int = 200
-    max_in_flight: int = 1000  # claimed and not yet finished, in this worker
-    concurrency: int = 256  # messages being sent at once (each to a different recipient)
+    # Claimed and not yet finished, in this worker. Generous: the further ahead a worker sees,
+    # the better it orders the sends (the busiest chats first); leases are renewed meanwhile.
+    max_in_flight: int = 5000
+    # Messages being sent at once (each to a different recipient). Enough to keep the slowest
+    # platform busy; few enough that the queue at the bot's rate limit stays short, so the
+    # gate's priority decides who goes next.
+    concurrency: int = 32
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 6
     retry_base_seconds: float = 30.0
@@ -93,7 +100,7 @@ class Dispatcher:
         self.clock = clock
         self._queues: dict[str, deque[Job]] = defaultdict(deque)
         self._runners: dict[str, asyncio.Task] = {}
-        self._sending = asyncio.Semaphore(self.settings.concurrency)
+        self._sending = PriorityGate(self.settings.concurrency)
         self._in_flight = 0
         self._room = asyncio.Event()
         self._wake = asyncio.Event()
@@ -102,6 +109,9 @@ class Dispatcher:
         self._writer: asyncio.Task | None = None
         self._writing = 0
         self._stopping = False
+        self._write_failures = 0
+        self._held: set[str] = set()  # claimed by us, not finished
+        self._renewed_at = datetime.min.replace(tzinfo=utcnow().tzinfo)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -114,6 +124,8 @@ class Dispatcher:
         self._start_writer()
         try:
             while not self._stopping:
+                with contextlib.suppress(Exception):  # a missed renewal is retried next round
+                    await self._renew_leases(self.clock())
                 full = self._in_flight > self.settings.max_in_flight - self.settings.batch_size
                 try:
                     claimed = 0 if full else await self._claim_batch()
@@ -145,13 +157,14 @@ class Dispatcher:
         self._start_writer()
         total = 0
         while True:
-            claimed = await self._claim_batch()
+            await self._renew_leases(self.clock())
+            full = self._in_flight > self.settings.max_in_flight - self.settings.batch_size
+            claimed = 0 if full else await self._claim_batch()
             total += claimed
             if claimed == 0 and self._in_flight == 0:
                 break
             if claimed == 0:
-                self._room.clear()
-                await asyncio.wait_for(self._room.wait(), timeout=60)
+                await self._wait_for(self._room)
         await self._flush()
         return total
 
@@ -184,18 +197,36 @@ class Dispatcher:
             rows = await queue.claim_due(
                 session, self.worker_id, limit=self.settings.batch_size, lease=self.settings.lease, now=now
             )
+            # Our own lease ran out on a message still queued here: it is already ours to send.
+            rows = [row for row in rows if row.id not in self._held]
             if not rows:
                 return 0
-            jobs = await self._jobs(session, rows, now)
+            jobs, broken = await self._jobs(session, rows, now)
+            if broken:  # one bad row must not hold up the others: it is dead, admins are told
+                await queue.finish(session, self.cipher, self.worker_id, broken)
         for job in jobs:
             self._in_flight += 1
+            self._held.add(job.row.id)
             self._queues[job.row.user_id].append(job)
             if job.row.user_id not in self._runners:
                 self._runners[job.row.user_id] = asyncio.create_task(self._run_recipient(job.row.user_id))
-        return len(jobs)
+        return len(rows)
 
-    async def _jobs(self, session: AsyncSession, rows: list[OutboxMessage], now: datetime) -> list[Job]:
-        """Everything the sends need, loaded for the whole batch in a few queries."""
+    async def _renew_leases(self, now: datetime) -> None:
+        """Messages can wait here a while (a busy chat sends one a second): keep their claims
+        alive, so that no other worker, nor this one, takes them a second time."""
+        if not self._held or now - self._renewed_at < self.settings.lease / 3:
+            return
+        self._renewed_at = now
+        async with self.sessions() as session, session.begin():
+            await queue.renew(session, self.worker_id, list(self._held), now + self.settings.lease)
+
+    async def _jobs(
+        self, session: AsyncSession, rows: list[OutboxMessage], now: datetime
+    ) -> tuple[list[Job], list[Result]]:
+        """Everything the sends need, loaded for the whole batch in a few queries; and the rows
+        that cannot be sent at all (unreadable parameters, or a message that kept killing the
+        worker), as dead results."""
         user_ids = {row.user_id for row in rows}
         users = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()}
         prefs = {
@@ -211,20 +242,35 @@ class Dispatcher:
             await session.scalars(select(ChannelIdentity).where(ChannelIdentity.user_id.in_(user_ids)))
         ).all():
             chats[identity.user_id].append(identity)
-        jobs = [
-            Job(
-                row=row,
-                params=open_params(self.cipher, row),
-                user=users.get(row.user_id),
-                prefs=prefs.get(row.user_id, preferences.Preferences()),
-                chats=chats.get(row.user_id, []),
+        jobs: list[Job] = []
+        broken: list[Result] = []
+        for row in rows:
+            if row.attempts >= self.settings.max_attempts:
+                broken.append(
+                    Result(row.id, OutboxStatus.DEAD, error="a worker stopped while sending it, every time")
+                )
+                continue
+            try:
+                params = open_params(self.cipher, row)
+            except Exception as failure:
+                log.error("outbox_unreadable", outbox_id=row.id, error=type(failure).__name__)
+                broken.append(
+                    Result(row.id, OutboxStatus.DEAD, error=f"unreadable: {type(failure).__name__}")
+                )
+                continue
+            jobs.append(
+                Job(
+                    row=row,
+                    params=params,
+                    user=users.get(row.user_id),
+                    prefs=prefs.get(row.user_id, preferences.Preferences()),
+                    chats=chats.get(row.user_id, []),
+                )
             )
-            for row in rows
-        ]
         with_actions = [job for job in jobs if job.row.actions_json]
         if with_actions:
             await self._attach_actions(session, with_actions, now)
-        return jobs
+        return jobs, broken
 
     async def _attach_actions(self, session: AsyncSession, jobs: list[Job], now: datetime) -> None:
         """Buttons are made once per message (a retry shows the same ones): a random token each,
@@ -250,7 +296,7 @@ class Dispatcher:
                     )
                 ).all()
             )
-            code = next(c for c in (str(secrets.randbelow(900) + 100) for _ in range(1000)) if c not in taken)
+            code = _free_code(taken)
             for spec in json.loads(job.row.actions_json):
                 action = NotificationAction(
                     token=ACTION_TOKEN_PREFIX + secrets.token_urlsafe(9),
@@ -268,18 +314,41 @@ class Dispatcher:
     # --- sending ----------------------------------------------------------------------------
 
     async def _run_recipient(self, user_id: str) -> None:
-        """One recipient's messages, in order."""
+        """One recipient's messages, in order. Between two messages into the same chat the
+        channel's pace is kept here, before taking a sending slot, so a chat waiting for its
+        turn never holds a slot (or the bot's budget) that another chat could use. It counts
+        from when the previous send started, as the channel's own per-chat limiter does."""
         queue_ = self._queues[user_id]
+        loop = asyncio.get_running_loop()
+        ready_at = 0.0
         try:
             while queue_:
                 job = queue_.popleft()
+                if (pause := ready_at - loop.time()) > 0:
+                    await asyncio.sleep(pause)
                 try:
-                    async with self._sending:
+                    await self._sending.acquire(priority=len(queue_) + 1)
+                    started = loop.time()  # the chat's pace counts from here, as its limiter's does
+                    try:
                         result = await self._process(job)
+                    finally:
+                        self._sending.release()
                 except Exception as failure:  # a bug must not lose the message: it is retried
                     log.exception("outbox_process_failed", outbox_id=job.row.id)
                     result = self._failed(job, type(failure).__name__)
-                self._record(result)
+                if result is not None:
+                    log.info(  # what became of it, for operators (no parameters: they can be health data)
+                        "outbox_result",
+                        outbox_id=job.row.id,
+                        template=job.row.template,
+                        status=result.status.value,
+                        channel=result.channel,
+                        note=result.error,
+                    )
+                    if result.status is OutboxStatus.SENT and result.channel in self.senders:
+                        ready_at = started + getattr(self.senders[result.channel], "chat_interval", 0.0)
+                    self._record(result)
+                self._held.discard(job.row.id)
                 self._in_flight -= 1
                 self._room.set()
         finally:
@@ -287,7 +356,13 @@ class Dispatcher:
             if not queue_:
                 self._queues.pop(user_id, None)
 
-    async def _process(self, job: Job) -> Result:
+    async def _still_ours(self, job: Job, now: datetime) -> bool:
+        async with self.sessions() as session, session.begin():
+            return await queue.confirm(
+                session, self.worker_id, job.row.id, job.row.updated_at, now + self.settings.lease
+            )
+
+    async def _process(self, job: Job) -> Result | None:
         row, now = job.row, self.clock()
         if row.expires_at is not None and now > row.expires_at:
             return Result(row.id, OutboxStatus.DROPPED, error="too late to be useful")
@@ -303,9 +378,15 @@ class Dispatcher:
                 return Result(row.id, OutboxStatus.PENDING, due_at=wake, error="held for quiet hours")
         chats = self._chats(job)
         if not chats:
-            if not job.chats:
-                return Result(row.id, OutboxStatus.DROPPED, error="the recipient has no chat")
-            return self._failed(job, "no reachable chat")
+            # No chat at all, or every one blocked us, opted out or said stop: nobody to send to.
+            why = (
+                "the recipient has no chat"
+                if not job.chats
+                else "no reachable chat (blocked, opted out or stopped)"
+            )
+            return Result(row.id, OutboxStatus.DROPPED, error=why)
+        if not await self._still_ours(job, now):
+            return None  # cancelled or replaced meanwhile (or taken by another worker): not ours to send
         notice = self._notice(job)
         waiting_on: ChannelIdentity | None = None
         errors: list[str] = []
@@ -384,9 +465,16 @@ class Dispatcher:
         try:
             async with self.sessions() as session, session.begin():
                 await queue.finish(session, self.cipher, self.worker_id, batch)
+            self._write_failures = 0
         except Exception:
-            # The rows stay claimed; when the lease ends another pass takes them again.
-            log.exception("outbox_results_not_saved", count=len(batch))
+            # Keep them and try again shortly (the database may be back); after a few failures
+            # give up: the rows stay claimed and their lease hands them to a worker later.
+            self._write_failures += 1
+            log.exception("outbox_results_not_saved", count=len(batch), failures=self._write_failures)
+            if self._write_failures < MAX_WRITE_FAILURES:
+                self._results[:0] = batch
+                await asyncio.sleep(min(5.0, 0.2 * 2**self._write_failures))
+                self._results_ready.set()
         finally:
             self._writing -= 1
 
@@ -413,3 +501,13 @@ def notice_for(row: OutboxMessage, params: dict, user: User, actions: list[Notif
         locale=user.locale,
         typed_hint=templates.typed_hint(user.locale, [(a.label, a.code) for a in actions]),
     )
+
+
+def _free_code(taken: set[str]) -> str:
+    """A short code no live button of this user has: 3 digits while there is room, then longer."""
+    for digits in (3, 4, 5, 6, 8):
+        for _ in range(50):
+            code = str(secrets.randbelow(9 * 10 ** (digits - 1)) + 10 ** (digits - 1))
+            if code not in taken:
+                return code
+    return secrets.token_hex(4)

@@ -11,14 +11,18 @@ jitter by a few milliseconds against our clock, and a 429 costs far more than 2 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Protocol
 
+import structlog
 from aiolimiter import AsyncLimiter
+from redis.exceptions import RedisError
 
+log = structlog.get_logger(__name__)
 HEADROOM = 0.98
 MAX_LOCAL_KEYS = 10_000
 
@@ -67,30 +71,58 @@ class LocalLimits:
 class RedisLimits:
     """A moving window per key in Redis (the `limits` library, on redis-py's asyncio client)."""
 
-    def __init__(self, url: str, *, headroom: float = HEADROOM, prefix: str = "telecare") -> None:
+    def __init__(
+        self, url: str, *, headroom: float = HEADROOM, prefix: str = "telecare", connections: int = 32
+    ) -> None:
         from limits import RateLimitItemPerSecond
         from limits.aio.storage import RedisStorage
         from limits.aio.strategies import MovingWindowRateLimiter
+        from redis.asyncio import BlockingConnectionPool
 
-        uri = url if url.startswith("async+") else f"async+{url}"
-        self._storage = RedisStorage(uri, implementation="redispy", key_prefix=prefix)
-        self._limiter = MovingWindowRateLimiter(self._storage)
+        plain = url.removeprefix("async+")
+        # A pool that waits for a free connection: many senders at once must queue, not fail
+        # (redis-py's default pool raises MaxConnectionsError past its size).
+        self._pool = BlockingConnectionPool.from_url(plain, max_connections=connections, timeout=30)
+        storage = RedisStorage(
+            f"async+{plain}", implementation="redispy", key_prefix=prefix, connection_pool=self._pool
+        )
+        self._limiter = MovingWindowRateLimiter(storage)
         self._item = RateLimitItemPerSecond
         self._headroom = headroom
+        self._fallback = LocalLimits(headroom)
+        self._warned = False
 
     async def acquire(self, key: str, rate: Rate) -> None:
-        item = self._item(max(1, int(rate.count * self._headroom)), rate.seconds)
+        try:
+            await self._acquire(key, rate)
+        except RedisError as failure:
+            # Redis away: keep sending within this process's own budget rather than not at all
+            # (chat replies and codes go through here too).
+            if not self._warned:
+                log.warning("rate_limits_redis_unavailable", error=type(failure).__name__)
+                self._warned = True
+            await self._fallback.acquire(key, rate)
+        else:
+            self._warned = False
+
+    async def _acquire(self, key: str, rate: Rate) -> None:
+        item = self._window(rate)
         while not await self._limiter.hit(item, key):
             stats = await self._limiter.get_window_stats(item, key)
             # Wake when the oldest call leaves the window; a little jitter so that waiters do not
             # all ask Redis again in the same millisecond.
             await asyncio.sleep(max(0.001, stats.reset_time - time.time()) + random.uniform(0, 0.005))
 
+    def _window(self, rate: Rate):
+        """N calls per whole-second window; a rate under one per second becomes one call per
+        window of several seconds (1/3 per second: 1 per 4 s after the headroom)."""
+        allowed = rate.count * self._headroom
+        if allowed >= 1:
+            return self._item(int(allowed), rate.seconds)
+        return self._item(1, math.ceil(rate.seconds / allowed))
+
     async def close(self) -> None:
-        client = getattr(self._storage, "storage", None)
-        close = getattr(client, "aclose", None)
-        if close is not None:
-            await close()
+        await self._pool.aclose()
 
 
 def build(redis_url: str | None) -> RateLimits:

@@ -54,6 +54,9 @@ class Delivery:
 
 class Sender(Protocol):
     channel: str
+    # Seconds to leave between two messages into one chat (Telegram: about 1); 0 for none. The
+    # dispatcher waits this out itself, so the sender's own per-chat limit rarely has to.
+    chat_interval: float
 
     async def deliver(self, address: str, notice: Notice) -> Delivery:
         """Send one notice to one chat, within the channel's rate limits. Never raises for the

@@ -147,7 +147,8 @@ async def _welcome(session: AsyncSession, cipher: FieldCipher, user: User, name:
         params={"name": name},
         kind="welcome",
         due_at=now,
-        window=timedelta(hours=1),  # held by quiet hours past this, it is no longer a welcome
+        window=timedelta(hours=1),
+        urgent=True,  # not for quiet hours: the user is in the chat right now, signing up
     )
     await outbox.schedule(
         session,

@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import FieldCipher
@@ -66,6 +66,29 @@ async def claim_due(
     return rows
 
 
+async def renew(session: AsyncSession, worker: str, ids: list[str], until: datetime) -> None:
+    """Extend this worker's claims on rows it still holds."""
+    for start in range(0, len(ids), 500):
+        await session.execute(
+            update(OutboxMessage)
+            .where(_held_by(worker), OutboxMessage.id.in_(ids[start : start + 500]))
+            .values(claimed_until=until)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def confirm(session: AsyncSession, worker: str, row_id: str, seen: datetime, until: datetime) -> bool:
+    """Just before sending: the row is still ours and unchanged since we claimed it (not
+    cancelled, not replaced by a new schedule, not taken by another worker). Extends the claim."""
+    changed = await session.execute(
+        update(OutboxMessage)
+        .where(_held_by(worker), OutboxMessage.id == row_id, OutboxMessage.updated_at == seen)
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return changed.rowcount > 0
+
+
 async def release(session: AsyncSession, worker: str, ids: list[str]) -> None:
     """Give back claimed rows this worker never started (it is stopping): not an attempt."""
     await session.execute(
@@ -105,8 +128,13 @@ async def finish(session: AsyncSession, cipher: FieldCipher, worker: str, result
     """Record results of rows this worker still holds (a row cancelled, or re-claimed after our
     lease ran out, is left alone). Returns the ids that turned dead; their admins are alerted."""
     now = utcnow()
-    written: list[str] = []
+    sent = [r for r in results if r.status is OutboxStatus.SENT]
+    if sent:  # the common case, in one round trip (executemany)
+        await session.execute(_SENT, [_sent_params(r, worker, now) for r in sent])
+    dead: list[str] = []
     for result in results:
+        if result.status is OutboxStatus.SENT:
+            continue
         values = {
             "status": result.status,
             "claimed_by": None,
@@ -114,13 +142,6 @@ async def finish(session: AsyncSession, cipher: FieldCipher, worker: str, result
             "updated_at": now,
             "last_error": (result.error or None) and result.error[:200],
         }
-        if result.status is OutboxStatus.SENT:
-            values |= {
-                "channel": result.channel,
-                "platform_message_id": result.platform_message_id,
-                "delivery_status": result.delivery_status or "sent",
-                "sent_at": now,
-            }
         if result.due_at is not None:
             values["due_at"] = result.due_at
         if result.attempts is not None:
@@ -129,19 +150,52 @@ async def finish(session: AsyncSession, cipher: FieldCipher, worker: str, result
             values["tried_channels"] = result.tried_channels
         changed = await session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.id == result.id,
-                OutboxMessage.status == OutboxStatus.CLAIMED,
-                OutboxMessage.claimed_by == worker,
-            )
+            .where(_held_by(worker), OutboxMessage.id == result.id)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         if changed.rowcount and result.status is OutboxStatus.DEAD:
-            written.append(result.id)
-    for row_id in written:
+            dead.append(result.id)
+    for row_id in dead:
         await alert_admins(session, cipher, row_id)
-    return written
+    return dead
+
+
+def _held_by(worker):
+    return and_(OutboxMessage.status == OutboxStatus.CLAIMED, OutboxMessage.claimed_by == worker)
+
+
+_TABLE = OutboxMessage.__table__
+_SENT = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("b_id"),
+        _TABLE.c.status == OutboxStatus.CLAIMED.value,
+        _TABLE.c.claimed_by == bindparam("b_worker"),
+    )
+    .values(
+        status=OutboxStatus.SENT.value,
+        claimed_by=None,
+        claimed_until=None,
+        last_error=None,
+        updated_at=bindparam("b_now"),
+        sent_at=bindparam("b_now"),
+        channel=bindparam("b_channel"),
+        platform_message_id=bindparam("b_platform_id"),
+        delivery_status=bindparam("b_delivery"),
+    )
+)
+
+
+def _sent_params(result: Result, worker: str, now: datetime) -> dict:
+    return {
+        "b_id": result.id,
+        "b_worker": worker,
+        "b_now": now,
+        "b_channel": result.channel,
+        "b_platform_id": result.platform_message_id,
+        "b_delivery": result.delivery_status or "sent",
+    }
 
 
 async def alert_admins(session: AsyncSession, cipher: FieldCipher, row_id: str) -> int:
@@ -155,7 +209,8 @@ async def alert_admins(session: AsyncSession, cipher: FieldCipher, row_id: str) 
         await service.enqueue(
             session,
             cipher,
-            key=f"dead:{row.id}:{admin_id}",
+            # One alert per death: a message retried by an admin that dies again is told again.
+            key=f"dead:{row.id}:{row.updated_at.timestamp():.6f}:{admin_id}",
             user_id=admin_id,
             template="dead_letter",
             params={"template": row.template, "attempts": row.attempts, "error": row.last_error or ""},
@@ -168,7 +223,9 @@ async def alert_admins(session: AsyncSession, cipher: FieldCipher, row_id: str) 
 
 
 async def retry_dead(session: AsyncSession, row_id: str) -> bool:
-    """An admin's Retry: the dead message goes out again, from the first attempt."""
+    """An admin's Retry: the dead message goes out again, from the first attempt (with new
+    buttons, if it has any: the old ones may have expired)."""
+    await service.forget_buttons(session, row_id)
     changed = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.status == OutboxStatus.DEAD)
@@ -194,23 +251,43 @@ async def discard_dead(session: AsyncSession, row_id: str) -> bool:
 
 
 async def delivery_report(
-    session: AsyncSession, row_id: str, status: str, *, failed_channel: str | None
+    session: AsyncSession, row_id: str, status: str, *, platform_id: str, failed_channel: str | None
 ) -> None:
-    """A channel's later word on a sent message (e.g. a Twilio status callback). A failure sends
-    the message again at once, on the user's next channel."""
+    """A channel's later word on a sent message (e.g. a Twilio status callback). A failure of the
+    send that counts (the row's current platform message, not an old or repeated report) sends
+    the message again at once, on the user's next chat."""
     row = await session.get(OutboxMessage, row_id, with_for_update=True)
     if row is None or row.status is not OutboxStatus.SENT:
         return
-    if not failed_channel and STATUS_RANK.get(status, 0) <= STATUS_RANK.get(row.delivery_status or "", -1):
-        return  # callbacks arrive out of order: "delivered" after "read" changes nothing
-    row.delivery_status = status
-    row.updated_at = utcnow()
     if failed_channel:
+        if row.channel != failed_channel or row.platform_message_id != platform_id:
+            return  # about an earlier send of this message: it has moved on
         tried = {c for c in row.tried_channels.split(",") if c} | {failed_channel}
         row.tried_channels = ",".join(sorted(tried))
         row.status = OutboxStatus.PENDING
         row.due_at = utcnow()
         row.channel = row.platform_message_id = None
+        row.delivery_status = status
+        row.updated_at = utcnow()
+        return
+    if STATUS_RANK.get(status, 0) <= STATUS_RANK.get(row.delivery_status or "", -1):
+        return  # callbacks arrive out of order: "delivered" after "read" changes nothing
+    row.delivery_status = status
+    row.updated_at = utcnow()
+
+
+async def follow_send(session: AsyncSession, row_id: str, channel: str, platform_id: str) -> None:
+    """The message went again on the same channel under a new platform id (WhatsApp's template
+    fallback): later reports are about that one."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status == OutboxStatus.SENT,
+            OutboxMessage.channel == channel,
+        )
+        .values(platform_message_id=platform_id, updated_at=utcnow())
+    )
 
 
 async def waiting_for_web(session: AsyncSession, user_id: str, limit: int = 50) -> list[OutboxMessage]:
@@ -222,6 +299,8 @@ async def waiting_for_web(session: AsyncSession, user_id: str, limit: int = 50) 
             OutboxMessage.status == OutboxStatus.SENT,
             OutboxMessage.channel == "web",
             OutboxMessage.delivery_status == "waiting",
+            # A reminder past its window is no use to anyone any more.
+            or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > utcnow()),
         )
         .order_by(OutboxMessage.sent_at)
         .limit(limit)

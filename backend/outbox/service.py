@@ -15,7 +15,8 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import FieldCipher
@@ -77,8 +78,11 @@ async def enqueue(
         return existing
     row = OutboxMessage(id=new_id(), dedupe_key=key, user_id=user_id, status=OutboxStatus.PENDING)
     _fill(cipher, row, template, params, kind, due_at, window, urgent, actions, action, action_ref)
-    session.add(row)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # a concurrent enqueue of the same key must not abort ours
+            session.add(row)
+    except IntegrityError:
+        return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
     mark_written(session)
     return row
 
@@ -105,12 +109,7 @@ async def schedule(
         row = OutboxMessage(id=new_id(), dedupe_key=key)
         session.add(row)
     else:
-        # A replacement is a new message: its old buttons stop working.
-        await session.execute(
-            update(NotificationAction)
-            .where(NotificationAction.outbox_id == row.id, NotificationAction.used_at.is_(None))
-            .values(expires_at=utcnow())
-        )
+        await forget_buttons(session, row.id)  # a replacement is a new message, with new buttons
     row.user_id = user_id
     row.status = OutboxStatus.PENDING
     row.attempts = 0
@@ -122,6 +121,12 @@ async def schedule(
     await session.flush()
     mark_written(session)
     return row
+
+
+async def forget_buttons(session: AsyncSession, outbox_id: str) -> None:
+    """Remove a message's buttons: presses of the old ones then say "no longer valid", and the
+    next send of the message makes new ones."""
+    await session.execute(delete(NotificationAction).where(NotificationAction.outbox_id == outbox_id))
 
 
 async def cancel(session: AsyncSession, key: str) -> bool:

@@ -16,6 +16,7 @@ class TelegramNotifier:
 
     def __init__(self, telegram: TelegramChannel) -> None:
         self.telegram = telegram
+        self.chat_interval = telegram.sender.chat_interval
 
     async def deliver(self, address: str, notice: Notice) -> Delivery:
         try:
@@ -24,8 +25,9 @@ class TelegramNotifier:
             return Delivery.refused("not a Telegram chat id")
         reply = Reply(
             text=notice.text,
+            # Not styled as urgent: that is for emergency guidance; an urgent notification only
+            # skips quiet hours.
             choices=tuple(Choice(label=a.label, token=a.token) for a in notice.actions),
-            urgent=notice.urgent,
         )
         result = None
         try:

@@ -30,7 +30,7 @@ from aiogram.methods import (
     TelegramMethod,
 )
 
-from notifications.ratelimit import LocalLimits, Rate, RateLimits
+from notifications.ratelimit import HEADROOM, LocalLimits, Rate, RateLimits
 
 log = structlog.get_logger(__name__)
 
@@ -66,6 +66,7 @@ class TelegramSender:
         self.bot = bot
         self._limits = limits or LocalLimits()
         self._chat_rate = Rate(per_chat_per_second)
+        self.chat_interval = 1 / (per_chat_per_second * HEADROOM)  # what the limiter allows
         # Small bursts: arrivals stay even, well inside Telegram's own bucket.
         self._bot_rate = Rate(per_bot_per_second, burst=max(1, int(per_bot_per_second) // 10))
         self._bot_key = f"telegram:{bot.id}"

@@ -17,12 +17,9 @@ CHANNEL = "web"
 
 
 def frame(notices: list[Notice]) -> dict:
+    # Never styled as urgent (that look is for emergency guidance): urgent only skips quiet hours.
     replies = [
-        Reply(
-            text=n.text,
-            choices=tuple(Choice(label=a.label, token=a.token) for a in n.actions),
-            urgent=n.urgent,
-        ).as_dict()
+        Reply(text=n.text, choices=tuple(Choice(label=a.label, token=a.token) for a in n.actions)).as_dict()
         for n in notices
     ]
     return {"type": "notice", "replies": replies}
@@ -33,6 +30,7 @@ class WebNotifier:
     `relay` to the web process that holds the chat, when Redis says one does."""
 
     channel = CHANNEL
+    chat_interval = 0.0  # no per-chat limit to keep
 
     def __init__(self, hub: SocketHub, relay: WebRelay | None = None) -> None:
         self.hub = hub

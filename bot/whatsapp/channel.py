@@ -359,6 +359,11 @@ class WhatsAppChannel:
                 )
 
         await self._update_row(sid, address, sent)
+        if outbox_id and kind == "template":
+            # A template sent instead of a refused text now carries the outbox message: its
+            # status callbacks are the ones that count.
+            async with self.sessions() as session, session.begin():
+                await outbox_queue.follow_send(session, outbox_id, CHANNEL, sid)
 
     async def on_status(self, form: dict[str, str]) -> None:
         sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()[:64]
@@ -391,11 +396,10 @@ class WhatsAppChannel:
             answered_by_template = (
                 error == WINDOW_CLOSED and row.kind == "text" and row.template in self.settings.templates
             )
+            if answered_by_template:
+                return  # the template sent instead reports for itself
             await outbox_queue.delivery_report(
-                session,
-                row.outbox_id,
-                status,
-                failed_channel=CHANNEL if failed and not answered_by_template else None,
+                session, row.outbox_id, status, platform_id=sid, failed_channel=CHANNEL if failed else None
             )
 
     async def _update_row(self, sid: str, address: str, change: Callable[[OutboundMessage], None]) -> None:

@@ -12,14 +12,17 @@ MAX_BODY = 1500  # under Twilio's 1600, like every text we send
 
 class WhatsAppNotifier:
     channel = "whatsapp"
+    chat_interval = 0.0  # no per-chat limit to keep
 
     def __init__(self, whatsapp: WhatsAppChannel) -> None:
         self.whatsapp = whatsapp
 
     async def deliver(self, address: str, notice: Notice) -> Delivery:
-        text = f"{notice.text}\n\n{notice.typed_hint}" if notice.typed_hint else notice.text
-        if len(text) > MAX_BODY:
-            text = text[: MAX_BODY - 1] + "…"
+        hint = f"\n\n{notice.typed_hint}" if notice.typed_hint else ""
+        body = notice.text
+        if len(body) + len(hint) > MAX_BODY:  # shorten the text, never the way to press a button
+            body = body[: MAX_BODY - len(hint) - 1] + "…"
+        text = body + hint
         async with self.whatsapp.chat_order.hold(address):
             return await self.whatsapp.send_notice(
                 address,

@@ -242,12 +242,13 @@ MESSAGES: dict[str, str] = {
     "notif_kind_prescription": "Prescription reminders",
     "notif_kind_lab": "Lab test reminders",
     "notif_kind_profile": "Reminders to complete my profile",
-    "notif_reminder_on": "🔔 {kind}: on",
-    "notif_reminder_off": "🔕 {kind}: off",
-    "notif_ask_reminders": "Tap a reminder to turn it on or off:",
+    "notif_reminder_on": "🔔 {kind}: on — tap to turn off",
+    "notif_reminder_off": "🔕 {kind}: off — tap to turn on",
+    "notif_ask_reminders": "Tap a reminder, or reply with its number, to turn it on or off:",
     "notif_reminder_muted": "🔕 {kind} are off now.",
     "notif_reminder_unmuted": "🔔 {kind} are on again.",
-    "notif_quiet_on": "🌙 Quiet hours: {start}–{end} ({timezone}). Reminders due then wait until {end}.",
+    "notif_quiet_on": "🌙 Quiet hours: {start}–{end} ({timezone}). Reminders due then wait until {end} — "
+    "or are skipped, if by then they would be too late to help.",
     "notif_quiet_off": "🌙 Quiet hours: off. Reminders may arrive at any time.",
     "notif_ask_quiet": (
         "Type new quiet hours in 24-hour time, your time zone ({timezone}), e.g. 22:00-07:00 — or type “off”."

@@ -246,13 +246,14 @@ MESSAGES: dict[str, str] = {
     "notif_kind_prescription": "पर्चे (प्रिस्क्रिप्शन) के रिमाइंडर",
     "notif_kind_lab": "लैब टेस्ट के रिमाइंडर",
     "notif_kind_profile": "प्रोफ़ाइल पूरी करने के रिमाइंडर",
-    "notif_reminder_on": "🔔 {kind}: चालू",
-    "notif_reminder_off": "🔕 {kind}: बंद",
-    "notif_ask_reminders": "किसी रिमाइंडर को चालू या बंद करने के लिए उस पर टैप करें:",
+    "notif_reminder_on": "🔔 {kind}: चालू — बंद करने के लिए टैप करें",
+    "notif_reminder_off": "🔕 {kind}: बंद — चालू करने के लिए टैप करें",
+    "notif_ask_reminders": "किसी रिमाइंडर को चालू या बंद करने के लिए उस पर टैप करें, या उसका नंबर लिखें:",
     "notif_reminder_muted": "🔕 {kind} अब बंद हैं।",
     "notif_reminder_unmuted": "🔔 {kind} फिर से चालू हैं।",
     "notif_quiet_on": (
-        "🌙 शांत समय: {start}–{end} ({timezone})। इस बीच आने वाले रिमाइंडर {end} बजे तक रोककर रखे जाते हैं।"
+        "🌙 शांत समय: {start}–{end} ({timezone})। इस बीच आने वाले रिमाइंडर {end} बजे तक रोककर रखे जाते हैं — "
+        "या छोड़ दिए जाते हैं, अगर तब तक उनका समय निकल चुका हो।"
     ),
     "notif_quiet_off": "🌙 शांत समय: बंद। रिमाइंडर किसी भी समय आ सकते हैं।",
     "notif_ask_quiet": (

@@ -26,6 +26,7 @@ from conversations.flow import (
     say,
     switch,
 )
+from conversations.messages import InboundKind
 
 # "22:00-07:00", "22:00 – 7:00", "22:00 to 7:00", "2200 till 0700", "22:00 से 7:00 तक".
 _RANGE = re.compile(
@@ -150,10 +151,26 @@ async def ask_reminders(ctx: Context) -> Prompt:
     return prompt(ctx.t("notif_ask_reminders"), options=options)
 
 
+def _deliberate(ctx: Context, answer: Answer) -> str | None:
+    """The option the user surely meant: a tap, a number, or the label exactly. A near spelling
+    is not enough where options differ by a word like "on" / "off": "turn on quiet hours" is
+    closest to "Turn quiet hours off"."""
+    if answer.inbound.kind is InboundKind.CHOICE or answer.text.isdigit():
+        return answer.value
+    typed = answer.text.casefold()
+    for option in ctx.data.get("prompt", {}).get("options", []):
+        if option["label"].casefold() == typed:
+            return option["value"]
+    return None
+
+
 async def answer_reminders(ctx: Context, answer: Answer) -> Outcome:
-    if answer.value == "done":
+    value = _deliberate(ctx, answer)
+    if value is None:
+        return retry(ctx.t("pick_an_option"))
+    if value == "done":
         return _back_to_overview()
-    kind = answer.value.removeprefix("kind:")
+    kind = value.removeprefix("kind:")
     if kind not in MUTABLE_KINDS:
         return retry(ctx.t("pick_an_option"))
     muted = await preferences.toggle_kind(ctx.session, ctx.user.id, kind)
@@ -183,17 +200,19 @@ async def ask_quiet(ctx: Context) -> Prompt:
 
 
 async def answer_quiet(ctx: Context, answer: Answer) -> Outcome:
-    if answer.value == "keep":
+    # Typed hours and "off" first; a button only when surely meant (see _deliberate).
+    hours = parse_hours(answer.text) if answer.inbound.kind is InboundKind.TEXT else None
+    value = None if hours else _deliberate(ctx, answer)
+    if value == "keep":
         return _back_to_overview()
-    if answer.value == "default":
-        start, end = (preferences.parse_time(t) for t in preferences.DEFAULT_QUIET)
-    elif answer.value == "off" or answer.text.casefold().strip(" .!।") in _OFF_WORDS:
-        start = end = _OFF
-    else:
-        hours = parse_hours(answer.text)
-        if hours is None:
-            return retry(ctx.t("notif_quiet_invalid"))
+    if hours:
         start, end = hours
+    elif answer.text.casefold().strip(" .!।") in _OFF_WORDS or value == "off":
+        start = end = _OFF
+    elif value == "default":
+        start, end = (preferences.parse_time(t) for t in preferences.DEFAULT_QUIET)
+    else:
+        return retry(ctx.t("notif_quiet_invalid"))
     await preferences.set_quiet_hours(ctx.session, ctx.user.id, start, end)
     if start == end:
         return _back_to_overview(ctx.t("notif_quiet_turned_off"))

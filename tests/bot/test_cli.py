@@ -173,12 +173,13 @@ def test_worker_once_and_the_dead_letter_list(env, tmp_path):
     database = sqlite3.connect(tmp_path / "cli.db")
     (user_id,) = database.execute("SELECT id FROM users LIMIT 1").fetchone()
     now = "2026-01-01 00:00:00.000000"
-    for key, status in (("cli:dead", "dead"), ("cli:due", "pending")):
+    for key, status, attempts in (("cli:dead", "dead", 6), ("cli:due", "pending", 0)):
         database.execute(
             "INSERT INTO outbox (id, dedupe_key, user_id, template, kind, urgent, status, due_at, attempts,"
             " tried_channels, last_error, updated_at, created_at)"
-            " VALUES (?, ?, ?, 'welcome', 'welcome', 0, ?, ?, 6, '', 'telegram: blocked', ?, ?)",
-            (key.replace(":", "-"), key, user_id, status, now, now, now),
+            # urgent: quiet hours must not hold it, whatever the hour of the test run
+            " VALUES (?, ?, ?, 'welcome', 'welcome', 1, ?, ?, ?, '', 'telegram: blocked', ?, ?)",
+            (key.replace(":", "-"), key, user_id, status, now, attempts, now, now),
         )
     database.commit()
     dead = run(env, "outbox", "dead")

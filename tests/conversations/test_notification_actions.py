@@ -4,13 +4,13 @@ starts: a welcome, and a profile nudge withdrawn once the profile has something 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select, update
 
 from backend.access import Actor
 from backend.models import AuditEntry, NotificationAction, OutboxMessage, OutboxStatus, Role, User, utcnow
-from backend.outbox import queue, service
+from backend.outbox import preferences, queue, service
 from backend.outbox.service import ActionButton
 from backend.records import service as records
 from notifications.dispatcher import Dispatcher
@@ -144,6 +144,8 @@ async def test_an_admin_retries_a_dead_letter_and_the_other_button_expires(
     admin = await _user(sessions)
     async with sessions() as session, session.begin():
         await session.execute(update(User).where(User.id == admin.id).values(role=Role.ADMIN))
+        # Alerts are not urgent: with quiet hours off they go whatever the hour of the test run.
+        await preferences.set_quiet_hours(session, admin.id, time(0, 0), time(0, 0))
         await service.enqueue(session, cipher, key="lost", user_id=admin.id, template="welcome")
         lost = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "lost"))
         lost.status, lost.attempts, lost.last_error = OutboxStatus.DEAD, 6, "telegram: blocked"
@@ -160,3 +162,43 @@ async def test_an_admin_retries_a_dead_letter_and_the_other_button_expires(
         row = await session.get(OutboxMessage, lost.id)
     assert (row.status, row.attempts) == (OutboxStatus.PENDING, 0)
     assert "no longer valid" in (await chat.tap_token(discard.token))[0].text
+
+
+async def test_a_number_is_not_a_label_and_a_wrong_word_with_a_live_code_is_explained(
+    chat: ChatDriver, sessions, cipher
+):
+    await chat.sign_up()
+    asha = await _user(sessions)
+    await _nudge(sessions, cipher, asha.id)
+    code = _the_nudge(await _dispatch(sessions, cipher)).actions[0].code
+    replies = await chat.send(f"1 {code}")  # "1" picks the menu's first item, never a button
+    assert "Let's add" not in replies[0].text and "couldn't find" not in replies[0].text
+    replies = await chat.send(f"cancel-it {code}")
+    assert replies[0].text.startswith("I couldn't find that.")
+    async with sessions() as session:
+        assert (await session.scalar(select(NotificationAction))).used_at is None
+
+
+async def test_a_rescheduled_reminder_gets_new_buttons_that_work(chat: ChatDriver, sessions, cipher):
+    await chat.sign_up()
+    asha = await _user(sessions)
+    await _nudge(sessions, cipher, asha.id, key="test:again")
+    first = _the_nudge(await _dispatch(sessions, cipher)).actions[0].token
+    async with sessions() as session, session.begin():
+        await service.schedule(
+            session,
+            cipher,
+            key="test:again",
+            user_id=asha.id,
+            template="profile_nudge",
+            params={"name": "Asha"},
+            kind="profile",
+            due_at=utcnow(),
+            urgent=True,
+            actions=(ActionButton("open", "btn_complete_profile"),),
+            action="profile_nudge",
+        )
+    second = _the_nudge(await _dispatch(sessions, cipher)).actions[0].token
+    assert second != first
+    assert "no longer valid" in (await chat.tap_token(first))[0].text
+    assert (await chat.tap_token(second))[0].text == "Let's add to your medical profile."

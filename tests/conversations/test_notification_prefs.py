@@ -132,11 +132,11 @@ async def test_a_channel_signed_out_meanwhile_is_not_stored(chat: ChatDriver, se
 async def test_tapping_a_reminder_kind_toggles_it(chat: ChatDriver, sessions):
     await _at_settings(chat)
     await chat.tap("Mute or unmute")
-    assert "🔔 Lab test reminders: on" in chat.labels()
+    assert "🔔 Lab test reminders: on — tap to turn off" in chat.labels()
     token = chat.token("Lab test")
     replies = await chat.tap("Lab test")
     assert "Lab test reminders are off now" in replies[0].text
-    assert "🔕 Lab test reminders: off" in chat.labels(), "the prompt shows the new state"
+    assert "🔕 Lab test reminders: off — tap to turn on" in chat.labels(), "the prompt shows the new state"
     assert chat.token("Lab test") == token, "the same button stays valid on screen"
     assert (await _preference(sessions)).muted_kinds == "lab"
     async with sessions() as session:
@@ -147,7 +147,7 @@ async def test_tapping_a_reminder_kind_toggles_it(chat: ChatDriver, sessions):
     assert (await _preference(sessions)).muted_kinds == "appointment,lab"
     replies = await chat.tap("Lab test")
     assert "on again" in replies[0].text
-    assert "🔔 Lab test reminders: on" in chat.labels()
+    assert "🔔 Lab test reminders: on — tap to turn off" in chat.labels()
     assert (await _preference(sessions)).muted_kinds == "appointment"
 
     await chat.tap("Done")
@@ -267,7 +267,7 @@ async def test_a_hindi_user_sees_hindi(chat: ChatDriver, sessions):
     assert "Notification" not in text and "Reminders" not in text
     await chat.tap("रिमाइंडर चालू या बंद")
     await chat.tap("लैब टेस्ट")
-    assert "🔕 लैब टेस्ट के रिमाइंडर: बंद" in chat.labels()
+    assert "🔕 लैब टेस्ट के रिमाइंडर: बंद — चालू करने के लिए टैप करें" in chat.labels()
     await chat.tap("हो गया")
     await chat.tap("शांत समय")
     replies = await chat.send("25:99")
@@ -278,3 +278,19 @@ async def test_a_hindi_user_sees_hindi(chat: ChatDriver, sessions):
     assert pref.quiet_start == pref.quiet_end and pref.muted_kinds == "lab"
     await chat.tap("सूचनाएँ कहाँ भेजें")
     assert "सिर्फ़ वेब चैट पर" in chat.text()
+
+
+async def test_typed_words_never_pick_the_opposite_switch(chat: ChatDriver, sessions):
+    """Found by a tester: "turn on quiet hours" is nearest to the "Turn quiet hours off" button,
+    and "appointment reminders off" to a button saying they are on."""
+    await _at_settings(chat)
+    await chat.tap("Quiet hours")
+    replies = await chat.send("turn on quiet hours")
+    assert "couldn't read those hours" in replies[0].text
+    assert await _preference(sessions) is None, "nothing changed"
+    await chat.send("keep as it is")  # an exact label still works
+    await chat.tap("Mute or unmute")
+    replies = await chat.send("appointment reminders off")
+    assert await _preference(sessions) is None and "choose one of the options" in replies[0].text
+    await chat.send("1")  # a number does
+    assert (await _preference(sessions)).muted_kinds == "appointment"

@@ -44,6 +44,7 @@ XSS_NAME = "<script>alert(1)</script>"
 class Server:
     base_url: str
     log_path: Path
+    env: dict[str, str]
 
     def log_tail(self, chars: int = 6000) -> str:
         try:
@@ -107,7 +108,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(base_url, log_path)
+    server = Server(base_url, log_path, env)
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while True:
@@ -159,7 +160,8 @@ class Chat:
 
         self.page = page
         self.expect = expect
-        self.bots = page.locator("#messages .msg.bot")
+        # The conversation's own replies; notifications arrive on their own, whenever dispatched.
+        self.bots = page.locator("#messages .msg.bot:not(.from-notification)")
         self.users = page.locator("#messages .msg.user")
 
     def _await_answer(self, bots_before: int, answer: str | re.Pattern[str] | None) -> None:
@@ -256,6 +258,13 @@ def test_new_patient_signs_up_and_edits_profile(browser, server: Server) -> None
         profile_button = page.locator("#messages .choice:not([disabled])", has_text="My medical profile")
         expect(profile_button).to_be_visible()
 
+        # The welcome arrives by itself (a notification through the outbox), labelled as one,
+        # and leaves the menu's buttons alone.
+        welcome = page.locator("#messages .from-notification")
+        expect(welcome).to_contain_text("Welcome to telecare, Asha Verma!")
+        expect(welcome.locator(".notification-label")).to_have_text("Notification")
+        expect(welcome).not_to_have_class(re.compile("urgent"))
+
         # Only the latest prompt's buttons are live; earlier ones are disabled.
         expect(
             page.locator("#messages .choice", has_text=re.compile("sign up", re.IGNORECASE))
@@ -288,5 +297,91 @@ def test_new_patient_signs_up_and_edits_profile(browser, server: Server) -> None
             print(f"(no failure screenshot: {exc})")
         print(f"--- telecare server output ---\n{server.log_tail()}")
         raise
+    finally:
+        context.close()
+
+
+def _nudge_newest_user(server: Server, key: str) -> None:
+    """A notification with a button for the newest user, written to the outbox as the domain
+    would (urgent: whatever the hour of the test run)."""
+    import asyncio
+    import concurrent.futures
+
+    from sqlalchemy import select
+
+    from backend.crypto import FieldCipher, load_key_ring
+    from backend.db import create_engine, create_sessionmaker
+    from backend.models import User
+    from backend.outbox import service as outbox
+
+    async def enqueue() -> None:
+        engine = create_engine(server.env["TELECARE_DATABASE_URL"])
+        cipher = FieldCipher(load_key_ring(Path(server.env["TELECARE_KEY_FILE"]), None))
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                user = (await session.scalars(select(User).order_by(User.created_at.desc()))).first()
+                await outbox.enqueue(
+                    session,
+                    cipher,
+                    key=key,
+                    user_id=user.id,
+                    template="profile_nudge",
+                    params={"name": "Ravi"},
+                    kind="profile",
+                    urgent=True,
+                    actions=(outbox.ActionButton("open", "btn_complete_profile"),),
+                    action="profile_nudge",
+                )
+        finally:
+            await engine.dispose()
+
+    # Playwright's sync API keeps an event loop on this thread: run ours on another.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, enqueue()).result()
+
+
+def test_a_notification_button_works_beside_the_current_question(server: Server, browser) -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-IN")
+    page = context.new_page()
+    chat = Chat(page)
+    try:
+        page.goto(f"{server.base_url}/")
+        chat.tap(re.compile("sign up", re.IGNORECASE), answer="agree")
+        chat.tap("I agree", answer="full name")
+        chat.type("Ravi Kumar", answer="date of birth")
+        chat.type("01-02-1985", answer=re.compile(r"\bsex\b", re.IGNORECASE))
+        chat.tap(re.compile(r"^\s*Male\s*$"), answer=re.compile("email", re.IGNORECASE))
+        chat.type("ravi@example.com", answer="6-digit")
+        page.click("#dev-toggle")
+        code = re.search(r"\d{6}", page.locator("#dev-panel .dev-entry").first.inner_text())
+        page.click("#dev-toggle")
+        chat.type(code.group(0), answer="language")
+        chat.tap("English", answer=re.compile("time zone", re.IGNORECASE))
+        chat.tap("Kolkata", answer="What would you like to do?")
+
+        # Live: the notification comes by itself; its button and the menu's both work.
+        _nudge_newest_user(server, "e2e:1")
+        notice = page.locator("#messages .from-notification", has_text="better advice")
+        expect(notice).to_be_visible()
+        button = notice.locator(".choice", has_text="Complete my profile")
+        expect(button).to_be_enabled()
+        chat.tap("Help")  # the conversation goes on …
+        expect(button).to_be_enabled()  # … and the notification's button stays usable
+        button.click()
+        expect(chat.bots.filter(has_text="Let's add to your medical profile.")).to_have_count(1)
+        expect(button).to_be_disabled()  # used: one decision per notification
+
+        # Closed: it waits, and is shown (with a live button) when the chat opens again.
+        page.close()
+        _nudge_newest_user(server, "e2e:2")
+        time.sleep(1.5)  # the dispatcher polls every second
+        page = context.new_page()
+        page.goto(f"{server.base_url}/")
+        waiting = page.locator("#messages .from-notification .choice", has_text="Complete my profile")
+        expect(waiting).to_be_enabled()
+        page.screenshot(path=str(ARTIFACTS / "web-notification.png"))
     finally:
         context.close()

@@ -39,6 +39,7 @@ class RecordingSender:
     """A channel that records what it was given; `refuse` / `fail` make it say no."""
 
     channel: str = "telegram"
+    chat_interval: float = 0.0
     sent: list[tuple[str, Notice]] = field(default_factory=list)
     refuse: bool = False
     can_wait: bool = False

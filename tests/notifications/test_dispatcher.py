@@ -3,12 +3,13 @@ channel says no. Time is a settable clock ("time travel")."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from backend.models import NotificationAction, OutboxMessage, OutboxStatus, Role
+from backend.models import ChannelIdentity, NotificationAction, OutboxMessage, OutboxStatus, Role
 from backend.outbox import preferences, service
 from notifications.dispatcher import Dispatcher, DispatchSettings
 from tests.notifications.helpers import RecordingSender, make_user
@@ -388,3 +389,148 @@ async def test_a_row_cancelled_while_claimed_is_not_marked_sent(sessions, cipher
     # And an admin can retry a dead one, or discard it.
     async with sessions() as session, session.begin():
         assert await queue.retry_dead(session, row.id) is False
+
+
+# --- found in review: what must never happen ----------------------------------------------------
+
+
+class SlowSender(RecordingSender):
+    """Takes `delay` seconds per message, and runs `during` (once) while sending the first."""
+
+    def __init__(self, channel="telegram", delay=0.0, during=None):
+        super().__init__(channel)
+        self.delay, self.during = delay, during
+
+    async def deliver(self, address, notice):
+        if self.during is not None:
+            during, self.during = self.during, None
+            await during()
+        await asyncio.sleep(self.delay)
+        return await super().deliver(address, notice)
+
+
+async def test_a_message_cancelled_or_replaced_while_claimed_is_not_sent_as_it_was(sessions, cipher, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        for order, key in enumerate(("first", "cancelled", "replaced")):
+            await service.enqueue(
+                session,
+                cipher,
+                key=key,
+                user_id=user.id,
+                template="reminder",
+                params={"what": key},
+                due_at=clock.now - timedelta(seconds=3 - order),  # sent in this order
+            )
+
+    async def meanwhile():  # while the first is being sent, the domain changes its mind
+        async with sessions() as session, session.begin():
+            assert await service.cancel(session, "cancelled")
+            await service.schedule(
+                session,
+                cipher,
+                key="replaced",
+                user_id=user.id,
+                template="reminder",
+                kind="appointment",
+                params={"what": "moved"},
+                due_at=clock.now + timedelta(hours=1),
+            )
+
+    sender = SlowSender(during=meanwhile)
+    await Dispatcher(sessions, cipher, {"telegram": sender}, clock=clock).drain()
+    assert [n.text.split(": ")[1].split(" at")[0] for _, n in sender.sent] == ["first"]
+    assert (await _row(sessions, "cancelled")).status is OutboxStatus.CANCELLED
+    replaced = await _row(sessions, "replaced")
+    assert (replaced.status, replaced.due_at) == (OutboxStatus.PENDING, clock.now + timedelta(hours=1))
+
+
+async def test_claims_are_renewed_while_messages_wait_here(sessions, cipher):
+    """A busy chat sends slowly; its queued messages must not be claimed a second time."""
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        for n in range(8):
+            await service.enqueue(session, cipher, key=f"slow:{n}", user_id=user.id, template="welcome")
+    sender = SlowSender(delay=0.3)  # 2.4 s in all, with a 1 s lease
+    settings = DispatchSettings(lease=timedelta(seconds=1), poll_seconds=0.05)
+    dispatcher = Dispatcher(sessions, cipher, {"telegram": sender}, settings)
+    running = asyncio.create_task(dispatcher.run())
+    for _ in range(200):
+        if len(sender.sent) >= 8:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    dispatcher.stop()
+    await running
+    assert len(sender.sent) == 8 and len({n.outbox_id for _, n in sender.sent}) == 8
+    async with sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert {(r.status, r.attempts) for r in rows} == {(OutboxStatus.SENT, 0)}
+
+
+async def test_one_unreadable_message_does_not_hold_up_the_rest(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await service.enqueue(
+            session, cipher, key="bad", user_id=user.id, template="welcome", due_at=clock.now
+        )
+        await service.enqueue(
+            session, cipher, key="good", user_id=user.id, template="welcome", due_at=clock.now
+        )
+        bad = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "bad"))
+        bad.params_enc = b"not an envelope"
+    await dispatcher.drain()
+    assert [n.outbox_id for _, n in telegram.sent] == [(await _row(sessions, "good")).id]
+    row = await _row(sessions, "bad")
+    assert row.status is OutboxStatus.DEAD and row.last_error.startswith("unreadable")
+
+
+async def test_a_message_that_keeps_stopping_workers_ends_dead(sessions, cipher, dispatcher, telegram, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        row = await service.enqueue(
+            session, cipher, key="poison", user_id=user.id, template="welcome", due_at=clock.now
+        )
+        row.attempts = 3  # max_attempts in this fixture: three workers died holding it
+    await dispatcher.drain()
+    assert telegram.sent == [] and (await _row(sessions, "poison")).status is OutboxStatus.DEAD
+
+
+async def test_blocked_everywhere_is_dropped_not_a_dead_letter(sessions, cipher, dispatcher, telegram, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await session.execute(update(ChannelIdentity).values(unreachable=True))
+        await make_user(session, role=Role.ADMIN, chats=(("whatsapp", "+91admin"),))
+        await service.enqueue(session, cipher, key="b", user_id=user.id, template="welcome", due_at=clock.now)
+    await dispatcher.drain()
+    row = await _row(sessions, "b")
+    assert row.status is OutboxStatus.DROPPED and "no reachable chat" in row.last_error
+    assert dispatcher.senders["whatsapp"].sent == [], "no admin alert for an ordinary blocked user"
+
+
+async def test_a_message_that_dies_again_after_a_retry_alerts_again(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    from backend.outbox import queue
+
+    telegram.fail = True
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        await make_user(session, role=Role.ADMIN, chats=(("whatsapp", "+91admin"),))
+        row = await service.enqueue(
+            session, cipher, key="d", user_id=user.id, template="welcome", due_at=clock.now
+        )
+        row.attempts = 2
+    for _ in range(2):
+        await dispatcher.drain()
+        assert (await _row(sessions, "d")).status is OutboxStatus.DEAD
+        await dispatcher.drain()  # the alert
+        dead_id = (await _row(sessions, "d")).id
+        async with sessions() as session, session.begin():
+            assert await queue.retry_dead(session, dead_id)  # an admin's Retry
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == dead_id).values(attempts=2))
+        clock.travel(seconds=1)
+    alerts = [n for _, n in dispatcher.senders["whatsapp"].sent if n.template == "dead_letter"]
+    assert len(alerts) == 2

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import httpx
 
+from backend import logs
 from backend.crypto import FieldCipher, KeyRing
 from backend.db import create_engine, create_sessionmaker
 from notifications.dispatcher import Dispatcher, DispatchSettings
@@ -24,6 +25,7 @@ from notifications.sender import Delivery, Notice
 
 class HttpSink:
     channel = "telegram"
+    chat_interval = 0.0
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -36,6 +38,7 @@ class HttpSink:
 
 class FileSink:
     channel = "telegram"
+    chat_interval = 0.0
 
     def __init__(self, path: str) -> None:
         self.file = open(path, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
@@ -46,6 +49,9 @@ class FileSink:
 
 
 async def main(config: dict) -> None:
+    # Logs to stderr, warnings only: stdout is the test's line to us, and nobody reads it after
+    # "ready" (a full pipe would block this process).
+    logs.configure("WARNING", False, dev_codes_allowed=True)
     engine = create_engine(config["database_url"])
     cipher = FieldCipher(KeyRing.from_json(config["keys_json"]))
     sink = config["sink"]

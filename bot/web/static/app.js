@@ -238,9 +238,21 @@
     }));
   }
 
+  /** The current question's buttons (and older questions'); a notification's own buttons stay
+   *  usable until pressed, whatever the conversation does meanwhile. */
   function disableChoices() {
     var live = ui.messages.querySelectorAll(".choice:not([disabled])");
-    Array.prototype.forEach.call(live, function (button) { button.disabled = true; });
+    Array.prototype.forEach.call(live, function (button) {
+      if (!button.closest(".from-notification")) button.disabled = true;
+    });
+  }
+
+  /** Notification buttons follow the connection: off while offline, back on (unless used) after. */
+  function setNoticeChoices(enabled) {
+    var buttons = ui.messages.querySelectorAll(".from-notification .choice");
+    Array.prototype.forEach.call(buttons, function (button) {
+      button.disabled = !enabled || button.classList.contains("used");
+    });
   }
 
   function onReplies(replies) {
@@ -289,6 +301,8 @@
       if (!reply || typeof reply !== "object") return;
       var rendered = renderBot(reply);
       rendered.row.classList.add("from-notification");
+      var bubble = rendered.row.querySelector(".bubble");
+      if (bubble) bubble.insertBefore(el("span", "notification-label", "Notification"), bubble.firstChild);
       rendered.buttons.forEach(function (button) { button.disabled = !connected; });
       ui.messages.appendChild(rendered.row);
     });
@@ -387,6 +401,14 @@
       return;
     }
     disableChoices();
+    var notice = button.closest(".from-notification");
+    if (notice) {
+      // One decision per notification: all its buttons are spent (the server agrees).
+      Array.prototype.forEach.call(notice.querySelectorAll(".choice"), function (other) {
+        other.classList.add("used");
+        other.disabled = true;
+      });
+    }
     button.classList.add("selected");
     sentSinceBatch = true;
     renderUser(label);
@@ -448,6 +470,7 @@
     ui.input.placeholder = state ? "Type a message…" : "Waiting for connection…";
     if (!state) disableChoices();
     else updateChoiceAvailability();
+    setNoticeChoices(state);
     onInput();
   }
 
