@@ -29,6 +29,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/telegram_load.py --database both $${TELECARE_BENCH_POSTGRES_URL:+--postgres-url "$$TELECARE_BENCH_POSTGRES_URL"}
+	$(BIN)/python bench/dispatch.py $${TELECARE_BENCH_POSTGRES_URL:+--postgres-url "$$TELECARE_BENCH_POSTGRES_URL"}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

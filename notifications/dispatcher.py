@@ -110,6 +110,8 @@ class Dispatcher:
         self._writing = 0
         self._stopping = False
         self._write_failures = 0
+        self._to_confirm: list[tuple[Job, asyncio.Future]] = []
+        self._confirming: asyncio.Task | None = None
         self._held: set[str] = set()  # claimed by us, not finished
         self._renewed_at = datetime.min.replace(tzinfo=utcnow().tzinfo)
 
@@ -180,6 +182,8 @@ class Dispatcher:
             for task in late:  # their messages stay claimed; the lease hands them on later
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        if self._confirming is not None:  # let a confirmation under way finish its transaction
+            await asyncio.gather(self._confirming, return_exceptions=True)
         await self._flush()
         if queued:  # not started: back to the queue at once, for this or another worker
             async with self.sessions() as session, session.begin():
@@ -356,11 +360,34 @@ class Dispatcher:
             if not queue_:
                 self._queues.pop(user_id, None)
 
-    async def _still_ours(self, job: Job, now: datetime) -> bool:
-        async with self.sessions() as session, session.begin():
-            return await queue.confirm(
-                session, self.worker_id, job.row.id, job.row.updated_at, now + self.settings.lease
-            )
+    async def _still_ours(self, job: Job) -> bool:
+        """Confirmed in groups: every send that asks while one confirmation is running joins the
+        next one (one transaction for many, under load)."""
+        future = asyncio.get_running_loop().create_future()
+        self._to_confirm.append((job, future))
+        if self._confirming is None or self._confirming.done():
+            self._confirming = asyncio.create_task(self._confirm_waiting())
+        return await asyncio.shield(future)
+
+    async def _confirm_waiting(self) -> None:
+        while self._to_confirm:
+            group, self._to_confirm = self._to_confirm, []
+            try:
+                async with self.sessions() as session, session.begin():
+                    mine = await queue.confirm(
+                        session,
+                        self.worker_id,
+                        [(job.row.id, job.row.updated_at) for job, _ in group],
+                        self.clock() + self.settings.lease,
+                    )
+            except Exception as failure:
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(failure)  # that send fails, and is retried
+                continue
+            for job, future in group:
+                if not future.done():
+                    future.set_result(job.row.id in mine)
 
     async def _process(self, job: Job) -> Result | None:
         row, now = job.row, self.clock()
@@ -385,7 +412,7 @@ class Dispatcher:
                 else "no reachable chat (blocked, opted out or stopped)"
             )
             return Result(row.id, OutboxStatus.DROPPED, error=why)
-        if not await self._still_ours(job, now):
+        if not await self._still_ours(job):
             return None  # cancelled or replaced meanwhile (or taken by another worker): not ours to send
         notice = self._notice(job)
         waiting_on: ChannelIdentity | None = None

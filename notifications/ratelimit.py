@@ -114,12 +114,12 @@ class RedisLimits:
             await asyncio.sleep(max(0.001, stats.reset_time - time.time()) + random.uniform(0, 0.005))
 
     def _window(self, rate: Rate):
-        """N calls per whole-second window; a rate under one per second becomes one call per
-        window of several seconds (1/3 per second: 1 per 4 s after the headroom)."""
-        allowed = rate.count * self._headroom
-        if allowed >= 1:
-            return self._item(int(allowed), rate.seconds)
-        return self._item(1, math.ceil(rate.seconds / allowed))
+        """N calls per whole-second window, N under the rate by the headroom where a whole call
+        can be spared (98 of 100; but 1 of 1: a window cannot hold 0.98 calls). A rate under one
+        per window becomes one call per window of several seconds (1/3 per second: 1 per 4 s)."""
+        if rate.count >= 1:
+            return self._item(max(1, int(rate.count * self._headroom)), rate.seconds)
+        return self._item(1, math.ceil(rate.seconds / (rate.count * self._headroom)))
 
     async def close(self) -> None:
         await self._pool.aclose()
