@@ -18,7 +18,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.crypto import FieldCipher
@@ -77,16 +77,20 @@ async def renew(session: AsyncSession, worker: str, ids: list[str], until: datet
         )
 
 
-async def confirm(session: AsyncSession, worker: str, row_id: str, seen: datetime, until: datetime) -> bool:
-    """Just before sending: the row is still ours and unchanged since we claimed it (not
-    cancelled, not replaced by a new schedule, not taken by another worker). Extends the claim."""
-    changed = await session.execute(
+async def confirm(
+    session: AsyncSession, worker: str, seen: list[tuple[str, datetime]], until: datetime
+) -> set[str]:
+    """Just before sending: which of these rows are still ours and unchanged since we claimed
+    them (`seen`: id and updated_at at the claim) — not cancelled, not replaced by a new
+    schedule, not taken by another worker. Extends their claims; returns their ids."""
+    confirmed = await session.scalars(
         update(OutboxMessage)
-        .where(_held_by(worker), OutboxMessage.id == row_id, OutboxMessage.updated_at == seen)
+        .where(_held_by(worker), tuple_(OutboxMessage.id, OutboxMessage.updated_at).in_(seen))
         .values(claimed_until=until)
+        .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     )
-    return changed.rowcount > 0
+    return set(confirmed.all())
 
 
 async def release(session: AsyncSession, worker: str, ids: list[str]) -> None:
