@@ -185,7 +185,7 @@ def create_app(
             await telegram_channel.start()
         if whatsapp_channel:
             await whatsapp_channel.start()
-        relaying = asyncio.create_task(relay.serve(hub, sessions), name="web-relay") if relay else None
+        relaying = asyncio.create_task(relay.serve(hub), name="web-relay") if relay else None
         dispatching = None
         if settings.dispatcher is DispatcherMode.IN_PROCESS:
             dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")

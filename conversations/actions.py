@@ -62,21 +62,6 @@ async def find_typed(ctx: Context, label: str, code: str) -> NotificationAction 
     return candidates[index] if index is not None else None
 
 
-async def code_is_live(ctx: Context, code: str) -> bool:
-    """Some live button of this user has this code (the label typed with it matched none)."""
-    if ctx.user is None:
-        return False
-    found = await ctx.session.scalar(
-        select(NotificationAction.token).where(
-            NotificationAction.user_id == ctx.user.id,
-            NotificationAction.code == code,
-            NotificationAction.used_at.is_(None),
-            NotificationAction.expires_at > ctx.now,
-        )
-    )
-    return found is not None
-
-
 async def press(ctx: Context, token: str) -> Outcome:
     action = await ctx.session.get(NotificationAction, token[:32])
     return await _run(ctx, action)

@@ -215,9 +215,6 @@ class Engine:
         typed = actions.typed(inbound.text) if inbound.kind is InboundKind.TEXT else None
         if typed and (pressed := await actions.find_typed(ctx, *typed)):
             return await self.apply(ctx, await actions.press_typed(ctx, pressed))
-        if typed and not typed[0].strip().isdigit() and await actions.code_is_live(ctx, typed[1]):
-            # The code of one of their notifications with a word that is none of its buttons.
-            return [Reply(text=ctx.t("notice_action_unknown_code")), *await self.ask(ctx)]
 
         last_prompt = ctx.data.get("prompt", {})
         if last_prompt.get("at") != [ctx.conversation.flow, ctx.conversation.step]:

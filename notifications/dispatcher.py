@@ -25,7 +25,7 @@ import secrets
 import socket
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -52,6 +52,7 @@ from notifications.sender import Delivery, Notice, NoticeAction, Sender
 
 log = structlog.get_logger(__name__)
 MAX_WRITE_FAILURES = 5
+URGENT_FIRST = 1_000_000  # added to an urgent message's priority at the gate
 
 
 @dataclass
@@ -112,7 +113,7 @@ class Dispatcher:
         self._write_failures = 0
         self._to_confirm: list[tuple[Job, asyncio.Future]] = []
         self._confirming: asyncio.Task | None = None
-        self._held: set[str] = set()  # claimed by us, not finished
+        self._held: set[tuple[str, datetime]] = set()  # (id, updated_at) claimed by us, not finished
         self._renewed_at = datetime.min.replace(tzinfo=utcnow().tzinfo)
 
     # --- running ----------------------------------------------------------------------------
@@ -202,7 +203,8 @@ class Dispatcher:
                 session, self.worker_id, limit=self.settings.batch_size, lease=self.settings.lease, now=now
             )
             # Our own lease ran out on a message still queued here: it is already ours to send.
-            rows = [row for row in rows if row.id not in self._held]
+            # (A row replaced meanwhile has a new updated_at: that is a new message, queued.)
+            rows = [row for row in rows if (row.id, row.updated_at) not in self._held]
             if not rows:
                 return 0
             jobs, broken = await self._jobs(session, rows, now)
@@ -210,7 +212,7 @@ class Dispatcher:
                 await queue.finish(session, self.cipher, self.worker_id, broken)
         for job in jobs:
             self._in_flight += 1
-            self._held.add(job.row.id)
+            self._held.add((job.row.id, job.row.updated_at))
             self._queues[job.row.user_id].append(job)
             if job.row.user_id not in self._runners:
                 self._runners[job.row.user_id] = asyncio.create_task(self._run_recipient(job.row.user_id))
@@ -221,9 +223,10 @@ class Dispatcher:
         alive, so that no other worker, nor this one, takes them a second time."""
         if not self._held or now - self._renewed_at < self.settings.lease / 3:
             return
-        self._renewed_at = now
         async with self.sessions() as session, session.begin():
-            await queue.renew(session, self.worker_id, list(self._held), now + self.settings.lease)
+            ids = [row_id for row_id, _ in self._held]
+            await queue.renew(session, self.worker_id, ids, now + self.settings.lease)
+        self._renewed_at = now  # only once it worked: a failed renewal is tried again next round
 
     async def _jobs(
         self, session: AsyncSession, rows: list[OutboxMessage], now: datetime
@@ -331,7 +334,10 @@ class Dispatcher:
                 if (pause := ready_at - loop.time()) > 0:
                     await asyncio.sleep(pause)
                 try:
-                    await self._sending.acquire(priority=len(queue_) + 1)
+                    # Urgent first, then the longest queue (see notifications/gate.py).
+                    await self._sending.acquire(
+                        priority=len(queue_) + 1 + (URGENT_FIRST if job.row.urgent else 0)
+                    )
                     started = loop.time()  # the chat's pace counts from here, as its limiter's does
                     try:
                         result = await self._process(job)
@@ -352,7 +358,7 @@ class Dispatcher:
                     if result.status is OutboxStatus.SENT and result.channel in self.senders:
                         ready_at = started + getattr(self.senders[result.channel], "chat_interval", 0.0)
                     self._record(result)
-                self._held.discard(job.row.id)
+                self._held.discard((job.row.id, job.row.updated_at))
                 self._in_flight -= 1
                 self._room.set()
         finally:
@@ -404,6 +410,10 @@ class Dispatcher:
                     return Result(row.id, OutboxStatus.DROPPED, error="only due within quiet hours")
                 return Result(row.id, OutboxStatus.PENDING, due_at=wake, error="held for quiet hours")
         chats = self._chats(job)
+        if not chats and job.row.tried_channels and self._chats(job, ignore_tried=True):
+            # Every reachable chat already failed to deliver it (e.g. Twilio "undelivered"): an
+            # attempt, and the next one tries them all again.
+            return replace(self._failed(job, "every chat failed to deliver it"), tried_channels="")
         if not chats:
             # No chat at all, or every one blocked us, opted out or said stop: nobody to send to.
             why = (
@@ -446,9 +456,9 @@ class Dispatcher:
         due = self.clock() + queue.retry_delay(attempts, self.settings.retry_base_seconds)
         return Result(job.row.id, OutboxStatus.PENDING, attempts=attempts, due_at=due, error=error)
 
-    def _chats(self, job: Job) -> list[ChannelIdentity]:
+    def _chats(self, job: Job, *, ignore_tried: bool = False) -> list[ChannelIdentity]:
         """Where to try, in order: the preferred channel, then the most recently used chats."""
-        tried = set(filter(None, job.row.tried_channels.split(",")))
+        tried = set() if ignore_tried else set(filter(None, job.row.tried_channels.split(",")))
         usable = [
             chat
             for chat in job.chats

@@ -45,13 +45,3 @@ async def mark_delivered(sessions: async_sessionmaker[AsyncSession], outbox_ids:
             .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.delivery_status == "waiting")
             .values(delivery_status="delivered", updated_at=utcnow())
         )
-
-
-async def mark_waiting(sessions: async_sessionmaker[AsyncSession], outbox_ids: list[str]) -> None:
-    """Handed to a web chat that closed before it could be shown: show it when it opens again."""
-    async with sessions() as session, session.begin():
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.channel == "web")
-            .values(delivery_status="waiting", updated_at=utcnow())
-        )

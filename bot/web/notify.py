@@ -4,6 +4,8 @@ else takes it, it is shown the next time a web chat of that user opens (`flush_w
 
 from __future__ import annotations
 
+import structlog
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.crypto import FieldCipher
@@ -13,6 +15,7 @@ from conversations.messages import Choice, Reply
 from notifications import waiting
 from notifications.sender import Delivery, Notice
 
+log = structlog.get_logger(__name__)
 CHANNEL = "web"
 
 
@@ -40,12 +43,14 @@ class WebNotifier:
         chat_key = f"{CHANNEL}:{address}"
         if await self.hub.send(chat_key, frame([notice])):
             return Delivery.sent(status="delivered")
-        if (
-            self.relay is not None
-            and await self.relay.is_open(chat_key)
-            and await self.relay.publish(chat_key, frame([notice]), [notice.outbox_id])
-        ):
-            return Delivery.sent(status="delivered")
+        if self.relay is not None:
+            try:
+                if await self.relay.is_open(chat_key) and await self.relay.publish(
+                    chat_key, frame([notice]), [notice.outbox_id]
+                ):
+                    return Delivery.sent(status="delivered")
+            except RedisError as failure:  # Redis away: it waits for the chat, nothing lost
+                log.warning("web_relay_unavailable", error=type(failure).__name__)
         return Delivery.refused("the web chat is not open", can_wait=True)
 
 

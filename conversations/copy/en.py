@@ -264,10 +264,6 @@ MESSAGES: dict[str, str] = {
     "notif_quiet_turned_off": "✅ Quiet hours are off.",
     # --- engine notices for notification buttons and dead letters (used by the engine) ---
     "notice_action_expired": "That button is no longer valid — it was already used, has expired, or was not for you.",
-    "notice_action_unknown_code": (
-        "I couldn't find that. Reply with the word and the number exactly as shown in the message, "
-        'e.g. "retry 417".'
-    ),
     "dead_letter_retried": "Okay — the message will be sent again now.",
     "dead_letter_discarded": "Okay — the message was discarded.",
     "dead_letter_gone": "That message is no longer waiting for a decision.",

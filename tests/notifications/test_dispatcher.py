@@ -14,7 +14,9 @@ from backend.outbox import preferences, service
 from notifications.dispatcher import Dispatcher, DispatchSettings
 from tests.notifications.helpers import RecordingSender, make_user
 
-NOON_IST = datetime(2026, 11, 27, 6, 30, tzinfo=UTC)  # 12:00 in Asia/Kolkata
+# 12:00 in Asia/Kolkata. In the future on purpose: what the backend writes with the real time
+# (an admin alert, a retried dead letter) must already be due by this clock, whatever the hour.
+NOON_IST = datetime(2031, 6, 2, 6, 30, tzinfo=UTC)
 
 
 class Clock:
@@ -534,3 +536,56 @@ async def test_a_message_that_dies_again_after_a_retry_alerts_again(
         clock.travel(seconds=1)
     alerts = [n for _, n in dispatcher.senders["whatsapp"].sent if n.template == "dead_letter"]
     assert len(alerts) == 2
+
+
+async def test_a_reminder_replaced_while_queued_here_goes_out_as_replaced(sessions, cipher, clock):
+    async with sessions() as session, session.begin():
+        user = await make_user(session)
+        for order, key in enumerate(("a", "b")):
+            await service.enqueue(
+                session,
+                cipher,
+                key=key,
+                user_id=user.id,
+                template="reminder",
+                params={"what": key},
+                due_at=clock.now - timedelta(seconds=2 - order),
+            )
+
+    async def meanwhile():  # "b" is moved to now, with new words, while "a" is being sent
+        async with sessions() as session, session.begin():
+            await service.schedule(
+                session,
+                cipher,
+                key="b",
+                user_id=user.id,
+                template="reminder",
+                kind="appointment",
+                params={"what": "b-moved"},
+                due_at=clock.now,
+            )
+
+    sender = SlowSender(during=meanwhile)
+    await Dispatcher(sessions, cipher, {"telegram": sender}, clock=clock).drain()
+    assert [n.text.split(": ")[1].split(" at")[0] for _, n in sender.sent] == ["a", "b-moved"]
+    assert (await _row(sessions, "b")).status is OutboxStatus.SENT
+
+
+async def test_the_gate_serves_the_highest_priority_first():
+    from notifications.gate import PriorityGate
+
+    gate, order = PriorityGate(1), []
+    await gate.acquire(0)  # the one slot is taken
+
+    async def wait(name: str, priority: int) -> None:
+        await gate.acquire(priority)
+        order.append(name)
+        gate.release()
+
+    waiters = [
+        asyncio.create_task(wait(n, p)) for n, p in (("short", 1), ("urgent", 1_000_001), ("busy", 30))
+    ]
+    await asyncio.sleep(0)
+    gate.release()
+    await asyncio.gather(*waiters)
+    assert order == ["urgent", "busy", "short"]
