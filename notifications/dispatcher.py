@@ -1,15 +1,19 @@
 """The outbox dispatcher: claims due messages and sends them through the channels.
 
-One loop claims batches while there is room (`max_in_flight`); claimed messages queue per
-recipient and each recipient's queue is sent in order by its own task, so one busy chat never
-holds up the others. For each message, in order:
+One loop claims batches while there is room (`max_in_flight`) and keeps the claims alive;
+claimed messages queue per recipient and each recipient's queue is sent in order by its own task,
+so one busy chat never holds up the others. A priority gate lets urgent messages, then the
+longest queues, send first. For each message, in order:
 
-1. too late (past its window) → dropped; a muted reminder kind → dropped;
-2. non-urgent inside the recipient's quiet hours → held until they end (not an attempt);
-3. rendered in the recipient's language and timezone, with buttons if it has actions;
-4. tried on the recipient's chats: the preferred channel first, then the most recently used; a
+1. a worker died holding it too often, or it cannot be read → dead;
+2. too late (past its window) → dropped; a muted reminder kind → dropped;
+3. non-urgent inside the recipient's quiet hours → held until they end (not an attempt);
+4. no usable chat → dropped; still ours and unchanged since the claim (not cancelled or
+   replaced)? otherwise skipped;
+5. rendered in the recipient's language and timezone, with buttons if it has actions;
+6. tried on the recipient's chats: the preferred channel first, then the most recently used; a
    chat that refuses (blocked, opted out, a closed web chat) passes it to the next;
-5. none took it → retried later with exponential backoff and jitter; after the last attempt it is
+7. none took it → retried later with exponential backoff and jitter; after the last attempt it is
    dead and admins are told.
 
 Results are committed by one writer task, batched only while the previous commit runs.

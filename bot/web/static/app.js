@@ -251,12 +251,23 @@
   function setNoticeChoices(enabled) {
     var buttons = ui.messages.querySelectorAll(".from-notification .choice");
     Array.prototype.forEach.call(buttons, function (button) {
-      button.disabled = !enabled || button.classList.contains("used");
+      if (enabled) button.classList.remove("pending"); // never answered: usable again
+      button.disabled = !enabled || button.classList.contains("used") || button.classList.contains("pending");
+    });
+  }
+
+  /** The server answered a press: a notification's pending buttons are spent for good. */
+  function spendPendingNoticeChoices() {
+    var pending = ui.messages.querySelectorAll(".from-notification .choice.pending");
+    Array.prototype.forEach.call(pending, function (button) {
+      button.classList.remove("pending");
+      button.classList.add("used");
     });
   }
 
   function onReplies(replies) {
     hideTyping();
+    spendPendingNoticeChoices();
     replies = replies.filter(function (r) { return r && typeof r === "object"; });
     if (!replies.length) {
       restoreChoices();
@@ -403,9 +414,10 @@
     disableChoices();
     var notice = button.closest(".from-notification");
     if (notice) {
-      // One decision per notification: all its buttons are spent (the server agrees).
+      // One decision per notification: its buttons wait for the answer, then are spent (the
+      // server agrees). Lost on the way (a dropped connection), they come back on reconnect.
       Array.prototype.forEach.call(notice.querySelectorAll(".choice"), function (other) {
-        other.classList.add("used");
+        other.classList.add("pending");
         other.disabled = true;
       });
     }
@@ -535,6 +547,7 @@
       } else if (data.type === "error") {
         hideTyping();
         restoreChoices();
+        setNoticeChoices(connected); // the press was not taken: its notification's buttons come back
         addNotice(asText(data.text) || "Something went wrong.", "error");
       }
     });
