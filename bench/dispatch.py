@@ -3,7 +3,7 @@
 Phase 1 (rate): 5,000 due messages across 1,000 chats (some chats with several, the busiest with
 at most 30) go through `notifications.dispatcher.Dispatcher.run()` (the production loop) to a fake
 channel that enforces 100 messages/s per bot and 1/s per chat with token buckets exactly like the
-fake Telegram Bot API (tests/fakes/telegram_api.py `_Bucket`; bot burst 100, chat burst 3): a
+fake Telegram Bot API (tests/fakes/telegram_api.py `TokenBucket`; bot burst 100, chat burst 3): a
 call over a limit takes no token and gets HTTP 429 with `retry_after: 1`. That is Telegram's
 30/s mechanism, scaled so that the run takes about a minute. The bench's sender paces itself with
 `notifications.ratelimit` (1/s per chat, then 100/s per bot with burst 10; both keep the 2 %
@@ -63,11 +63,12 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from backend.crypto import FieldCipher, KeyRing  # noqa: E402
-from backend.migrate import upgrade_async  # noqa: E402
 from backend.models import ChannelIdentity, OutboxMessage, OutboxStatus, User, utcnow  # noqa: E402
 from backend.outbox.service import seal_params  # noqa: E402
+from bench.databases import fresh_database, postgres_problem  # noqa: E402
 from notifications.ratelimit import HEADROOM, LocalLimits, Rate, RedisLimits  # noqa: E402
 from notifications.sender import Delivery, Notice  # noqa: E402
+from tests.fakes.telegram_api import TokenBucket  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -95,29 +96,13 @@ def progress(message: str) -> None:
 # --- the fake channel (a process of its own) ---------------------------------------------------
 
 
-class Bucket:
-    """A token bucket: `rate` tokens a second, holding at most `burst` (as tests/fakes/telegram_api.py)."""
-
-    def __init__(self, rate: float, burst: int):
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = float(burst), time.monotonic()
-
-    def has(self, cost: int, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        return self.tokens >= cost - 1e-9
-
-    def take(self, cost: int) -> None:
-        self.tokens -= cost
-
-
 async def serve_fake(limited: bool) -> None:
     """POST /send {"chat", "outbox_id", "text"}: 200 {"ok": true, "result": {"message_id"}} or 429.
     GET /stats: what it accepted and refused. Runs until its stdin closes."""
     from aiohttp import web
 
-    bot = Bucket(BOT_RATE, BOT_BURST)
-    chats: dict[str, Bucket] = {}
+    bot = TokenBucket(BOT_RATE, BOT_BURST)
+    chats: dict[str, TokenBucket] = {}
     accepted: Counter[str] = Counter()
     state = {"refused": 0, "first": None, "last": None, "calls": 0}
     timeline: list[tuple[float, str, str, int]] = []  # (seconds, chat, outbox id, HTTP status)
@@ -127,7 +112,7 @@ async def serve_fake(limited: bool) -> None:
         state["calls"] += 1
         now = time.monotonic()
         if limited:
-            chat = chats.setdefault(str(body["chat"]), Bucket(CHAT_RATE, CHAT_BURST))
+            chat = chats.setdefault(str(body["chat"]), TokenBucket(CHAT_RATE, CHAT_BURST))
             if not (bot.has(1, now) and chat.has(1, now)):
                 state["refused"] += 1
                 timeline.append((now, str(body["chat"]), body["outbox_id"], 429))
@@ -421,42 +406,6 @@ async def fake_stats(base_url: str) -> dict:
 
 
 # --- databases ---------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(database: str, postgres_url: str):
-    """A migrated, empty database: a file in a temp dir, or a throwaway PostgreSQL database."""
-    if database == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="telecare-bench-") as tmp:
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-            await upgrade_async(url)
-            yield url
-        return
-    name = f"telecare_bench_{secrets.token_hex(4)}"
-    await pg_admin(postgres_url, f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-        await upgrade_async(url)
-        yield url
-    finally:
-        await pg_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def pg_admin(postgres_url: str, statement: str) -> None:
-    engine = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT", connect_args={"timeout": 10})
-    try:
-        async with engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text(statement)), 60)
-    finally:
-        await engine.dispose()
-
-
-async def postgres_problem(postgres_url: str) -> str | None:
-    try:
-        await asyncio.wait_for(pg_admin(postgres_url, "SELECT 1"), 15)
-    except Exception as failure:
-        return f"{type(failure).__name__}: {failure}".strip()
-    return None
 
 
 def per_chat_counts(messages: int, chats: int, seed: int) -> list[int]:

@@ -38,7 +38,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
@@ -57,13 +56,11 @@ from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.types import CallbackQuery, Message, Update  # noqa: E402
 from fastapi import FastAPI, Request, Response  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from backend.crypto import KeyRing  # noqa: E402
-from backend.migrate import upgrade_async  # noqa: E402
 from backend.settings import Settings  # noqa: E402
+from bench.databases import fresh_database, pg_admin, postgres_problem  # noqa: E402
 from bot.app import create_app  # noqa: E402
 from bot.telegram.settings import TelegramMode, TelegramSettings  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
@@ -543,44 +540,6 @@ def echo_settle(_app: FastAPI) -> Callable[[], Awaitable]:
 
 
 # --- one database -------------------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(database: str, postgres_url: str, pg_name: str | None):
-    """A migrated, empty database: a file in a temp dir, or a throwaway PostgreSQL database."""
-    if database == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="telecare-bench-") as tmp:
-            url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-            await upgrade_async(url)
-            yield url
-        return
-    base = make_url(postgres_url)
-    name = pg_name or f"telecare_bench_{secrets.token_hex(4)}"
-    await pg_admin(postgres_url, f'CREATE DATABASE "{name}"')
-    try:
-        url = base.set(database=name).render_as_string(hide_password=False)
-        await upgrade_async(url)
-        yield url
-    finally:
-        await pg_admin(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def pg_admin(postgres_url: str, statement: str) -> None:
-    engine = create_async_engine(postgres_url, isolation_level="AUTOCOMMIT", connect_args={"timeout": 10})
-    try:
-        async with engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text(statement)), 60)
-    finally:
-        await engine.dispose()
-
-
-async def postgres_problem(postgres_url: str) -> str | None:
-    """None when the server answers, else why not."""
-    try:
-        await asyncio.wait_for(pg_admin(postgres_url, "SELECT 1"), 15)
-    except Exception as failure:
-        return f"{type(failure).__name__}: {failure}".strip()
-    return None
 
 
 def kinds(stats: Stats) -> str:

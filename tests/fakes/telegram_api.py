@@ -860,7 +860,7 @@ def check_limit(spec: Spec, owner: str, name: str, value: str) -> None:
         )  # (fake)
 
 
-class _Bucket:
+class TokenBucket:
     """A token bucket: `rate` tokens a second, holding at most `burst`."""
 
     def __init__(self, rate: float, burst: int):
@@ -943,8 +943,8 @@ class FakeTelegram:
         self._failures: dict[str, deque[ApiError]] = {}
         self._seen_queries: set[str] = set()
         self._answered_queries: set[str] = set()
-        self._chat_buckets: dict[Any, _Bucket] = {}
-        self._bot_bucket = _Bucket(per_bot_rate, per_bot_burst)
+        self._chat_buckets: dict[Any, TokenBucket] = {}
+        self._bot_bucket = TokenBucket(per_bot_rate, per_bot_burst)
         self._runner: web.AppRunner | None = None
 
     # ---- lifecycle
@@ -1247,7 +1247,7 @@ class FakeTelegram:
         buckets = [self._bot_bucket]
         if chat_id is not None:
             buckets.append(
-                self._chat_buckets.setdefault(chat_id, _Bucket(self.per_chat_rate, self.per_chat_burst))
+                self._chat_buckets.setdefault(chat_id, TokenBucket(self.per_chat_rate, self.per_chat_burst))
             )
         if not all(bucket.has(cost, now) for bucket in buckets):
             raise ApiError(
