@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from backend.models import ChannelIdentity, InboxMessage, OutboxMessage, OutboxStatus, StoredFile, User
-from backend.outbox import service as outbox
 from bot.app import create_app
 from bot.telegram.settings import TelegramMode, TelegramSettings
 from tests.chat import RecordingOtpSender
 from tests.fakes.telegram_api import FakeTelegram
+from tests.notifications.helpers import nudge_through_app
 
 SECRET = "s3cret-Token_for-tests"
 _update_ids = itertools.count(10_000)
@@ -442,26 +442,6 @@ async def _signed_up(asha: TelegramUser) -> None:
     await asha.press("Kolkata")
 
 
-async def _notify_asha(harness: Harness, key: str, name: str = "Asha") -> str:
-    """An urgent (so: whatever the hour) nudge with a button, through the outbox."""
-    async with harness.app.state.sessions() as session, session.begin():
-        user = await session.scalar(select(User))
-        row = await outbox.enqueue(
-            session,
-            harness.app.state.cipher,
-            key=key,
-            user_id=user.id,
-            template="profile_nudge",
-            params={"name": name},
-            kind="profile",
-            urgent=True,
-            actions=(outbox.ActionButton("open", "btn_complete_profile"),),
-            action="profile_nudge",
-        )
-    harness.app.state.dispatcher.wake()
-    return row.id
-
-
 async def _settled_row(harness: Harness, row_id: str) -> OutboxMessage:
     for _ in range(200):
         async with harness.app.state.sessions() as session:
@@ -475,7 +455,7 @@ async def _settled_row(harness: Harness, row_id: str) -> OutboxMessage:
 async def test_a_notification_arrives_as_html_with_a_button_that_acts(harness):
     asha = harness.user(5101)
     await _signed_up(asha)
-    row = await _settled_row(harness, await _notify_asha(harness, "tg:1", name="Asha <b>&</b>"))
+    row = await _settled_row(harness, await nudge_through_app(harness.app, "tg:1", name="Asha <b>&</b>"))
     notice = next(m for m in asha.sent() if "better advice" in m.get("text", ""))
     assert notice["parse_mode"] == "HTML" and "Asha &lt;b&gt;&amp;&lt;/b&gt;" in notice["text"]
     message_id, data = asha.button("Complete my profile")
@@ -497,7 +477,7 @@ async def test_a_blocked_bot_passes_the_notification_to_the_users_next_chat(harn
         user = await session.scalar(select(User))
         session.add(ChannelIdentity(channel="web", address="w" * 64, user_id=user.id))
     harness.fake.block(5102)
-    row = await _settled_row(harness, await _notify_asha(harness, "tg:2"))
+    row = await _settled_row(harness, await nudge_through_app(harness.app, "tg:2"))
     # Telegram refused (403): the chat is marked unreachable and the web chat keeps it until it opens.
     assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, "web", "waiting")
     async with harness.app.state.sessions() as session:

@@ -24,6 +24,7 @@ from bot.web.notify import WebNotifier
 from bot.web.relay import WebRelay
 from bot.web.routes import COOKIE, chat_address
 from notifications.dispatcher import Dispatcher
+from tests.notifications.helpers import enqueue_nudge
 
 
 @pytest.fixture
@@ -291,7 +292,7 @@ def test_an_expired_download_link_is_refused(client, in_db, monkeypatch):
     tab.close()
     monkeypatch.setattr(files, "LINK_LIFETIME", timedelta(seconds=-1))
 
-    from backend.models import Role, User, new_id, utcnow
+    from backend.models import Role, new_id, utcnow
 
     async def grant(db) -> str:
         async with db() as session, session.begin():
@@ -344,7 +345,7 @@ def test_a_refused_download_is_a_plain_404_and_stays_audited(client, in_db, monk
     from sqlalchemy import select
 
     from backend.files import service as files
-    from backend.models import AuditEntry, Role, User, new_id, utcnow
+    from backend.models import AuditEntry, Role, new_id, utcnow
     from backend.records import service as records
 
     async def grant(db) -> str:
@@ -379,25 +380,9 @@ def test_a_second_tab_of_the_same_chat_sees_the_answers(client):
 
 
 def _nudge(in_db, key: str, cipher_json: str) -> None:
-    """An urgent (so: whatever the hour) nudge with a button for the newest user, via the outbox."""
-    from backend.crypto import FieldCipher, KeyRing
-    from backend.outbox import service as outbox
-
     async def work(sessions):
         async with sessions() as session, session.begin():
-            user = (await session.scalars(select(User).order_by(User.created_at.desc()))).first()
-            await outbox.enqueue(
-                session,
-                FieldCipher(KeyRing.from_json(cipher_json)),
-                key=key,
-                user_id=user.id,
-                template="profile_nudge",
-                params={"name": "Asha"},
-                kind="profile",
-                urgent=True,
-                actions=(outbox.ActionButton("open", "btn_complete_profile"),),
-                action="profile_nudge",
-            )
+            await enqueue_nudge(session, FieldCipher(KeyRing.from_json(cipher_json)), key=key)
 
     in_db(work)
 

@@ -24,10 +24,10 @@ from backend.models import (
     User,
     utcnow,
 )
-from backend.outbox import service as outbox
 from bot.app import create_app
 from bot.whatsapp.settings import TwilioSettings
 from tests.fakes.twilio_api import FakeTwilio
+from tests.notifications.helpers import nudge_through_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
 
@@ -480,26 +480,6 @@ async def test_a_status_callback_sent_to_the_message_url_gets_no_answer(harness)
 # --- notifications through the outbox ---------------------------------------------------------
 
 
-async def _nudge_asha(harness: Harness, key: str) -> str:
-    """An urgent (so: whatever the hour) nudge with a button, written to the outbox."""
-    async with harness.app.state.sessions() as session, session.begin():
-        user = await session.scalar(select(User))
-        row = await outbox.enqueue(
-            session,
-            harness.app.state.cipher,
-            key=key,
-            user_id=user.id,
-            template="profile_nudge",
-            params={"name": "Asha"},
-            kind="profile",
-            urgent=True,
-            actions=(outbox.ActionButton("open", "btn_complete_profile"),),
-            action="profile_nudge",
-        )
-    harness.app.state.dispatcher.wake()
-    return row.id
-
-
 async def _outbox_row(harness: Harness, row_id: str, until) -> OutboxMessage:
     for _ in range(300):
         await harness.settle()
@@ -515,7 +495,7 @@ async def test_a_notification_in_the_window_is_text_its_button_typed_back(harnes
     asha = harness.user("+919876543210")
     await _sign_up(asha)
     asha.new()
-    row_id = await _nudge_asha(harness, "wa:1")
+    row_id = await nudge_through_app(harness.app, "wa:1")
     row = await _outbox_row(harness, row_id, lambda r: r.delivery_status == "delivered")
     (text,) = [t for t in asha.new() if "better advice" in t]
     code = text.rsplit(" ", 1)[-1].strip("”.")
@@ -532,7 +512,7 @@ async def test_an_undelivered_notification_goes_to_the_next_chat(harness):
         user = await session.scalar(select(User))
         session.add(ChannelIdentity(channel="web", address="w" * 64, user_id=user.id))
     harness.fake.auto_callbacks = False
-    row_id = await _nudge_asha(harness, "wa:2")
+    row_id = await nudge_through_app(harness.app, "wa:2")
     sent = await _outbox_row(harness, row_id, lambda r: r.status is OutboxStatus.SENT)
     assert sent.channel == "whatsapp"
     await harness.fake.send_status(sent.platform_message_id, "undelivered", 30003)  # unreachable handset

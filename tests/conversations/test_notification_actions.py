@@ -15,7 +15,7 @@ from backend.outbox.service import ActionButton
 from backend.records import service as records
 from notifications.dispatcher import Dispatcher
 from tests.chat import ChatDriver
-from tests.notifications.helpers import RecordingSender
+from tests.notifications.helpers import RecordingSender, enqueue_nudge
 
 
 async def _user(sessions) -> User:
@@ -26,18 +26,7 @@ async def _user(sessions) -> User:
 
 async def _nudge(sessions, cipher, user_id: str, key: str = "test:nudge") -> None:
     async with sessions() as session, session.begin():
-        await service.enqueue(
-            session,
-            cipher,
-            key=key,
-            user_id=user_id,
-            template="profile_nudge",
-            params={"name": "Asha"},
-            kind="profile",
-            urgent=True,  # whatever the hour of the test run
-            actions=(ActionButton("open", "btn_complete_profile"),),
-            action="profile_nudge",
-        )
+        await enqueue_nudge(session, cipher, key=key, user_id=user_id)
 
 
 async def _dispatch(sessions, cipher) -> RecordingSender:

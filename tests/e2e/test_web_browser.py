@@ -303,35 +303,20 @@ def test_new_patient_signs_up_and_edits_profile(browser, server: Server) -> None
 
 def _nudge_newest_user(server: Server, key: str) -> None:
     """A notification with a button for the newest user, written to the outbox as the domain
-    would (urgent: whatever the hour of the test run)."""
+    would, in the server's database."""
     import asyncio
     import concurrent.futures
 
-    from sqlalchemy import select
-
     from backend.crypto import FieldCipher, load_key_ring
     from backend.db import create_engine, create_sessionmaker
-    from backend.models import User
-    from backend.outbox import service as outbox
+    from tests.notifications.helpers import enqueue_nudge
 
     async def enqueue() -> None:
         engine = create_engine(server.env["TELECARE_DATABASE_URL"])
         cipher = FieldCipher(load_key_ring(Path(server.env["TELECARE_KEY_FILE"]), None))
         try:
             async with create_sessionmaker(engine)() as session, session.begin():
-                user = (await session.scalars(select(User).order_by(User.created_at.desc()))).first()
-                await outbox.enqueue(
-                    session,
-                    cipher,
-                    key=key,
-                    user_id=user.id,
-                    template="profile_nudge",
-                    params={"name": "Ravi"},
-                    kind="profile",
-                    urgent=True,
-                    actions=(outbox.ActionButton("open", "btn_complete_profile"),),
-                    action="profile_nudge",
-                )
+                await enqueue_nudge(session, cipher, key=key, name="Ravi")
         finally:
             await engine.dispose()
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from backend.models import ChannelIdentity, Role, User, new_id
+from sqlalchemy import select
+
+from backend.models import ChannelIdentity, OutboxMessage, Role, User, new_id
+from backend.outbox import service
 from notifications.sender import Delivery, Notice
 
 
@@ -56,3 +59,33 @@ class RecordingSender:
     @property
     def texts(self) -> list[str]:
         return [notice.text for _, notice in self.sent]
+
+
+async def enqueue_nudge(
+    session, cipher, *, key: str, name: str = "Asha", user_id: str | None = None
+) -> OutboxMessage:
+    """A profile nudge with one button ("Complete my profile"), for `user_id` or else the newest
+    user, written to the outbox as the domain would. Urgent, so that quiet hours never hold it,
+    whatever the hour of the test run."""
+    if user_id is None:
+        user_id = (await session.scalars(select(User.id).order_by(User.created_at.desc()))).first()
+    return await service.enqueue(
+        session,
+        cipher,
+        key=key,
+        user_id=user_id,
+        template="profile_nudge",
+        params={"name": name},
+        kind="profile",
+        urgent=True,
+        actions=(service.ActionButton("open", "btn_complete_profile"),),
+        action="profile_nudge",
+    )
+
+
+async def nudge_through_app(app, key: str, name: str = "Asha") -> str:
+    """`enqueue_nudge` in a running app's database, then wake its dispatcher. The row's id."""
+    async with app.state.sessions() as session, session.begin():
+        row = await enqueue_nudge(session, app.state.cipher, key=key, name=name)
+    app.state.dispatcher.wake()
+    return row.id
