@@ -7,11 +7,13 @@ import asyncio
 import gc
 import signal
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from backend import logs
 from backend.api import health
@@ -115,22 +117,66 @@ def dispatch_settings(settings: Settings) -> DispatchSettings:
     )
 
 
-async def run_worker(settings: Settings, *, once: bool = False) -> int:
-    """`telecare worker`: the outbox dispatcher alone, with senders for the channels that are on
-    (nothing inbound is processed here). Web chats are in the web processes: messages for a web
-    chat wait there and are shown when it opens. Returns how many messages `once` handled."""
-    telegram, twilio = TelegramSettings(), TwilioSettings()
-    cipher = FieldCipher(load_key_ring(settings.key_file, settings.keys_json))
+@dataclass
+class Parts:
+    """What the web app and a `telecare worker` are both made of."""
+
+    settings: Settings
+    cipher: FieldCipher
+    db_engine: AsyncEngine
+    sessions: async_sessionmaker
+    hub: SocketHub
+    gateway: TwilioGateway | None
+    limits: RateLimits
+    engine: Engine
+    telegram: TelegramChannel | None
+    whatsapp: WhatsAppChannel | None
+    relay: WebRelay | None
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        """After the dispatcher has stopped: the channels, then the clients and the database."""
+        if self.telegram:
+            await self.telegram.close()
+        if self.whatsapp:
+            await self.whatsapp.close()
+        if self.gateway:
+            await self.gateway.close()
+        await self.limits.close()
+        if self.relay:
+            await self.relay.close()
+        await self.db_engine.dispose()
+
+
+def build_parts(settings: Settings, telegram: TelegramSettings, twilio: TwilioSettings) -> Parts:
+    cipher = FieldCipher(
+        load_key_ring(settings.key_file, settings.keys_json)
+    )  # refuses to start without keys
     db_engine = create_engine(settings.database_url)
     sessions = create_sessionmaker(db_engine)
+    hub = SocketHub()
     gateway = TwilioGateway(twilio) if twilio.enabled else None
     limits = ratelimit.build(settings.redis_url)
-    hub = SocketHub()
     engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway))
     telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine, limits)
     whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway, limits)
+    # With Redis, notifications reach web chats open in other processes (and workers reach ours).
     relay = WebRelay(settings.redis_url) if settings.redis_url else None
     dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel, relay)
+    engine.on_commit = dispatcher.wake  # a message the step just wrote goes now, not at the next poll
+    return Parts(
+        settings, cipher, db_engine, sessions, hub, gateway, limits, engine,
+        telegram_channel, whatsapp_channel, relay, dispatcher,
+    )  # fmt: skip
+
+
+async def run_worker(settings: Settings, *, once: bool = False) -> int:
+    """`telecare worker`: the outbox dispatcher alone, with senders for the channels that are on
+    (nothing inbound is processed here). Web chats are in the web processes: messages for a web
+    chat reach them through Redis, or wait there until the chat opens. Returns how many messages
+    `once` handled."""
+    parts = build_parts(settings, TelegramSettings(), TwilioSettings())
+    dispatcher = parts.dispatcher
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # finish the sends under way, then stop
         loop.add_signal_handler(stop_signal, dispatcher.stop)
@@ -141,16 +187,7 @@ async def run_worker(settings: Settings, *, once: bool = False) -> int:
         return 0
     finally:
         await dispatcher.close()
-        if telegram_channel:
-            await telegram_channel.close()
-        if whatsapp_channel:
-            await whatsapp_channel.close()
-        if gateway:
-            await gateway.close()
-        await limits.close()
-        if relay:
-            await relay.close()
-        await db_engine.dispose()
+        await parts.close()
 
 
 def create_app(
@@ -159,25 +196,10 @@ def create_app(
     twilio: TwilioSettings | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    telegram = telegram or TelegramSettings()
-    twilio = twilio or TwilioSettings()
     logs.configure(settings.log_level, settings.log_json, dev_codes_allowed=not settings.is_production)
-    cipher = FieldCipher(
-        load_key_ring(settings.key_file, settings.keys_json)
-    )  # refuses to start without keys
-    db_engine = create_engine(settings.database_url)
-    sessions = create_sessionmaker(db_engine)
-    hub = SocketHub()
-
-    gateway = TwilioGateway(twilio) if twilio.enabled else None
-    limits = ratelimit.build(settings.redis_url)
-    engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway))
-    telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine, limits)
-    whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway, limits)
-    # With Redis, notifications reach web chats open in other processes (and workers reach ours).
-    relay = WebRelay(settings.redis_url) if settings.redis_url else None
-    dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel, relay)
-    engine.on_commit = dispatcher.wake  # a message the step just wrote goes now, not at the next poll
+    parts = build_parts(settings, telegram or TelegramSettings(), twilio or TwilioSettings())
+    telegram_channel, whatsapp_channel = parts.telegram, parts.whatsapp
+    relay, dispatcher, hub = parts.relay, parts.dispatcher, parts.hub
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -209,27 +231,19 @@ def create_app(
         if relaying:
             relaying.cancel()
             await asyncio.gather(relaying, return_exceptions=True)
-            await relay.close()
-        if telegram_channel:
-            await telegram_channel.close()
-        if whatsapp_channel:
-            await whatsapp_channel.close()
-        if gateway:
-            await gateway.close()
-        await limits.close()
-        await db_engine.dispose()
+        await parts.close()
 
     app = FastAPI(title="telecare", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.state.sessions = sessions
-    app.state.cipher = cipher
+    app.state.sessions = parts.sessions
+    app.state.cipher = parts.cipher
     app.state.hub = hub
-    app.state.engine = engine
+    app.state.engine = parts.engine
     app.state.telegram = telegram_channel
     app.state.whatsapp = whatsapp_channel
     app.state.dispatcher = dispatcher
     app.state.relay = relay
-    app.state.personas = Personas(sessions, cipher)
+    app.state.personas = Personas(parts.sessions, parts.cipher)
     app.include_router(health.router)
     app.include_router(web.router)
     app.include_router(documents.router)
