@@ -6,7 +6,7 @@ import enum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,11 @@ class OtpDelivery(enum.StrEnum):
 class DispatcherMode(enum.StrEnum):
     IN_PROCESS = "in_process"  # `telecare serve` sends notifications itself (one command)
     OFF = "off"  # separate `telecare worker` processes do
+
+
+class PaymentGatewayName(enum.StrEnum):
+    SANDBOX = "sandbox"  # built in: a checkout page on our own server, no account anywhere
+    STRIPE = "stripe"
 
 
 class Settings(BaseSettings):
@@ -59,6 +64,28 @@ class Settings(BaseSettings):
     outbox_retry_base_seconds: float = 30.0
     outbox_lease_seconds: int = 120
     outbox_poll_seconds: float = 1.0
+    # Booking. Money is in minor units (paise); percentages in basis points (1500 = 15.00 %).
+    currency: str = "INR"
+    hold_minutes: int = 10  # an unpaid slot is held this long, then freed
+    booking_horizon_days: int = 14  # slots are generated this far ahead
+    decision_minutes: int = 120  # a paid request the doctor leaves unanswered this long is refunded
+    commission_bps: int = 1500  # the platform's share of each consultation fee
+    free_cancel_hours: int = 24  # a patient cancelling at least this long before gets everything back
+    late_cancel_refund_percent: int = 50  # ... and this much of the fee when cancelling later
+    urgent_fee_minor: int = 50_000
+    urgent_wait_minutes: int = 15  # nobody on call accepted by then: refunded, told where to go
+    sweep_seconds: float = 15.0  # how often lapsed holds and unanswered requests are looked for
+    # Payments. The sandbox gateway needs nothing; Stripe needs a key and a webhook secret.
+    payment_gateway: PaymentGatewayName = PaymentGatewayName.SANDBOX
+    stripe_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELECARE_STRIPE_API_KEY", "STRIPE_API_KEY")
+    )
+    stripe_webhook_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELECARE_STRIPE_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET")
+    )
+    stripe_api_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("TELECARE_STRIPE_API_BASE_URL", "STRIPE_API_BASE_URL")
+    )
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -69,6 +96,10 @@ class Settings(BaseSettings):
                 raise ValueError("TELECARE_OTP_DELIVERY=dev is not allowed in production")
             if not self.public_base_url.startswith("https://"):
                 raise ValueError("TELECARE_PUBLIC_BASE_URL must be https in production")
+        if self.payment_gateway is PaymentGatewayName.STRIPE and not (
+            self.stripe_api_key and self.stripe_webhook_secret
+        ):
+            raise ValueError("TELECARE_PAYMENT_GATEWAY=stripe needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET")
         if self.otp_delivery is OtpDelivery.SMTP and not self.smtp_url:
             raise ValueError("TELECARE_OTP_DELIVERY=smtp needs TELECARE_SMTP_URL")
         return self

@@ -16,7 +16,9 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from backend import logs
+from backend.api import admin as admin_api
 from backend.api import health
+from backend.api import payments as payments_api
 from backend.crypto import FieldCipher, load_key_ring
 from backend.db import create_engine, create_sessionmaker
 from backend.otp.senders import DevOtpSender, OtpSender, RoutingOtpSender, SmtpOtpSender
@@ -245,6 +247,8 @@ def create_app(
     app.state.relay = relay
     app.state.personas = Personas(parts.sessions, parts.cipher)
     app.include_router(health.router)
+    app.include_router(admin_api.router)
+    app.include_router(payments_api.router)
     app.include_router(web.router)
     app.include_router(documents.router)
     app.include_router(telegram_webhook.router)

@@ -122,3 +122,9 @@ async def _profile_nudge(ctx: Context, value: str, ref: str | None) -> Outcome |
 
 
 HANDLERS: dict[str, Handler] = {"dead_letter": _dead_letter, "profile_nudge": _profile_nudge}
+
+
+def register(name: str, handler: Handler) -> None:
+    """Add the handler for messages whose `action` is `name` (called by the flow modules that own
+    those messages, e.g. the doctor's Accept / Reject on a booking request)."""
+    HANDLERS[name] = handler

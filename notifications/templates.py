@@ -1,7 +1,8 @@
 """The words of platform-started messages, per language, and how they are filled in.
 
 A template is text with `{name}` fields. Fields whose names end in `_at` hold ISO times and are
-shown in the recipient's timezone and language ("27 Nov 2026, 10:30"). `VARIABLES` lists, per
+shown in the recipient's timezone and language ("27 Nov 2026, 10:30"); fields ending in `_money`
+hold "<minor units> <currency>" ("50000 INR") and are shown as money ("₹500"). `VARIABLES` lists, per
 template, the fields in the order of the approved WhatsApp template's {{1}}, {{2}}, … — what is
 sent outside the 24-hour window, where free text is not allowed.
 """
@@ -14,6 +15,9 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_skeleton
 from babel.lists import format_list
+from babel.numbers import format_currency
+
+from notifications import template_sets
 
 FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
 
@@ -41,14 +45,18 @@ HI = {
     "btn_complete_profile": "प्रोफ़ाइल पूरी करें",
     "reply_with_code": "जवाब दें: {options}।",
 }
-CATALOGUES = {"en": EN, "hi": HI}
-
 VARIABLES: dict[str, tuple[str, ...]] = {
     "welcome": ("name",),
     "profile_nudge": ("name",),
     "reminder": ("what", "when_at"),
     "dead_letter": ("template", "attempts", "error"),
 }
+# Each area keeps its templates in its own module (EN, HI, VARIABLES), merged here.
+for _area in (template_sets.providers, template_sets.booking, template_sets.payments):
+    EN |= _area.EN
+    HI |= _area.HI
+    VARIABLES |= _area.VARIABLES
+CATALOGUES = {"en": EN, "hi": HI}
 
 
 class _Fields(dict):
@@ -93,12 +101,28 @@ def local_time(value: datetime | str, locale: str, timezone: str) -> str:
     return f"{day}, {format_skeleton('hm', moment, tzinfo=zone, locale=babel_locale)}"
 
 
+def money(value: str, locale: str) -> str:
+    """ "50000 INR" → "₹500"; "1250 INR" → "₹12.50"."""
+    minor_text, currency = value.split()
+    minor = int(minor_text)
+    whole = minor % 100 == 0
+    return format_currency(
+        minor // 100 if whole else minor / 100,
+        currency,
+        format="¤#,##,##0" if whole else None,
+        locale=FORMAT_LOCALES.get(locale, "en_IN"),
+        currency_digits=not whole,
+    )
+
+
 def _show(name: str, value: object, locale: str, timezone: str) -> str:
-    if name.endswith("_at") and isinstance(value, str | datetime):
-        try:
+    try:
+        if name.endswith("_at") and isinstance(value, str | datetime):
             return local_time(value, locale, timezone)
-        except ValueError:
-            return str(value)
+        if name.endswith("_money") and isinstance(value, str):
+            return money(value, locale)
+    except ValueError:
+        pass
     return str(value)
 
 

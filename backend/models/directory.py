@@ -4,12 +4,13 @@ their test catalogues. Professional details are public information, stored in cl
 from __future__ import annotations
 
 import enum
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Integer,
     String,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -70,6 +72,12 @@ class Doctor(IdMixin, CreatedMixin, Base):
     status: Mapped[VerificationStatus] = _status_column()
     verified_by: Mapped[str | None] = mapped_column(String(32))
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    # Takes urgent consults now; requests are accepted at once instead of waiting for a tap.
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    auto_accept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), nullable=False)
+    # Stripe Connect account ("acct_…") that receives the doctor's share of a Stripe payment.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
 
     specialties: Mapped[list[Specialty]] = relationship(secondary=doctor_specialties, lazy="selectin")
     __table_args__ = (
@@ -78,7 +86,8 @@ class Doctor(IdMixin, CreatedMixin, Base):
 
 
 class AvailabilityRule(IdMixin, Base):
-    """Weekly hours in the doctor's own timezone: weekday 0 = Monday."""
+    """Weekly hours in the doctor's own timezone: weekday 0 = Monday. A weekday may have several
+    "work" intervals; a "break" interval is cut out of them."""
 
     __tablename__ = "availability_rules"
 
@@ -88,6 +97,36 @@ class AvailabilityRule(IdMixin, Base):
     weekday: Mapped[int] = mapped_column(Integer, nullable=False)
     start_time: Mapped[time] = mapped_column(Time, nullable=False)
     end_time: Mapped[time] = mapped_column(Time, nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), default="work", server_default="work", nullable=False)
+
+
+class AvailabilityException(IdMixin, Base):
+    """One date that differs from the weekly hours, in the doctor's timezone: a day off ("off",
+    no times) or one-off hours ("hours") that replace that weekday's hours on that date."""
+
+    __tablename__ = "availability_exceptions"
+
+    doctor_id: Mapped[str] = mapped_column(
+        ForeignKey("doctors.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    start_time: Mapped[time | None] = mapped_column(Time)
+    end_time: Mapped[time | None] = mapped_column(Time)
+
+
+class ProviderDocument(IdMixin, CreatedMixin, Base):
+    """A document a doctor, pharmacy or lab sent with their application (licence, ID proof). The
+    bytes stay in `stored_files`, encrypted; admins read them through a short-lived link."""
+
+    __tablename__ = "provider_documents"
+
+    provider_kind: Mapped[str] = mapped_column(String(16), nullable=False)  # doctor | pharmacy | lab
+    provider_id: Mapped[str] = mapped_column(String(32), index=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # licence | id_proof
+    stored_file_id: Mapped[str] = mapped_column(
+        ForeignKey("stored_files.id", ondelete="CASCADE"), nullable=False
+    )
 
 
 class Slot(IdMixin, Base):
@@ -112,6 +151,9 @@ class Pharmacy(IdMixin, CreatedMixin, Base):
     city: Mapped[str] = mapped_column(String(80), nullable=False)
     licence_number: Mapped[str] = mapped_column(String(64), nullable=False)
     status: Mapped[VerificationStatus] = _status_column()
+    verified_by: Mapped[str | None] = mapped_column(String(32))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class StockItem(IdMixin, Base):
@@ -140,6 +182,9 @@ class Lab(IdMixin, CreatedMixin, Base):
     accreditation: Mapped[str] = mapped_column(String(64), nullable=False)
     home_collection: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     status: Mapped[VerificationStatus] = _status_column()
+    verified_by: Mapped[str | None] = mapped_column(String(32))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class LabTest(IdMixin, Base):

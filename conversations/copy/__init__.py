@@ -4,9 +4,15 @@ every key with the same placeholders (a test checks)."""
 
 from __future__ import annotations
 
-from conversations.copy import en, hi
+from conversations.copy import booking, en, hi, payments, providers, scheduling
 
-CATALOGUES: dict[str, dict[str, str]] = {"en": en.MESSAGES, "hi": hi.MESSAGES}
+# One catalogue per language, gathered from the core words and one module per area (each has
+# EN and HI dicts), so areas are edited side by side without touching each other.
+_AREAS = (providers, scheduling, booking, payments)
+CATALOGUES: dict[str, dict[str, str]] = {
+    "en": en.MESSAGES | {k: v for area in _AREAS for k, v in area.EN.items()},
+    "hi": hi.MESSAGES | {k: v for area in _AREAS for k, v in area.HI.items()},
+}
 LANGUAGES: dict[str, str] = {"en": "English", "hi": "हिन्दी (Hindi)"}
 DEFAULT_LOCALE = "en"
 # Formatting (dates, money, weekday names) follows India's conventions: "15 August 1990", ₹1,50,000.

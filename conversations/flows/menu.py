@@ -14,12 +14,13 @@ from conversations.context import Context
 from conversations.copy import format_locale
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, next_step, prompt, retry, switch
 
+# An item named like a flow opens that flow; the others are short read-only views (_VIEWS).
 _ROLE_ITEMS: dict[Role, tuple[str, ...]] = {
-    Role.PATIENT: ("profile",),
-    Role.DOCTOR: ("doctor_details", "doctor_hours"),
+    Role.PATIENT: ("find_doctor", "appointments", "urgent", "profile"),
+    Role.DOCTOR: ("appointments", "availability", "earnings", "doctor_details"),
     Role.PHARMACY: ("stock",),
     Role.LAB: ("lab_tests",),
-    Role.ADMIN: ("audit_check", "directory"),
+    Role.ADMIN: ("applications", "audit_check", "directory"),
 }
 _COMMON_ITEMS = ("notifications", "language", "help", "signout")
 
@@ -42,11 +43,11 @@ async def ask_main(ctx: Context) -> Prompt:
 
 
 async def answer_main(ctx: Context, answer: Answer) -> Outcome:
+    from conversations.flows import registry  # the registry imports this module
+
     item = answer.value
-    if item == "profile":
-        return switch("profile")
-    if item == "notifications":
-        return switch("notifications")
+    if item and registry.find(item):
+        return switch(item)
     if item == "language":
         overlays.open_language(ctx)
         return retry()

@@ -4,9 +4,40 @@ from __future__ import annotations
 
 from backend.models import User
 from conversations.flow import Flow
-from conversations.flows import menu, notifications, profile, signup
+from conversations.flows import (
+    applications,
+    appointments,
+    availability,
+    booking,
+    doctor_onboarding,
+    earnings,
+    find_doctor,
+    menu,
+    notifications,
+    profile,
+    provider_onboarding,
+    signup,
+    urgent,
+)
 
-_FLOWS: dict[str, Flow] = {f.name: f for f in (signup.FLOW, menu.FLOW, profile.FLOW, notifications.FLOW)}
+_FLOWS: dict[str, Flow] = {
+    f.name: f
+    for f in (
+        signup.FLOW,
+        menu.FLOW,
+        profile.FLOW,
+        notifications.FLOW,
+        doctor_onboarding.FLOW,
+        provider_onboarding.FLOW,
+        applications.FLOW,
+        availability.FLOW,
+        find_doctor.FLOW,
+        booking.FLOW,
+        appointments.FLOW,
+        urgent.FLOW,
+        earnings.FLOW,
+    )
+}
 
 
 def register(flow: Flow) -> None:

@@ -9,9 +9,8 @@ import string
 import pytest
 
 from conversations import copy
-from conversations.copy import en
 
-ENGLISH = en.MESSAGES
+ENGLISH = copy.CATALOGUES[copy.DEFAULT_LOCALE]
 OTHERS = sorted(locale for locale in copy.CATALOGUES if locale != copy.DEFAULT_LOCALE)
 DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 ASCII_LETTER = re.compile(r"[A-Za-z]")

@@ -494,7 +494,7 @@ async def test_medical_history_with_red_flag_words_is_saved_with_a_gentle_note(c
 
 async def test_signing_out_asks_first(chat: ChatDriver):
     await chat.sign_up()
-    await chat.send("5")  # Sign out is the fifth menu item
+    await chat.send("8")  # Sign out is the eighth menu item
     assert "Sign this chat out" in chat.text()
     await chat.tap("No, stay")
     assert any("My medical profile" in label for label in chat.labels())
