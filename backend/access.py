@@ -31,6 +31,7 @@ SYSTEM = Actor(user_id="system", role=Role.ADMIN)  # migrations, demo loader, ke
 class Resource:
     kind: str  # "patient_profile", "audit_log", ...
     patient_id: str | None = None
+    doctor_user_id: str | None = None  # the doctor's user, for resources shared with a doctor
 
 
 class AccessDenied(Exception):
@@ -51,6 +52,13 @@ def can(actor: Actor | None, action: Action, resource: Resource) -> bool:
             and actor.user_id == resource.patient_id
             and action in (Action.READ, Action.CREATE, Action.UPDATE)
         )
+    if resource.kind == "appointment":
+        # The reason for a visit and the appointment itself: its patient and its doctor.
+        mine = actor.user_id in (resource.patient_id, resource.doctor_user_id)
+        return mine and actor.role in (Role.PATIENT, Role.DOCTOR) and action in (Action.READ, Action.UPDATE)
+    if resource.kind == "provider_document":
+        # Licences and ID proofs sent with an application: read by admins deciding on it.
+        return actor.role is Role.ADMIN and action is Action.READ
     if resource.kind == "audit_log":
         return actor.role is Role.ADMIN and action in (Action.READ, Action.VERIFY_AUDIT)
     return False

@@ -12,6 +12,7 @@ from backend.access import Actor
 from backend.crypto import FieldCipher
 from backend.models import ChannelIdentity, Conversation, User
 from backend.otp.senders import OtpSender
+from backend.payments.gateway import Gateways
 from backend.settings import Settings
 from conversations.copy import translate
 from conversations.messages import Inbound, Reply
@@ -31,6 +32,7 @@ class Context:
     user: User | None
     inbound: Inbound
     now: datetime
+    gateways: Gateways | None = None  # payment gateways (booking, refunds)
     after_commit: list[AfterCommit] = field(default_factory=list)
 
     @property

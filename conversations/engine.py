@@ -33,6 +33,7 @@ from backend.crypto import FieldCipher
 from backend.models import Conversation, InboxMessage, User, new_id, utcnow
 from backend.otp.senders import OtpSender
 from backend.outbox import service as outbox
+from backend.payments.gateway import Gateways
 from backend.settings import Settings
 from conversations import actions, commands, overlays
 from conversations.context import Context
@@ -82,6 +83,7 @@ class Engine:
     otp_sender: OtpSender
     # Called after a commit that wrote to the outbox (the app wakes its dispatcher with it).
     on_commit: Callable[[], None] | None = None
+    gateways: Gateways | None = None  # payment gateways, for steps that take or return money
 
     def __post_init__(self) -> None:
         self.locks = ChatLocks()
@@ -172,6 +174,7 @@ class Engine:
             user=user,
             inbound=inbound,
             now=inbound.at,
+            gateways=self.gateways,
         )
 
     def _save(self, ctx: Context) -> None:

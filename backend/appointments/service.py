@@ -1,0 +1,3 @@
+"""Appointments: hold, pay, request, accept or reject, remind, cancel, reschedule."""
+
+from __future__ import annotations
