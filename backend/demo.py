@@ -1,12 +1,12 @@
-"""Demo data: verified doctors with two weeks of slots, pharmacies with stock, labs with test
+"""Demo data: verified doctors with weekly hours (some with a lunch break, some on call or
+accepting automatically) and two weeks of slots, pharmacies with stock, labs with test
 catalogues, an admin and a demo patient. Idempotent: every row is found by its natural key
 first, so running it again adds only what is missing (e.g. slots for new days)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +20,6 @@ from backend.models import (
     LabTest,
     Pharmacy,
     Role,
-    Slot,
     Specialty,
     StockItem,
     User,
@@ -28,6 +27,7 @@ from backend.models import (
     new_id,
     utcnow,
 )
+from backend.scheduling import service as scheduling
 
 DEMO_DOMAIN = "demo.telecare.example"
 SLOT_HORIZON_DAYS = 14
@@ -45,11 +45,16 @@ class DemoDoctor:
     fee_rupees: int
     bio: str
     hours: tuple[tuple[int, str, str], ...]  # (weekday, start, end) in Asia/Kolkata
+    breaks: tuple[tuple[str, str], ...] = ()  # daily (start, end), cut out of the hours
+    on_call: bool = False  # takes urgent consults
+    auto_accept: bool = False  # paid requests are accepted without waiting for a tap
 
 
 _WEEKDAYS_9_TO_1 = tuple((d, "09:00", "13:00") for d in range(5))
 _WEEKDAYS_EVENINGS = tuple((d, "17:00", "20:00") for d in range(5))
 _SIX_DAYS = tuple((d, "10:00", "14:00") for d in range(6))
+_WEEKDAYS_FULL = tuple((d, "09:00", "17:00") for d in range(5))
+_LUNCH = (("13:00", "14:00"),)
 
 DOCTORS: tuple[DemoDoctor, ...] = (
     DemoDoctor(
@@ -62,7 +67,9 @@ DOCTORS: tuple[DemoDoctor, ...] = (
         ("English", "Hindi", "Kannada"),
         400,
         "Adult medicine, fevers, diabetes and blood pressure follow-ups.",
-        _WEEKDAYS_9_TO_1,
+        _WEEKDAYS_FULL,
+        breaks=_LUNCH,
+        on_call=True,
     ),
     DemoDoctor(
         "dr-vikram-singh",
@@ -75,6 +82,8 @@ DOCTORS: tuple[DemoDoctor, ...] = (
         300,
         "Family doctor for common illnesses and preventive care.",
         _WEEKDAYS_EVENINGS,
+        on_call=True,
+        auto_accept=True,
     ),
     DemoDoctor(
         "dr-meera-iyer",
@@ -87,6 +96,7 @@ DOCTORS: tuple[DemoDoctor, ...] = (
         500,
         "Children's health from newborns to teenagers; vaccinations and growth.",
         _SIX_DAYS,
+        on_call=True,
     ),
     DemoDoctor(
         "dr-arjun-mehta",
@@ -123,6 +133,7 @@ DOCTORS: tuple[DemoDoctor, ...] = (
         550,
         "Skin, hair and nail problems; allergies of the skin.",
         _SIX_DAYS,
+        auto_accept=True,
     ),
     DemoDoctor(
         "dr-sunita-reddy",
@@ -182,7 +193,9 @@ DOCTORS: tuple[DemoDoctor, ...] = (
         ("Telugu", "English", "Hindi"),
         1000,
         "Blood pressure, cholesterol, palpitations and heart-failure follow-ups.",
-        _WEEKDAYS_9_TO_1,
+        _WEEKDAYS_FULL,
+        breaks=_LUNCH,
+        on_call=True,
     ),
     DemoDoctor(
         "dr-aisha-siddiqui",
@@ -284,6 +297,10 @@ async def _doctor(session, cipher, counts, spec: DemoDoctor) -> Doctor:
             languages=list(spec.languages),
             fee_minor=spec.fee_rupees * 100,
             bio=spec.bio,
+            timezone="Asia/Kolkata",
+            slot_minutes=15,
+            on_call=spec.on_call,
+            auto_accept=spec.auto_accept,
             status=VerificationStatus.VERIFIED,
             verified_by="demo-data",
             verified_at=utcnow(),
@@ -300,41 +317,20 @@ async def _doctor(session, cipher, counts, spec: DemoDoctor) -> Doctor:
                     end_time=time.fromisoformat(end),
                 )
             )
+        for weekday in {weekday for weekday, _, _ in spec.hours}:
+            for start, end in spec.breaks:
+                session.add(
+                    AvailabilityRule(
+                        doctor_id=doctor.id,
+                        weekday=weekday,
+                        start_time=time.fromisoformat(start),
+                        end_time=time.fromisoformat(end),
+                        kind="break",
+                    )
+                )
         await session.flush()
         counts.doctors += 1
     return doctor
-
-
-def slot_starts(rules, zone: ZoneInfo, slot_minutes: int, first_day: date, days: int) -> list[datetime]:
-    """Slot start times (UTC) from weekly rules in the doctor's zone; DST-correct because each
-    local wall-clock time is converted on its own date."""
-    starts = []
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
-        for rule in rules:
-            if rule.weekday != day.weekday():
-                continue
-            cursor = datetime.combine(day, rule.start_time, tzinfo=zone)
-            end = datetime.combine(day, rule.end_time, tzinfo=zone)
-            while cursor + timedelta(minutes=slot_minutes) <= end:
-                starts.append(cursor.astimezone(UTC))
-                cursor += timedelta(minutes=slot_minutes)
-    return starts
-
-
-async def _slots(session: AsyncSession, counts: Counts, doctor: Doctor, now: datetime) -> None:
-    zone = ZoneInfo(doctor.timezone)
-    rules = list(
-        await session.scalars(select(AvailabilityRule).where(AvailabilityRule.doctor_id == doctor.id))
-    )
-    existing = set(await session.scalars(select(Slot.starts_at).where(Slot.doctor_id == doctor.id)))
-    length = timedelta(minutes=doctor.slot_minutes)
-    for start in slot_starts(
-        rules, zone, doctor.slot_minutes, now.astimezone(zone).date(), SLOT_HORIZON_DAYS
-    ):
-        if start > now and start not in existing:
-            session.add(Slot(doctor_id=doctor.id, starts_at=start, ends_at=start + length))
-            counts.slots += 1
 
 
 async def _pharmacies(session, cipher, counts) -> None:
@@ -418,13 +414,20 @@ async def _demo_patient(session, cipher, counts) -> None:
     counts.users += 1
 
 
-async def load(session: AsyncSession, cipher: FieldCipher, now: datetime | None = None) -> Counts:
+async def load(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    now: datetime | None = None,
+    *,
+    horizon_days: int = SLOT_HORIZON_DAYS,
+) -> Counts:
     now = now or utcnow()
     counts = Counts()
     await _user(session, cipher, counts, "admin", Role.ADMIN, "Demo admin")
     for spec in DOCTORS:
         doctor = await _doctor(session, cipher, counts, spec)
-        await _slots(session, counts, doctor, now)
+        # The same generator the doctors' own changes and the sweeper use.
+        counts.slots += await scheduling.generate_slots(session, doctor, now=now, horizon_days=horizon_days)
     await _pharmacies(session, cipher, counts)
     await _labs(session, cipher, counts)
     await _demo_patient(session, cipher, counts)

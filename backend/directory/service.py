@@ -8,12 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import (
-    AvailabilityRule,
     Doctor,
     Lab,
     LabTest,
     Pharmacy,
-    Slot,
     Specialty,
     StockItem,
     VerificationStatus,
@@ -24,23 +22,6 @@ LOW_STOCK = 20
 
 async def doctor_of(session: AsyncSession, user_id: str) -> Doctor | None:
     return await session.scalar(select(Doctor).where(Doctor.user_id == user_id))
-
-
-async def weekly_hours(session: AsyncSession, doctor_id: str) -> list[AvailabilityRule]:
-    return list(
-        await session.scalars(
-            select(AvailabilityRule)
-            .where(AvailabilityRule.doctor_id == doctor_id)
-            .order_by(AvailabilityRule.weekday, AvailabilityRule.start_time)
-        )
-    )
-
-
-async def free_slot_count(session: AsyncSession, doctor_id: str, after) -> int:
-    query = select(func.count()).where(
-        Slot.doctor_id == doctor_id, Slot.status == "free", Slot.starts_at > after
-    )
-    return await session.scalar(query) or 0
 
 
 async def pharmacy_of(session: AsyncSession, user_id: str) -> Pharmacy | None:

@@ -1,0 +1,1 @@
+"""Doctors' availability and the bookable slots made from it; the doctor search."""
