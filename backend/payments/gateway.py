@@ -16,6 +16,14 @@ class InvalidSignature(Exception):
     """A webhook whose signature is missing, wrong or too old: answer 400 and change nothing."""
 
 
+class InvalidEvent(Exception):
+    """A correctly signed webhook whose body is not an event we can read: answer 400."""
+
+
+class GatewayError(Exception):
+    """The gateway refused or could not be reached (a checkout, an expiry or a refund)."""
+
+
 class EventType(enum.StrEnum):
     PAID = "paid"
     FAILED = "failed"
@@ -45,6 +53,9 @@ class GatewayEvent:
 
 class PaymentGateway(Protocol):
     name: str
+    # True when a refund is final as soon as the call returns (the sandbox); otherwise it stays
+    # "pending" until the gateway's refund event confirms it.
+    instant_refunds: bool
 
     async def create_checkout(
         self, *, payment: Payment, description: str, destination: str | None, application_fee_minor: int
@@ -64,3 +75,10 @@ class Gateways:
 
     def get(self, name: str) -> PaymentGateway | None:
         return self.default if name == self.default.name else self.others.get(name)
+
+    async def close(self) -> None:
+        """Close the gateways' HTTP clients (at shutdown)."""
+        for gateway in (self.default, *self.others.values()):
+            close = getattr(gateway, "close", None)
+            if close is not None:
+                await close()

@@ -197,6 +197,7 @@ def upgrade() -> None:
         sa.Column("checkout_ref", sa.String(length=255), nullable=True),
         sa.Column("charge_ref", sa.String(length=255), nullable=True),
         sa.Column("url", sa.String(length=1000), nullable=True),
+        sa.Column("description", sa.String(length=200), nullable=True),
         sa.Column("amount_minor", sa.Integer(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("commission_minor", sa.Integer(), nullable=False),
