@@ -96,6 +96,10 @@ class Settings(BaseSettings):
                 raise ValueError("TELECARE_OTP_DELIVERY=dev is not allowed in production")
             if not self.public_base_url.startswith("https://"):
                 raise ValueError("TELECARE_PUBLIC_BASE_URL must be https in production")
+            if self.payment_gateway is PaymentGatewayName.SANDBOX:
+                raise ValueError(
+                    "TELECARE_PAYMENT_GATEWAY=sandbox takes no real money: not allowed in production"
+                )
         if self.payment_gateway is PaymentGatewayName.STRIPE and not (
             self.stripe_api_key and self.stripe_webhook_secret
         ):

@@ -17,12 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from backend import logs
 from backend.api import admin as admin_api
-from backend.api import health
+from backend.api import admin_payments, health
 from backend.api import payments as payments_api
 from backend.crypto import FieldCipher, load_key_ring
 from backend.db import create_engine, create_sessionmaker
 from backend.otp.senders import DevOtpSender, OtpSender, RoutingOtpSender, SmtpOtpSender
+from backend.payments import build_gateways
+from backend.payments.gateway import Gateways
 from backend.settings import DispatcherMode, OtpDelivery, Settings, get_settings
+from bot.housekeeping import Housekeeper
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.notify import TelegramNotifier
@@ -135,6 +138,8 @@ class Parts:
     whatsapp: WhatsAppChannel | None
     relay: WebRelay | None
     dispatcher: Dispatcher
+    gateways: Gateways
+    housekeeper: Housekeeper
 
     async def close(self) -> None:
         """After the dispatcher has stopped: the channels, then the clients and the database."""
@@ -147,6 +152,7 @@ class Parts:
         await self.limits.close()
         if self.relay:
             await self.relay.close()
+        await self.gateways.close()
         await self.db_engine.dispose()
 
 
@@ -159,16 +165,20 @@ def build_parts(settings: Settings, telegram: TelegramSettings, twilio: TwilioSe
     hub = SocketHub()
     gateway = TwilioGateway(twilio) if twilio.enabled else None
     limits = ratelimit.build(settings.redis_url)
-    engine = Engine(sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway))
+    gateways = build_gateways(settings, cipher)
+    engine = Engine(
+        sessions, cipher, settings, build_otp_sender(settings, hub, twilio, gateway), gateways=gateways
+    )
     telegram_channel = build_telegram(telegram, settings, sessions, cipher, engine, limits)
     whatsapp_channel = build_whatsapp(twilio, settings, sessions, cipher, engine, gateway, limits)
     # With Redis, notifications reach web chats open in other processes (and workers reach ours).
     relay = WebRelay(settings.redis_url) if settings.redis_url else None
     dispatcher = build_dispatcher(settings, sessions, cipher, hub, telegram_channel, whatsapp_channel, relay)
     engine.on_commit = dispatcher.wake  # a message the step just wrote goes now, not at the next poll
+    housekeeper = Housekeeper(sessions, cipher, settings, gateways, wake=dispatcher.wake)
     return Parts(
         settings, cipher, db_engine, sessions, hub, gateway, limits, engine,
-        telegram_channel, whatsapp_channel, relay, dispatcher,
+        telegram_channel, whatsapp_channel, relay, dispatcher, gateways, housekeeper,
     )  # fmt: skip
 
 
@@ -181,11 +191,15 @@ async def run_worker(settings: Settings, *, once: bool = False) -> int:
     dispatcher = parts.dispatcher
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):  # finish the sends under way, then stop
-        loop.add_signal_handler(stop_signal, dispatcher.stop)
+        loop.add_signal_handler(stop_signal, lambda: (dispatcher.stop(), parts.housekeeper.stop()))
     try:
         if once:
+            await parts.housekeeper.sweep_once()
             return await dispatcher.drain()
+        housekeeping = asyncio.create_task(parts.housekeeper.run(), name="housekeeping")
         await dispatcher.run()
+        parts.housekeeper.stop()
+        await housekeeping
         return 0
     finally:
         await dispatcher.close()
@@ -210,9 +224,10 @@ def create_app(
         if whatsapp_channel:
             await whatsapp_channel.start()
         relaying = asyncio.create_task(relay.serve(hub), name="web-relay") if relay else None
-        dispatching = None
+        dispatching = housekeeping = None
         if settings.dispatcher is DispatcherMode.IN_PROCESS:
             dispatching = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+            housekeeping = asyncio.create_task(parts.housekeeper.run(), name="housekeeping")
         log.info(
             "telecare_started",
             env=settings.env.value,
@@ -227,6 +242,9 @@ def create_app(
         gc.collect()
         gc.freeze()
         yield
+        if housekeeping:
+            parts.housekeeper.stop()
+            await housekeeping
         if dispatching:
             dispatcher.stop()
             await dispatching
@@ -244,10 +262,13 @@ def create_app(
     app.state.telegram = telegram_channel
     app.state.whatsapp = whatsapp_channel
     app.state.dispatcher = dispatcher
+    app.state.gateways = parts.gateways
+    app.state.housekeeper = parts.housekeeper
     app.state.relay = relay
     app.state.personas = Personas(parts.sessions, parts.cipher)
     app.include_router(health.router)
     app.include_router(admin_api.router)
+    app.include_router(admin_payments.router)
     app.include_router(payments_api.router)
     app.include_router(web.router)
     app.include_router(documents.router)

@@ -1,8 +1,9 @@
 """The words of platform-started messages, per language, and how they are filled in.
 
 A template is text with `{name}` fields. Fields whose names end in `_at` hold ISO times and are
-shown in the recipient's timezone and language ("27 Nov 2026, 10:30"); fields ending in `_money`
-hold "<minor units> <currency>" ("50000 INR") and are shown as money ("₹500"). `VARIABLES` lists, per
+shown in the recipient's timezone and language ("27 Nov 2026, 10:30"); fields ending in `_ats` hold
+a list of them, shown one per line ("\n• 1 Dec 2026, 10:00 am\n• …"); fields ending in
+`_money` hold "<minor units> <currency>" ("50000 INR") and are shown as money ("₹500"). `VARIABLES` lists, per
 template, the fields in the order of the approved WhatsApp template's {{1}}, {{2}}, … — what is
 sent outside the 24-hour window, where free text is not allowed.
 """
@@ -119,6 +120,9 @@ def _show(name: str, value: object, locale: str, timezone: str) -> str:
     try:
         if name.endswith("_at") and isinstance(value, str | datetime):
             return local_time(value, locale, timezone)
+        if name.endswith("_ats") and isinstance(value, list):
+            shown = [local_time(item, locale, timezone) for item in value]
+            return "".join(f"\n• {item}" for item in shown) if shown else "—"
         if name.endswith("_money") and isinstance(value, str):
             return money(value, locale)
     except ValueError:

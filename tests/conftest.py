@@ -132,10 +132,18 @@ def otp_sender() -> RecordingOtpSender:
 
 
 @pytest.fixture
-def engine(sessions, cipher, settings, otp_sender):
+def gateways(settings, cipher):
+    """The payment gateways the settings ask for (the built-in sandbox by default)."""
+    from backend.payments import build_gateways
+
+    return build_gateways(settings, cipher)
+
+
+@pytest.fixture
+def engine(sessions, cipher, settings, otp_sender, gateways):
     from conversations.engine import Engine
 
-    return Engine(sessions, cipher, settings, otp_sender)
+    return Engine(sessions, cipher, settings, otp_sender, gateways=gateways)
 
 
 @pytest.fixture

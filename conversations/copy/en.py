@@ -119,7 +119,6 @@ MESSAGES: dict[str, str] = {
     "menu_item_applications": "🗂 Applications to review",
     "menu_item_profile": "📋 My medical profile",
     "menu_item_doctor_details": "🩺 My registration details",
-    "menu_item_doctor_hours": "🗓 My weekly hours",
     "menu_item_stock": "💊 Stock",
     "menu_item_lab_tests": "🧪 Test catalogue",
     "menu_item_audit_check": "🛡 Check the audit log",
@@ -136,7 +135,6 @@ MESSAGES: dict[str, str] = {
         "Dr {name}, {qualification}\nReg. No. {council}/{number}\nSpecialties: {specialties}\n"
         "Languages: {languages}\nConsultation fee: {fee}\nStatus: {status}"
     ),
-    "doctor_hours": "Your weekly hours ({timezone}):\n{hours}\nFree slots ahead: {free}",
     "pharmacy_no_record": "We have no pharmacy linked to your account yet.",
     "pharmacy_stock": "{name} — stock (⚠️ = low, under {low}):\n{items}",
     "lab_no_record": "We have no lab linked to your account yet.",

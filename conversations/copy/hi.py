@@ -124,7 +124,6 @@ MESSAGES: dict[str, str] = {
     "menu_item_applications": "🗂 जाँच के लिए आवेदन",
     "menu_item_profile": "📋 मेरी मेडिकल प्रोफ़ाइल",
     "menu_item_doctor_details": "🩺 मेरे रजिस्ट्रेशन का विवरण",
-    "menu_item_doctor_hours": "🗓 हफ़्ते में मेरे काम के घंटे",
     "menu_item_stock": "💊 स्टॉक",
     "menu_item_lab_tests": "🧪 टेस्ट की सूची",
     "menu_item_audit_check": "🛡 ऑडिट लॉग जाँचें",
@@ -141,7 +140,6 @@ MESSAGES: dict[str, str] = {
         "डॉ. {name}, {qualification}\nरजिस्ट्रेशन नं. {council}/{number}\nविशेषज्ञता: {specialties}\n"
         "भाषाएँ: {languages}\nपरामर्श शुल्क: {fee}\nस्थिति: {status}"
     ),
-    "doctor_hours": "हफ़्ते में आपके काम के घंटे ({timezone}):\n{hours}\nआगे के खाली स्लॉट: {free}",
     "pharmacy_no_record": "आपके अकाउंट से अभी कोई फ़ार्मेसी नहीं जुड़ी है।",
     "pharmacy_stock": "{name} — स्टॉक (⚠️ = कम, {low} से नीचे):\n{items}",
     "lab_no_record": "आपके अकाउंट से अभी कोई लैब नहीं जुड़ी है।",

@@ -1,17 +1,295 @@
-"""A user's appointments: cancel, reschedule, no-show."""
+"""'My appointments' for patients and doctors: the list, one appointment, and what can be done
+with it now — pay, cancel (with the refund the policy gives, said before confirming), move,
+accept or reject a request, mark the outcome after the start. Also the handlers of the buttons
+on booking notifications (the doctor's Accept / Reject, an urgent offer, "Pick a time")."""
 
 from __future__ import annotations
 
+from backend.access import AccessDenied
+from backend.appointments import notices, urgent
+from backend.appointments import service as appointments
+from backend.appointments.service import BookingError
+from backend.directory import service as directory
+from backend.models import Appointment, AppointmentStatus, Role
+from backend.payments.gateway import GatewayError
+from conversations import actions, when
 from conversations.context import Context
-from conversations.flow import Answer, Flow, Outcome, Prompt, Step, prompt, switch
+from conversations.flow import (
+    Answer,
+    Flow,
+    Option,
+    Outcome,
+    Prompt,
+    Step,
+    next_step,
+    prompt,
+    retry,
+    say,
+    switch,
+)
+from conversations.flows.menu import money
 
 
-async def ask_main(ctx: Context) -> Prompt:
-    return prompt(ctx.t("not_allowed"))
+async def _mine(ctx: Context) -> list[Appointment]:
+    if ctx.user.role is Role.DOCTOR:
+        doctor = await directory.doctor_of(ctx.session, ctx.user.id)
+        return await appointments.of_doctor(ctx.session, doctor.id, now=ctx.now) if doctor else []
+    return await appointments.of_patient(ctx.session, ctx.user.id, now=ctx.now)
 
 
-async def answer_main(ctx: Context, answer: Answer) -> Outcome:
-    return switch("menu")
+async def _other_party(ctx: Context, appointment: Appointment) -> str:
+    if ctx.user.role is Role.DOCTOR:
+        return await _patient_name(ctx, appointment)
+    doctor = await appointments.doctor_of(ctx.session, appointment)
+    return f"Dr {doctor.full_name}" if doctor else ctx.t("urgent_any_doctor", specialty=appointment.specialty)
 
 
-FLOW = Flow(name="appointments", first="main", steps={"main": Step(ask_main, answer_main)})
+async def _patient_name(ctx: Context, appointment: Appointment) -> str:
+    return await notices.patient_name(ctx.session, ctx.cipher, appointment, "doctor_appointment_list")
+
+
+def _when(ctx: Context, appointment: Appointment) -> str:
+    return when.when(ctx, appointment.starts_at) if appointment.starts_at else ctx.t("urgent_now")
+
+
+# --- the list -----------------------------------------------------------------------------------
+
+
+async def ask_list(ctx: Context) -> Prompt:
+    rows = await _mine(ctx)
+    options = [
+        Option(
+            f"appt:{a.id}",
+            f"{_when(ctx, a)} · {await _other_party(ctx, a)} · {ctx.t(f'appt_status_{a.status.value}')}"[:60],
+        )
+        for a in rows
+    ]
+    if ctx.user.role is Role.PATIENT:
+        options.append(Option("find", ctx.t("menu_item_find_doctor")))
+    options.append(Option("menu", ctx.t("menu_button")))
+    return prompt(ctx.t("appointments_list") if rows else ctx.t("appointments_none"), options=options)
+
+
+async def answer_list(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value == "menu":
+        return switch("menu")
+    if answer.value == "find":
+        return switch("find_doctor")
+    ctx.form["appointment"] = answer.value.removeprefix("appt:")
+    return next_step("detail")
+
+
+# --- one appointment ----------------------------------------------------------------------------
+
+
+async def _current(ctx: Context) -> Appointment | None:
+    try:
+        return await appointments.for_actor(ctx.session, ctx.actor, ctx.form.get("appointment", ""))
+    except AccessDenied:
+        return None
+
+
+def _choices(ctx: Context, appointment: Appointment) -> list[Option]:
+    status, started = (
+        appointment.status,
+        appointment.starts_at is not None and appointment.starts_at <= ctx.now,
+    )
+    names: list[str] = []
+    if ctx.user.role is Role.PATIENT:
+        if status is AppointmentStatus.HELD:
+            names = ["pay", "cancel"]
+        elif status is AppointmentStatus.REQUESTED:
+            names = ["move", "cancel"] if appointment.starts_at else ["cancel"]
+        elif status is AppointmentStatus.CONFIRMED:
+            names = (
+                ["doctor_no_show"] if started else (["move", "cancel"] if appointment.slot_id else ["cancel"])
+            )
+    elif status is AppointmentStatus.REQUESTED:
+        names = ["accept", "reject"]
+    elif status is AppointmentStatus.CONFIRMED:
+        names = ["completed", "patient_no_show"] if started else ["doctor_cancel"]
+    return [Option(name, ctx.t(f"btn_appt_{name}")) for name in names] + [
+        Option("list", ctx.t("btn_back_to_list"))
+    ]
+
+
+async def ask_detail(ctx: Context) -> Prompt:
+    appointment = await _current(ctx)
+    if appointment is None:
+        return prompt(ctx.t("appointment_not_found"), options=[Option("list", ctx.t("btn_back_to_list"))])
+    text = ctx.t(
+        "appointment_detail",
+        when=_when(ctx, appointment),
+        who=await _other_party(ctx, appointment),
+        status=ctx.t(f"appt_status_{appointment.status.value}"),
+        fee=money(appointment.fee_minor, appointment.currency, ctx.locale),
+        reason=appointments.reason_of(ctx.cipher, appointment) or "—",
+    )
+    return prompt(text, options=_choices(ctx, appointment))
+
+
+async def answer_detail(ctx: Context, answer: Answer) -> Outcome:
+    choice = answer.value
+    if choice == "list":
+        return next_step("list")
+    appointment = await _current(ctx)
+    if appointment is None or choice not in {o.value for o in _choices(ctx, appointment)}:
+        return retry(ctx.t("appointment_changed"))
+    if choice == "pay":
+        ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "pay": appointment.id}
+        return switch("booking", step="pay")
+    if choice == "move":
+        ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "move": appointment.id}
+        return switch("booking")
+    if choice in ("cancel", "doctor_cancel"):
+        return next_step("confirm_cancel")
+    return await _act(ctx, appointment, choice)
+
+
+async def _act(ctx: Context, appointment: Appointment, choice: str) -> Outcome:
+    try:
+        async with ctx.session.begin_nested():  # a refund the gateway refuses undoes the whole change
+            await _apply(ctx, appointment.id, choice)
+    except BookingError as error:
+        return retry(ctx.t(f"appt_error_{error.code}"))
+    except GatewayError:
+        return _gateway_away(ctx)
+    return retry(ctx.t(f"appt_done_{choice}"))
+
+
+async def _apply(ctx: Context, appointment_id: str, choice: str) -> None:
+    """What a button of the appointment view does: the doctor's decision, or an outcome."""
+    if choice in ("accept", "reject"):
+        doctor = await directory.doctor_of(ctx.session, ctx.user.id)
+        if doctor is None:
+            raise BookingError("not_allowed")
+        if choice == "accept":
+            await appointments.accept(ctx.session, ctx.cipher, doctor, appointment_id, now=ctx.now)
+        else:
+            await appointments.reject(
+                ctx.session, ctx.cipher, ctx.settings, ctx.gateways, doctor, appointment_id, now=ctx.now
+            )
+        return
+    await appointments.record_outcome(
+        ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, choice, now=ctx.now
+    )
+
+
+def _gateway_away(ctx: Context) -> Outcome:
+    """A refund the gateway would not take just now: the change was rolled back (it ran in a
+    savepoint), so nothing happened; say so."""
+    return retry(ctx.t("appt_error_gateway"))
+
+
+async def ask_confirm_cancel(ctx: Context) -> Prompt:
+    appointment = await _current(ctx)
+    if appointment is None:
+        return prompt(ctx.t("appointment_not_found"), options=[Option("list", ctx.t("btn_back_to_list"))])
+    if ctx.user.role is Role.DOCTOR:
+        text = ctx.t("appt_cancel_doctor_confirm", when=_when(ctx, appointment))
+    elif appointment.status is AppointmentStatus.HELD:
+        text = ctx.t("appt_cancel_unpaid_confirm", when=_when(ctx, appointment))
+    else:
+        refund = appointments.patient_refund(ctx.settings, appointment, ctx.now)
+        amount = appointment.fee_minor if refund is None else refund
+        text = ctx.t(
+            "appt_cancel_confirm",
+            when=_when(ctx, appointment),
+            refund=money(amount, appointment.currency, ctx.locale),
+            hours=ctx.settings.free_cancel_hours,
+        )
+    return prompt(
+        text, options=[Option("yes", ctx.t("btn_yes_cancel")), Option("no", ctx.t("btn_keep_appointment"))]
+    )
+
+
+async def answer_confirm_cancel(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value != "yes":
+        return next_step("detail")
+    appointment_id = ctx.form.get("appointment", "")
+    try:
+        async with ctx.session.begin_nested():  # a refund the gateway refuses undoes the cancellation
+            refunded = await _cancel(ctx, appointment_id)
+    except GatewayError:
+        return Outcome(goto="detail", remember=False, say=say(ctx.t("appt_error_gateway")))
+    except AccessDenied:
+        return Outcome(say=(), goto="list", remember=False)
+    except BookingError as error:
+        return Outcome(goto="detail", remember=False, say=say(ctx.t(f"appt_error_{error.code}")))
+    if refunded and refunded.amount_minor:
+        done = ctx.t(
+            "appt_cancelled_refund", refund=money(refunded.amount_minor, refunded.currency, ctx.locale)
+        )
+    else:
+        done = ctx.t("appt_cancelled")
+    return Outcome(goto="list", remember=False, say=say(done))
+
+
+async def _cancel(ctx: Context, appointment_id: str):
+    if ctx.user.role is Role.DOCTOR:
+        doctor = await directory.doctor_of(ctx.session, ctx.user.id)
+        if doctor is None:
+            raise BookingError("not_cancellable")
+        return await appointments.cancel_by_doctor(
+            ctx.session, ctx.cipher, ctx.settings, ctx.gateways, doctor, appointment_id, now=ctx.now
+        )
+    return await appointments.cancel_by_patient(
+        ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, now=ctx.now
+    )
+
+
+FLOW = Flow(
+    name="appointments",
+    first="list",
+    steps={
+        "list": Step(ask_list, answer_list),
+        "detail": Step(ask_detail, answer_detail),
+        "confirm_cancel": Step(ask_confirm_cancel, answer_confirm_cancel),
+    },
+)
+
+
+# --- buttons on notifications -------------------------------------------------------------------
+
+
+async def _request_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:
+    """The doctor's Accept / Reject on a paid request."""
+    doctor = await directory.doctor_of(ctx.session, ctx.user.id) if ctx.user.role is Role.DOCTOR else None
+    if doctor is None or ref is None or value not in ("accept", "reject"):
+        return None
+    try:
+        if value == "accept":
+            await appointments.accept(ctx.session, ctx.cipher, doctor, ref, now=ctx.now)
+        else:
+            await appointments.reject(
+                ctx.session, ctx.cipher, ctx.settings, ctx.gateways, doctor, ref, now=ctx.now
+            )
+    except AccessDenied:
+        return None
+    except BookingError as error:
+        return retry(ctx.t(f"appt_error_{error.code}"))
+    return retry(ctx.t(f"appt_done_{value}"))
+
+
+async def _urgent_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:
+    doctor = await directory.doctor_of(ctx.session, ctx.user.id) if ctx.user.role is Role.DOCTOR else None
+    if doctor is None or ref is None or value != "accept":
+        return None
+    try:
+        await urgent.accept(ctx.session, ctx.cipher, doctor, ref, now=ctx.now)
+    except BookingError as error:
+        return retry(ctx.t(f"appt_error_{error.code}"))
+    return retry(ctx.t("urgent_taken_by_you"))
+
+
+async def _rebook_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:
+    """ "Pick a time" after a hold lapsed or a doctor cancelled: straight to that doctor's days."""
+    if value != "rebook" or ref is None or ctx.user.role is not Role.PATIENT:
+        return None
+    ctx.data["booking"] = {"doctor_id": ref}
+    return switch("booking")
+
+
+actions.register("appointment_request", _request_button)
+actions.register(urgent.OFFER_ACTION, _urgent_button)
+actions.register("rebook", _rebook_button)

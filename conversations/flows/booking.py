@@ -1,17 +1,304 @@
-"""Booking a doctor: day, time, reason, summary, hold and payment link."""
+"""Booking a doctor: day → time → reason → summary → the slot is held → payment link.
+
+Entered with `ctx.data["booking"] = {"doctor_id": …}` (from the search, or a "Pick a time"
+button); with `"move": <appointment id>` added it moves that appointment instead (no reason, no
+new payment). The hold and the link come from backend.appointments; what happens after payment
+arrives by notification (the webhook settles it)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from backend.access import AccessDenied
+from backend.appointments import service as appointments
+from backend.appointments.service import BookingError
+from backend.models import Appointment, AppointmentStatus, Doctor, Slot, VerificationStatus
+from backend.scheduling import service as scheduling
+from conversations import when
 from conversations.context import Context
-from conversations.flow import Answer, Flow, Outcome, Prompt, Step, prompt, switch
+from conversations.flow import (
+    Answer,
+    Flow,
+    Option,
+    Outcome,
+    Prompt,
+    Step,
+    next_step,
+    prompt,
+    retry,
+    say,
+    switch,
+)
+from conversations.flows.menu import money
+
+DAYS_PER_PAGE = 6
+TIMES_PER_PAGE = 8
 
 
-async def ask_main(ctx: Context) -> Prompt:
-    return prompt(ctx.t("not_allowed"))
+def _booking(ctx: Context) -> dict:
+    return ctx.data.setdefault("booking", {})
 
 
-async def answer_main(ctx: Context, answer: Answer) -> Outcome:
-    return switch("menu")
+async def _doctor(ctx: Context) -> Doctor | None:
+    doctor_id = _booking(ctx).get("doctor_id")
+    doctor = await ctx.session.get(Doctor, doctor_id) if doctor_id else None
+    return doctor if doctor is not None and doctor.status is VerificationStatus.VERIFIED else None
 
 
-FLOW = Flow(name="booking", first="main", steps={"main": Step(ask_main, answer_main)})
+async def _free(ctx: Context, doctor: Doctor) -> list[Slot]:
+    horizon = ctx.now + timedelta(days=ctx.settings.booking_horizon_days)
+    return await scheduling.free_slots(ctx.session, doctor.id, start=ctx.now, end=horizon, now=ctx.now)
+
+
+def _gone(ctx: Context, key: str = "booking_doctor_gone") -> Outcome:
+    ctx.data.pop("booking", None)
+    return switch("find_doctor", ctx.t(key))
+
+
+# --- day ----------------------------------------------------------------------------------------
+
+
+async def ask_day(ctx: Context) -> Prompt:
+    doctor = await _doctor(ctx)
+    if doctor is None:
+        return prompt(ctx.t("booking_doctor_gone"), options=[Option("search", ctx.t("btn_search_again"))])
+    days: dict[str, str] = {}
+    for slot in await _free(ctx, doctor):
+        days.setdefault(when.local_day(ctx, slot.starts_at).isoformat(), when.day_label(ctx, slot.starts_at))
+    page = ctx.form.get("day_page", 0)
+    shown = list(days.items())[page * DAYS_PER_PAGE : (page + 1) * DAYS_PER_PAGE]
+    options = [Option(f"day:{iso}", label) for iso, label in shown]
+    if len(days) > (page + 1) * DAYS_PER_PAGE:
+        options.append(Option("more", ctx.t("btn_later_days")))
+    options.append(Option("search", ctx.t("btn_search_again")))
+    moving = ctx.t("booking_moving") if _booking(ctx).get("move") else ""
+    if not days:
+        text = ctx.t("booking_no_days", doctor=doctor.full_name, days=ctx.settings.booking_horizon_days)
+        return prompt(moving, text, options=options)
+    return prompt(moving, ctx.t("booking_pick_day", doctor=doctor.full_name), options=options)
+
+
+async def answer_day(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value == "search":
+        ctx.data.pop("booking", None)
+        return switch("find_doctor")
+    if answer.value == "more":
+        ctx.form["day_page"] = ctx.form.get("day_page", 0) + 1
+        return retry()
+    if await _doctor(ctx) is None:
+        return _gone(ctx)
+    ctx.form["day"] = answer.value.removeprefix("day:")
+    ctx.form["time_page"] = 0
+    return next_step("time")
+
+
+# --- time ---------------------------------------------------------------------------------------
+
+
+async def ask_time(ctx: Context) -> Prompt:
+    doctor = await _doctor(ctx)
+    if doctor is None:
+        return prompt(ctx.t("booking_doctor_gone"), options=[Option("search", ctx.t("btn_search_again"))])
+    slots = [
+        s for s in await _free(ctx, doctor) if when.local_day(ctx, s.starts_at).isoformat() == ctx.form["day"]
+    ]
+    page = ctx.form.get("time_page", 0)
+    shown = slots[page * TIMES_PER_PAGE : (page + 1) * TIMES_PER_PAGE]
+    options = [Option(f"slot:{slot.id}", when.clock(ctx, slot.starts_at)) for slot in shown]
+    if len(slots) > (page + 1) * TIMES_PER_PAGE:
+        options.append(Option("more", ctx.t("btn_later_times")))
+    options.append(Option("days", ctx.t("btn_other_day")))
+    if not slots:
+        return prompt(ctx.t("booking_day_full"), options=options)
+    return prompt(ctx.t("booking_pick_time", day=when.day_label(ctx, slots[0].starts_at)), options=options)
+
+
+async def answer_time(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value == "search":
+        return _gone(ctx)
+    if answer.value == "days":
+        return next_step("day")
+    if answer.value == "more":
+        ctx.form["time_page"] = ctx.form.get("time_page", 0) + 1
+        return retry()
+    ctx.form["slot"] = answer.value.removeprefix("slot:")
+    return next_step("summary" if _booking(ctx).get("move") else "reason")
+
+
+# --- reason and summary -------------------------------------------------------------------------
+
+
+async def ask_reason(ctx: Context) -> Prompt:
+    return prompt(ctx.t("booking_ask_reason", limit=appointments.MAX_REASON_CHARS))
+
+
+async def answer_reason(ctx: Context, answer: Answer) -> Outcome:
+    reason = " ".join(answer.text.split())
+    if len(reason) < 3:
+        return retry(ctx.t("booking_reason_short"))
+    if len(reason) > appointments.MAX_REASON_CHARS:
+        return retry(ctx.t("booking_reason_long", limit=appointments.MAX_REASON_CHARS))
+    ctx.form["reason"] = reason
+    return next_step("summary")
+
+
+async def ask_summary(ctx: Context) -> Prompt:
+    doctor = await _doctor(ctx)
+    slot = await ctx.session.get(Slot, ctx.form.get("slot", ""))
+    if doctor is None or slot is None:
+        return prompt(ctx.t("booking_doctor_gone"), options=[Option("search", ctx.t("btn_search_again"))])
+    if _booking(ctx).get("move"):
+        return prompt(
+            ctx.t("booking_move_summary", doctor=doctor.full_name, when=when.when(ctx, slot.starts_at)),
+            options=[Option("confirm", ctx.t("btn_move_here")), Option("time", ctx.t("btn_other_time"))],
+        )
+    text = ctx.t(
+        "booking_summary",
+        doctor=doctor.full_name,
+        qualification=doctor.qualification,
+        registration=f"{doctor.council}/{doctor.registration_number}",
+        when=when.when(ctx, slot.starts_at),
+        fee=money(doctor.fee_minor, doctor.currency, ctx.locale),
+        reason=ctx.form.get("reason", ""),
+        minutes=ctx.settings.hold_minutes,
+    )
+    return prompt(
+        text,
+        options=[
+            Option("confirm", ctx.t("btn_hold_and_pay")),
+            Option("time", ctx.t("btn_other_time")),
+            Option("cancel", ctx.t("btn_cancel_booking")),
+        ],
+    )
+
+
+async def answer_summary(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value == "search":
+        return _gone(ctx)
+    if answer.value == "time":
+        return next_step("time")
+    if answer.value == "cancel":
+        ctx.data.pop("booking", None)
+        return switch("menu", ctx.t("booking_dropped"))
+    if _booking(ctx).get("move"):
+        return await _move(ctx)
+    try:
+        held = await appointments.hold(
+            ctx.session,
+            ctx.cipher,
+            ctx.settings,
+            patient_id=ctx.user.id,
+            slot_id=ctx.form.get("slot", ""),
+            reason=ctx.form.get("reason", ""),
+            now=ctx.now,
+        )
+    except BookingError as error:
+        return _refused(ctx, error)
+    ctx.form["appointment"] = held.id
+    return next_step("pay")
+
+
+SLOT_ERRORS = ("slot_taken", "slot_gone", "slot_past")
+
+
+def _refused(ctx: Context, error: BookingError) -> Outcome:
+    if error.code == "doctor_not_bookable":
+        return _gone(ctx)
+    if error.code == "too_many_holds":
+        ctx.data.pop("booking", None)
+        return switch("appointments", ctx.t("booking_too_many_holds"))
+    if error.code in SLOT_ERRORS:  # someone else was quicker, or the time passed: pick another
+        ctx.form.pop("slot", None)
+        return Outcome(say=say(ctx.t(f"booking_{error.code}")), goto="time", remember=False)
+    return retry(ctx.t(f"booking_{error.code}"))
+
+
+async def _move(ctx: Context) -> Outcome:
+    move_id = _booking(ctx)["move"]
+    try:
+        moved = await appointments.reschedule(
+            ctx.session, ctx.cipher, ctx.settings, ctx.actor, move_id, ctx.form.get("slot", ""), now=ctx.now
+        )
+    except AccessDenied:
+        ctx.data.pop("booking", None)
+        return switch("appointments", ctx.t("appointment_not_found"))
+    except BookingError as error:
+        if error.code in SLOT_ERRORS:
+            ctx.form.pop("slot", None)
+            return Outcome(say=say(ctx.t(f"booking_{error.code}")), goto="time", remember=False)
+        ctx.data.pop("booking", None)
+        return switch("appointments", ctx.t(f"booking_{error.code}"))
+    ctx.data.pop("booking", None)
+    return switch("appointments", ctx.t("booking_moved", when=when.when(ctx, moved.starts_at)))
+
+
+# --- payment ------------------------------------------------------------------------------------
+
+
+def _held_id(ctx: Context) -> str:
+    """The appointment being paid: just held here, or opened from 'My appointments'."""
+    return ctx.form.get("appointment") or _booking(ctx).get("pay") or ""
+
+
+async def ask_pay(ctx: Context) -> Prompt:
+    appointment = await ctx.session.get(Appointment, _held_id(ctx))
+    if appointment is None or appointment.patient_id != ctx.user.id:
+        return prompt(ctx.t("appointment_not_found"), options=[Option("menu", ctx.t("menu_button"))])
+    if appointment.status is not AppointmentStatus.HELD:
+        return prompt(ctx.t(f"booking_after_pay_{appointment.status.value}"), options=_after_options(ctx))
+    try:
+        payment = await appointments.pay_link(
+            ctx.session, ctx.settings, ctx.gateways, appointment, now=ctx.now
+        )
+    except BookingError:
+        return prompt(ctx.t("booking_after_pay_expired"), options=_after_options(ctx))
+    return prompt(
+        ctx.t(
+            "booking_pay",
+            fee=money(payment.amount_minor, payment.currency, ctx.locale),
+            url=payment.url,
+            until=when.clock(ctx, appointment.hold_expires_at),
+        ),
+        options=[Option("check", ctx.t("btn_paid_check")), Option("cancel", ctx.t("btn_cancel_booking"))],
+    )
+
+
+def _after_options(ctx: Context) -> list[Option]:
+    return [Option("appointments", ctx.t("menu_item_appointments")), Option("menu", ctx.t("menu_button"))]
+
+
+async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
+    appointment_id = _held_id(ctx)
+    if answer.value == "menu":
+        ctx.data.pop("booking", None)
+        return switch("menu")
+    if answer.value == "appointments":
+        ctx.data.pop("booking", None)
+        return switch("appointments")
+    if answer.value == "cancel":
+        try:
+            await appointments.cancel_by_patient(
+                ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, now=ctx.now
+            )
+        except (BookingError, AccessDenied):
+            return retry()
+        ctx.data.pop("booking", None)
+        return switch("menu", ctx.t("booking_dropped"))
+    appointment = await ctx.session.get(Appointment, appointment_id)
+    if appointment is not None and appointment.status is AppointmentStatus.HELD:
+        return retry(ctx.t("booking_not_paid_yet"))
+    return retry()
+
+
+FLOW = Flow(
+    name="booking",
+    first="day",
+    steps={
+        "day": Step(ask_day, answer_day),
+        "time": Step(ask_time, answer_time),
+        "reason": Step(ask_reason, answer_reason, free_text=True),
+        "summary": Step(ask_summary, answer_summary),
+        "pay": Step(ask_pay, answer_pay),
+    },
+    halt_on_emergency=True,
+)

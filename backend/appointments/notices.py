@@ -1,0 +1,130 @@
+"""What an appointment tells its patient and its doctor, and when: every message goes through the
+outbox in the caller's transaction, under keys that start with `appointment:<id>:` so that one
+`cancel_prefix` withdraws everything still to come when the appointment ends or moves."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import audit
+from backend.access import SYSTEM
+from backend.crypto import FieldCipher
+from backend.models import Appointment, Doctor, PatientProfile
+from backend.outbox import service as outbox
+from backend.outbox.service import ActionButton
+
+# Reminders before a confirmed appointment: (name, how long before the start).
+REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)), ("start", timedelta(0)))
+
+
+def key(appointment: Appointment, what: str) -> str:
+    return f"appointment:{appointment.id}:{what}"
+
+
+def reminders_prefix(appointment: Appointment) -> str:
+    return key(appointment, "remind:")
+
+
+def money(amount_minor: int, currency: str) -> str:
+    """The `_money` template field format."""
+    return f"{amount_minor} {currency}"
+
+
+def doctor_label(doctor: Doctor) -> str:
+    """How a doctor is named to patients: with qualification and registration (REQ-1.2)."""
+    return f"Dr {doctor.full_name}, {doctor.qualification}, Reg. No. {doctor.council}/{doctor.registration_number}"
+
+
+async def patient_name(
+    session: AsyncSession, cipher: FieldCipher, appointment: Appointment, purpose: str
+) -> str:
+    """The patient's name, disclosed to the doctor of their appointment; the disclosure is audited."""
+    profile = await session.get(PatientProfile, appointment.patient_id)
+    if profile is None or not profile.full_name_enc:
+        return "—"
+    await audit.record(
+        session,
+        actor=SYSTEM,
+        action="disclose",
+        resource_type="patient_profile",
+        resource_id=appointment.patient_id,
+        patient_id=appointment.patient_id,
+        purpose=purpose,
+    )
+    return cipher.decrypt("patient_profiles", "full_name", appointment.patient_id, profile.full_name_enc)
+
+
+async def tell(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    appointment: Appointment,
+    what: str,
+    *,
+    user_id: str,
+    template: str,
+    params: dict,
+    now: datetime,
+    urgent: bool = True,
+    actions: tuple[ActionButton, ...] = (),
+    action: str | None = None,
+    action_ref: str | None = None,
+) -> None:
+    """A status message, sent now. Status changes are urgent by default: the other party is
+    waiting on them (a request to accept, a refund, a cancellation), quiet hours or not."""
+    await outbox.enqueue(
+        session,
+        cipher,
+        key=key(appointment, what),
+        user_id=user_id,
+        template=template,
+        params=params,
+        kind="status",
+        due_at=now,
+        window=timedelta(hours=24),
+        urgent=urgent,
+        actions=actions,
+        action=action,
+        action_ref=action_ref,
+    )
+
+
+async def schedule_reminders(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    appointment: Appointment,
+    doctor: Doctor,
+    patient: str,
+    *,
+    now: datetime,
+) -> None:
+    """24 h, 1 h and at the start, to both; scheduling again (a move) replaces them, and those
+    already past are not scheduled at all."""
+    await outbox.cancel_prefix(session, reminders_prefix(appointment))
+    for name, before in REMINDERS:
+        due = appointment.starts_at - before
+        if due <= now:
+            continue
+        for who, user_id, params in (
+            ("patient", appointment.patient_id, {"with": doctor_label(doctor)}),
+            ("doctor", doctor.user_id, {"with": patient}),
+        ):
+            await outbox.schedule(
+                session,
+                cipher,
+                key=key(appointment, f"remind:{name}:{who}"),
+                user_id=user_id,
+                template=f"appointment_reminder_{name}",
+                params={**params, "starts_at": appointment.starts_at.isoformat()},
+                kind="appointment",
+                due_at=due,
+                window=timedelta(minutes=30) if name != "24h" else timedelta(hours=6),
+                urgent=name != "24h",  # the last two matter even at night: the consult is soon
+            )
+
+
+async def withdraw_all(session: AsyncSession, appointment: Appointment) -> None:
+    """Nothing more about this appointment is sent: reminders and any unsent request."""
+    await outbox.cancel_prefix(session, reminders_prefix(appointment))
+    await outbox.cancel(session, key(appointment, "request"))

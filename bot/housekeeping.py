@@ -1,0 +1,71 @@
+"""Time passing, acted on: lapsed holds are freed, paid requests nobody answered in time are
+refunded, urgent consults nobody took are refunded, and every verified doctor's slots are kept
+generated up to the booking horizon. Runs wherever the outbox dispatcher runs (`serve` in
+process, or `telecare worker`); several at once are safe, as every change is conditional on the
+state it expects and refunds are idempotent by key."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.appointments import service as appointments
+from backend.crypto import FieldCipher
+from backend.models import utcnow
+from backend.outbox.service import outbox_written
+from backend.payments.gateway import Gateways
+from backend.scheduling import service as scheduling
+from backend.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+SLOT_REFRESH = timedelta(hours=1)
+
+
+class Housekeeper:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        cipher: FieldCipher,
+        settings: Settings,
+        gateways: Gateways,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        self.sessions, self.cipher, self.settings, self.gateways = sessions, cipher, settings, gateways
+        self.wake = wake
+        self._stopping = asyncio.Event()
+        self._slots_refreshed: datetime | None = None
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.sweep_once()
+            except Exception:  # a bad row or a database hiccup must not end the loop
+                log.exception("housekeeping_failed")
+            with contextlib.suppress(TimeoutError):  # the pause between sweeps, cut short by stop()
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.settings.sweep_seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def sweep_once(self, now: datetime | None = None) -> int:
+        now = now or utcnow()
+        async with self.sessions() as session, session.begin():
+            done = await appointments.sweep(session, self.cipher, self.settings, self.gateways, now=now)
+            wrote = outbox_written(session)
+        if self._slots_refreshed is None or now - self._slots_refreshed >= SLOT_REFRESH:
+            async with self.sessions() as session, session.begin():
+                await scheduling.refresh_all(
+                    session, now=now, horizon_days=self.settings.booking_horizon_days
+                )
+            self._slots_refreshed = now
+        if done:
+            log.info("housekeeping_done", changed=done)
+        if wrote and self.wake:
+            self.wake()
+        return done
