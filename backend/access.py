@@ -56,6 +56,9 @@ def can(actor: Actor | None, action: Action, resource: Resource) -> bool:
         # The reason for a visit and the appointment itself: its patient and its doctor.
         mine = actor.user_id in (resource.patient_id, resource.doctor_user_id)
         return mine and actor.role in (Role.PATIENT, Role.DOCTOR) and action in (Action.READ, Action.UPDATE)
+    if resource.kind == "provider_application":
+        # Deciding on a doctor's, pharmacy's or lab's application to join: admins only.
+        return actor.role is Role.ADMIN and action in (Action.READ, Action.UPDATE)
     if resource.kind == "provider_document":
         # Licences and ID proofs sent with an application: read by admins deciding on it.
         return actor.role is Role.ADMIN and action is Action.READ

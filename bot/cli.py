@@ -21,6 +21,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(admin_app, name="admin")
 telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
+admin_token_app = typer.Typer(
+    help="Bearer tokens for the admin REST API (/api/admin/).", no_args_is_help=True
+)
+app.add_typer(admin_token_app, name="admin-token")
 
 
 @app.callback()
@@ -130,7 +134,7 @@ def demo_data() -> None:
         engine, sessions = _sessions()
         try:
             async with sessions() as session, session.begin():
-                return str(await demo.load(session, cipher))
+                return str(await demo.load(session, cipher, horizon_days=get_settings().booking_horizon_days))
         finally:
             await engine.dispose()
 
@@ -181,6 +185,90 @@ def admin_add(
         typer.echo("That contact is already an admin; nothing changed.")
         return
     typer.echo("Admin created. They sign in in any chat with “I already have an account” and an OTP.")
+
+
+@admin_token_app.command("create")
+def admin_token_create(
+    email: str = typer.Option(..., help="The email of the admin the token acts as."),
+    name: str = typer.Option(..., help="A label to recognise the token by (e.g. 'ops laptop')."),
+) -> None:
+    """Issue a token; it is printed once and only its SHA-256 is kept."""
+    from backend.accounts import service as accounts
+    from backend.accounts.contacts import InvalidContact, normalise_email
+    from backend.providers import admin_tokens
+
+    try:
+        value = normalise_email(email)
+    except InvalidContact as exc:
+        _fail(f"Not a valid email ({exc.reason}).")
+    cipher = _cipher()
+
+    async def run():
+        engine, sessions = _sessions()
+        try:
+            async with sessions() as session, session.begin():
+                user = await accounts.find_user_by_contact(session, cipher, "email", value)
+                if user is None:
+                    return "No account has that email."
+                try:
+                    return await admin_tokens.create(session, user_id=user.id, name=name)
+                except admin_tokens.TokenError as refused:
+                    return f"Refused: {refused}."
+        finally:
+            await engine.dispose()
+
+    issued = asyncio.run(run())
+    if isinstance(issued, str):
+        _fail(issued)
+    typer.echo(f"Token {issued.id} ({issued.name}). Copy it now; it is not shown again:")
+    typer.echo(issued.token)
+
+
+@admin_token_app.command("revoke")
+def admin_token_revoke(
+    token_id: str = typer.Argument(..., help="The token's id (see `admin-token list`)."),
+) -> None:
+    """Stop a token working at once."""
+    from backend.providers import admin_tokens
+
+    async def run() -> bool:
+        engine, sessions = _sessions()
+        try:
+            async with sessions() as session, session.begin():
+                return await admin_tokens.revoke(session, token_id.strip()[:32])
+        finally:
+            await engine.dispose()
+
+    _cipher()  # the same key checks as every other command
+    if not asyncio.run(run()):
+        _fail("No live token has that id.")
+    typer.echo(f"Token {token_id} revoked.")
+
+
+@admin_token_app.command("list")
+def admin_token_list() -> None:
+    """Every token: id, label, admin, created, last used, revoked."""
+    from backend.providers import admin_tokens
+
+    async def run():
+        engine, sessions = _sessions()
+        try:
+            async with sessions() as session:
+                return await admin_tokens.list_tokens(session)
+        finally:
+            await engine.dispose()
+
+    _cipher()
+    tokens = asyncio.run(run())
+    if not tokens:
+        typer.echo("No tokens.")
+        return
+    for t in tokens:
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never used"
+        state = f"revoked {t.revoked_at.isoformat(timespec='seconds')}" if t.revoked_at else "live"
+        typer.echo(
+            f"{t.id}  {t.name}  admin {t.user_id}  created {t.created_at.isoformat(timespec='seconds')}  {used}  {state}"
+        )
 
 
 @keys_app.command("init")

@@ -134,6 +134,54 @@ async def create_patient(session: AsyncSession, cipher: FieldCipher, new: NewPat
     return user
 
 
+PROVIDER_ROLES = (Role.DOCTOR, Role.PHARMACY, Role.LAB)
+
+
+@dataclass(frozen=True)
+class NewProvider:
+    """Someone joining as a doctor, pharmacy or lab. Their professional details come later, in
+    the application (backend/providers); until it is verified the account can do nothing else."""
+
+    role: Role
+    contact_kind: str
+    contact: str  # normalised and already proven by OTP
+    locale: str
+    timezone: str
+    consent_version: str
+    consent_at: datetime
+    channel: str
+
+
+async def create_provider(session: AsyncSession, cipher: FieldCipher, new: NewProvider) -> User:
+    """A provider's account, with the same consent record and audit entry as a patient's (no
+    medical profile, no patient welcome: the application's messages follow instead)."""
+    if new.role not in PROVIDER_ROLES:
+        raise ValueError(f"not a provider role: {new.role}")
+    user = User(id=new_id(), role=new.role, locale=new.locale, timezone=new.timezone)
+    set_contact(cipher, user, new.contact_kind, new.contact)
+    session.add(user)
+    await session.flush()
+    session.add(
+        Consent(
+            user_id=user.id,
+            kind="terms_and_data_use",
+            version=new.consent_version,
+            accepted_at=new.consent_at,
+            channel=Channel(new.channel),
+        )
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        actor=Actor(user.id, new.role),
+        action="consent",
+        resource_type="consent",
+        resource_id=user.id,
+        channel=new.channel,
+    )
+    return user
+
+
 async def _welcome(session: AsyncSession, cipher: FieldCipher, user: User, name: str) -> None:
     """A welcome now and, a day later, a nudge to fill in the profile (withdrawn as soon as the
     patient adds to it: records.service). Through the outbox, in the signup's transaction."""

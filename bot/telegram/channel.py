@@ -219,10 +219,15 @@ class TelegramChannel:
     async def _send_document(self, chat_id: int, reply: Reply) -> None:
         document = reply.document
         token = documents.token_of(document.url, self.app_settings.public_base_url)
-        body = await documents.fetch(self.sessions, self.cipher, token, channel=CHANNEL) if token else None
-        if body is None:
+        found = (
+            await documents.fetch_any(self.sessions, self.cipher, token, channel=CHANNEL) if token else None
+        )
+        if found is None:
             return
-        upload = BufferedInputFile(body.encode(), filename=document.filename)
+        if isinstance(found, str):  # a health summary, rendered for this user
+            upload = BufferedInputFile(found.encode(), filename=document.filename)
+        else:  # a provider's document, for an admin deciding on the application
+            upload = BufferedInputFile(found.data, filename=found.filename)
         caption = render.escape(document.caption)[:1024]
         await self.sender.call(
             chat_id, SendDocument(chat_id=chat_id, document=upload, caption=caption, parse_mode="HTML")

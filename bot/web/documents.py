@@ -1,6 +1,7 @@
-"""Documents behind short-lived download links: the patient's printable health summary.
+"""Documents behind short-lived download links: the patient's printable health summary, and the
+documents of an application to join (licence, ID proof) for the admin reviewing it.
 
-The link's token was granted to one user for a few minutes; fetching it reads the profile as
+The link's token was granted to one user for a few minutes; fetching it reads the document as
 that user (authorised and audited like any other read)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from backend.access import AccessDenied, Actor
 from backend.files import service as files
 from backend.models import PROFILE_LISTS, User, utcnow
+from backend.providers import service as providers
 from backend.records import service as records
 from conversations.copy import format_locale, translate
 
@@ -76,26 +78,56 @@ def render_summary(view: records.ProfileView, locale: str, timezone: str) -> str
     )
 
 
-async def fetch(sessions, cipher, token: str, channel: str) -> str | None:
-    """The document behind a link token, made now and audited as a read by its owner; None when
-    the link is unknown, expired, used up or refused (all the same to the caller)."""
+async def _summary(session, cipher, grant, channel: str) -> str | None:
+    user = await session.get(User, grant.user_id)
+    if user is None or not user.active:
+        return None
+    try:
+        view = await records.read_profile(
+            session,
+            cipher,
+            Actor(user.id, user.role),
+            user.id,
+            channel=channel,
+            purpose="download_summary",
+        )
+    except AccessDenied:
+        return None  # the refusal's audit entry commits with this transaction
+    return render_summary(view, user.locale, user.timezone)
+
+
+async def _provider_document(session, cipher, grant, document_id: str, channel: str):
+    """Read as the admin the link was granted to (backend.access: only admins read provider
+    documents; the read is audited either way)."""
+    user = await session.get(User, grant.user_id)
+    if user is None or not user.active:
+        return None
+    try:
+        return await providers.read_document(
+            session, cipher, Actor(user.id, user.role), document_id, channel=channel
+        )
+    except (AccessDenied, providers.ApplicationNotFound):
+        return None  # the refusal's audit entry commits with this transaction
+
+
+async def fetch_any(sessions, cipher, token: str, channel: str) -> str | providers.DocumentFile | None:
+    """What a link token opens: a health summary (HTML text) or an application's document (a
+    file); None when the link is unknown, expired, used up or refused (all the same to the caller)."""
     async with sessions() as session, session.begin():
         grant = await files.redeem(session, token, utcnow())
-        user = await session.get(User, grant.user_id) if grant else None
-        if grant is None or user is None or not user.active or grant.kind != PROFILE_SUMMARY:
+        if grant is None:
             return None
-        try:
-            view = await records.read_profile(
-                session,
-                cipher,
-                Actor(user.id, user.role),
-                user.id,
-                channel=channel,
-                purpose="download_summary",
-            )
-        except AccessDenied:
-            return None  # the refusal's audit entry commits with this transaction
-    return render_summary(view, user.locale, user.timezone)
+        if grant.kind == PROFILE_SUMMARY:
+            return await _summary(session, cipher, grant, channel)
+        if document_id := providers.document_of_grant(grant.kind):
+            return await _provider_document(session, cipher, grant, document_id, channel)
+    return None
+
+
+async def fetch(sessions, cipher, token: str, channel: str) -> str | None:
+    """The health summary behind a link token, made now and audited as a read by its owner."""
+    found = await fetch_any(sessions, cipher, token, channel)
+    return found if isinstance(found, str) else None
 
 
 def token_of(url: str, public_base_url: str) -> str | None:
@@ -104,19 +136,40 @@ def token_of(url: str, public_base_url: str) -> str | None:
     return url[len(prefix) :] if url.startswith(prefix) else None
 
 
+_NOT_AVAILABLE = "This link has expired. Ask for a new one in the chat."
+_SAFE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
 @router.get("/files/{token}", include_in_schema=False)
 async def download(request: Request, token: str) -> Response:
-    body = await fetch(request.app.state.sessions, request.app.state.cipher, token, channel="web")
-    if body is None:
+    state = request.app.state
+    found = await fetch_any(state.sessions, state.cipher, token, channel="web")
+    if found is None:
         # The same answer for unknown, expired, used-up and refused links: nothing to probe.
-        return PlainTextResponse("This link has expired. Ask for a new one in the chat.", status_code=404)
-    return HTMLResponse(
-        body,
+        return PlainTextResponse(_NOT_AVAILABLE, status_code=404)
+    if isinstance(found, str):
+        return HTMLResponse(
+            found,
+            headers={
+                "Content-Disposition": f'attachment; filename="{SUMMARY_FILENAME}"',
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                **_SAFE_HEADERS,
+            },
+        )
+    # An applicant's file: always a download under a name we choose (theirs may be anything), and
+    # a sandboxing CSP in case a browser renders it anyway.
+    extension = _EXTENSIONS.get(found.content_type, "bin")
+    return Response(
+        found.data,
+        media_type=found.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{SUMMARY_FILENAME}"',
-            "Cache-Control": "no-store",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
+            "Content-Disposition": f'attachment; filename="application-document.{extension}"',
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            **_SAFE_HEADERS,
         },
     )

@@ -18,9 +18,11 @@ import structlog
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
 
 from backend.accounts import service as accounts
 from backend.models import Channel, utcnow
+from bot.uploads import store_upload
 from bot.web import notify
 from conversations.messages import Inbound, InboundKind
 
@@ -29,6 +31,14 @@ router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "telecare_session"
 MAX_FRAME_BYTES = 32_000
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# What the web chat accepts as a file, recognised by the file's first bytes (what a browser says
+# about a file's type comes from its name and proves nothing).
+UPLOAD_SIGNATURES = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
 
 
 def chat_address(token: str) -> str:
@@ -125,6 +135,83 @@ def _inbound(address: str, raw: str) -> Inbound | str:
             platform_id=platform_id,
         )
     return "Unsupported message."
+
+
+def sniff(data: bytes) -> str | None:
+    return next((kind for kind, magic in UPLOAD_SIGNATURES.items() if data.startswith(magic)), None)
+
+
+def _upload_error(status: int, text: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": text}, status_code=status)
+
+
+def _same_origin_request(request: Request) -> bool:
+    """A form posted by another site's page carries that site's Origin: refuse it (the cookie is
+    SameSite=Lax, this is the second line)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {request.app.state.settings.public_base_url.rstrip("/")}
+    host = request.headers.get("host")
+    if host:
+        allowed |= {f"http://{host}", f"https://{host}"}
+    return origin.rstrip("/") in allowed
+
+
+@router.post("/web/upload", include_in_schema=False)
+async def upload(request: Request) -> JSONResponse:
+    """A file sent in the web chat (multipart, field `file`, optional `id`): stored encrypted and
+    handed to the conversation like a file sent on Telegram or WhatsApp. The replies go to the
+    chat's open sockets like any other answer (and are in the response for a page without one)."""
+    token = request.cookies.get(COOKIE)
+    if not _valid_token(token):
+        return _upload_error(401, "No session: please reload the page.")
+    if not _same_origin_request(request):
+        return _upload_error(403, "Cross-site request refused.")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
+        return _upload_error(413, "That file is larger than 10 MB. Please send a smaller one.")
+    try:
+        form = await request.form(max_files=1, max_fields=2)
+    except Exception:  # not multipart, or more parts than allowed: the parser's own errors vary
+        return _upload_error(400, "Malformed upload.")
+    sent = form.get("file")
+    if not isinstance(sent, UploadFile):
+        return _upload_error(400, "No file was attached.")
+    data = await sent.read(MAX_UPLOAD_BYTES + 1)
+    await form.close()
+    if not data:
+        return _upload_error(400, "That file is empty.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        return _upload_error(413, "That file is larger than 10 MB. Please send a smaller one.")
+    content_type = sniff(data)
+    if content_type is None:
+        return _upload_error(415, "Only PDF, JPG or PNG files can be sent.")
+    state = request.app.state
+    address = chat_address(token)
+    message_id = form.get("id")
+    own_id = message_id[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
+    file_ref = await store_upload(
+        state.sessions,
+        state.cipher,
+        channel=Channel.WEB.value,
+        chat_id=address,
+        platform_file_id=f"web:{own_id}",
+        filename=(sent.filename or "upload")[:200],
+        content_type=content_type,
+        data=data,
+    )
+    inbound = Inbound(
+        channel=Channel.WEB,
+        chat_id=address,
+        kind=InboundKind.FILE,
+        file_ref=file_ref,
+        platform_id=f"{address[:32]}:{own_id}",
+    )
+    replies = await state.engine.handle(inbound)
+    frame = _replies_frame(replies, state.settings.public_base_url)
+    delivered = await state.hub.send(f"{Channel.WEB.value}:{address}", frame) if replies else 0
+    return JSONResponse({"ok": True, "delivered": delivered, "replies": frame["replies"]})
 
 
 def _replies_frame(replies: list, public_base_url: str) -> dict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from babel.dates import format_time, get_day_names
 from babel.numbers import format_currency
 
 from backend import audit
@@ -60,10 +59,19 @@ async def answer_main(ctx: Context, answer: Answer) -> Outcome:
 
 
 async def _doctor_details(ctx: Context) -> str:
+    """The doctor's registration and where their application stands. With nothing sent yet, or
+    after a rejection (shown with its reason), the chat moves into the application to finish or
+    correct it and send it again."""
+    # Imported here so that this view's change stays within it (the menu is shared by every area).
+    from backend.models import VerificationStatus
+    from backend.providers.service import ProviderKind
+    from conversations.flows import provider_onboarding
+
+    status = await provider_onboarding.status_text(ctx, ProviderKind.DOCTOR)
     doctor = await directory.doctor_of(ctx.session, ctx.user.id)
-    if doctor is None:
-        return ctx.t("doctor_no_record")
-    return ctx.t(
+    if doctor is None or doctor.status is VerificationStatus.REJECTED:
+        return status or ctx.t("doctor_no_record")
+    details = ctx.t(
         "doctor_details",
         name=doctor.full_name,
         qualification=doctor.qualification,
@@ -74,26 +82,19 @@ async def _doctor_details(ctx: Context) -> str:
         fee=money(doctor.fee_minor, doctor.currency, ctx.locale),
         status=ctx.t(f"status_{doctor.status.value}"),
     )
-
-
-async def _doctor_hours(ctx: Context) -> str:
-    doctor = await directory.doctor_of(ctx.session, ctx.user.id)
-    if doctor is None:
-        return ctx.t("doctor_no_record")
-    days = get_day_names("wide", locale=format_locale(ctx.locale))
-    lines = [
-        f"• {days[rule.weekday]}: {format_time(rule.start_time, 'short', locale=format_locale(ctx.locale))}"
-        f" – {format_time(rule.end_time, 'short', locale=format_locale(ctx.locale))}"
-        for rule in await directory.weekly_hours(ctx.session, doctor.id)
-    ]
-    free = await directory.free_slot_count(ctx.session, doctor.id, ctx.now)
-    return ctx.t("doctor_hours", timezone=doctor.timezone, hours="\n".join(lines) or "—", free=free)
+    return f"{details}\n\n{status}" if status else details
 
 
 async def _stock(ctx: Context) -> str:
+    from backend.models import VerificationStatus
+    from backend.providers.service import ProviderKind
+    from conversations.flows import provider_onboarding
+
     pharmacy = await directory.pharmacy_of(ctx.session, ctx.user.id)
-    if pharmacy is None:
-        return ctx.t("pharmacy_no_record")
+    if pharmacy is None or pharmacy.status is not VerificationStatus.VERIFIED:
+        # Not verified yet: where the application stands (and, to finish or correct it, into it).
+        status = await provider_onboarding.status_text(ctx, ProviderKind.PHARMACY)
+        return status or ctx.t("pharmacy_no_record")
     lines = []
     for item in await directory.stock_of(ctx.session, pharmacy.id):
         low = " ⚠️" if item.quantity < directory.LOW_STOCK else ""
@@ -103,9 +104,13 @@ async def _stock(ctx: Context) -> str:
 
 
 async def _lab_tests(ctx: Context) -> str:
+    from backend.models import VerificationStatus
+    from backend.providers.service import ProviderKind
+    from conversations.flows import provider_onboarding
+
     lab = await directory.lab_of(ctx.session, ctx.user.id)
-    if lab is None:
-        return ctx.t("lab_no_record")
+    if lab is None or lab.status is not VerificationStatus.VERIFIED:
+        return await provider_onboarding.status_text(ctx, ProviderKind.LAB) or ctx.t("lab_no_record")
     lines = [
         f"• {test.name} · {test.code}: {money(test.price_minor, test.currency, ctx.locale)},"
         f" {ctx.t('lab_turnaround', hours=test.turnaround_hours)}"
@@ -144,7 +149,6 @@ async def _directory(ctx: Context) -> str:
 
 _VIEWS = {
     "doctor_details": _doctor_details,
-    "doctor_hours": _doctor_hours,
     "stock": _stock,
     "lab_tests": _lab_tests,
     "audit_check": _audit_check,

@@ -3,6 +3,8 @@
 New patient: consent → name → date of birth → sex → phone or email → OTP → language → timezone.
 Returning user on a new chat: phone or email → OTP → linked to their account. A verified
 contact that already belongs to an account links this chat to it, and never before the OTP.
+New doctor, pharmacy or lab: which one → consent → phone or email → OTP → language → timezone →
+an account with that role, then their application (doctor_onboarding / provider_onboarding).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from backend import audit
 from backend.accounts import service as accounts
 from backend.accounts.contacts import InvalidContact, looks_like_email, mask, normalise_email, normalise_phone
+from backend.models import Role
 from backend.otp import service as otp
 from backend.otp.senders import OtpDeliveryError
 from conversations.context import Context
@@ -71,6 +74,7 @@ async def ask_welcome(ctx: Context) -> Prompt:
         options=[
             Option("signup", ctx.t("btn_signup")),
             Option("signin", ctx.t("btn_signin")),
+            Option("provider", ctx.t("btn_join_as_provider")),
             Option(f"lang:{other}", LANGUAGES[other]),
         ],
     )
@@ -81,7 +85,36 @@ async def answer_welcome(ctx: Context, answer: Answer) -> Outcome:
         ctx.locale = answer.value.removeprefix("lang:")
         return retry()
     ctx.form["mode"] = answer.value
+    if answer.value == "provider":
+        return next_step("provider_kind")
     return next_step("consent" if answer.value == "signup" else "contact")
+
+
+# --- joining as a doctor, pharmacy or lab ------------------------------------------------------
+
+PROVIDER_ROLES = {"doctor": Role.DOCTOR, "pharmacy": Role.PHARMACY, "lab": Role.LAB}
+# Where a new provider account goes next: its application.
+PROVIDER_FLOWS = {
+    "doctor": "doctor_onboarding",
+    "pharmacy": "provider_onboarding",
+    "lab": "provider_onboarding",
+}
+
+
+async def ask_provider_kind(ctx: Context) -> Prompt:
+    return prompt(
+        ctx.t("ask_provider_kind"),
+        options=[Option(kind, ctx.t(f"btn_join_as_{kind}")) for kind in PROVIDER_ROLES],
+    )
+
+
+async def answer_provider_kind(ctx: Context, answer: Answer) -> Outcome:
+    ctx.form["provider_kind"] = answer.value
+    return next_step("consent")
+
+
+def _joining_as_provider(ctx: Context) -> bool:
+    return ctx.form.get("mode") == "provider" and ctx.form.get("provider_kind") in PROVIDER_ROLES
 
 
 # --- consent and personal details ------------------------------------------------------------
@@ -99,6 +132,8 @@ async def answer_consent(ctx: Context, answer: Answer) -> Outcome:
         return retry(ctx.t("consent_needed"))
     ctx.form["consent_at"] = ctx.now.isoformat()
     ctx.form["consent_version"] = ctx.settings.terms_version
+    if _joining_as_provider(ctx):  # a provider's name is part of their application
+        return next_step("language" if _contact_is_verified(ctx) else "contact")
     return next_step("name")
 
 
@@ -335,9 +370,14 @@ def _forget_contact_steps(ctx: Context) -> None:
 async def _link_existing(ctx: Context, user) -> Outcome:
     # Someone who typed a name and birth date for a new account must hear that they were not used.
     typed_details = ctx.form.get("mode") == "signup" and ctx.form.get("name")
+    joining = ctx.form.get("mode") == "provider"
     kind = ctx.t("word_email") if ctx.form.get("contact_kind") == "email" else ctx.t("word_phone")
     await accounts.link_identity(ctx.session, ctx.identity, user)
     ctx.user = user
+    if joining:
+        # One account per contact: the application is refused and this chat signs in to the
+        # account that already has it, as for a patient signing up again.
+        return switch("menu", ctx.t("provider_contact_taken", kind=kind))
     if typed_details:
         return switch("menu", ctx.t("welcome_back_details_unused", kind=kind))
     return switch("menu", ctx.t("welcome_back"))
@@ -390,6 +430,8 @@ async def _create_account(ctx: Context) -> Outcome:
     form = ctx.form
     if not _contact_is_verified(ctx):
         return Outcome(goto="contact", remember=False)
+    if _joining_as_provider(ctx):
+        return await _create_provider(ctx)
     required = ("consent_at", "name", "dob", "sex", "contact_kind", "contact")
     missing = next((field for field in required if not form.get(field)), None)
     if missing is not None:
@@ -422,12 +464,42 @@ async def _create_account(ctx: Context) -> Outcome:
     return switch("menu", ctx.t("signup_done", name=new.full_name))
 
 
+async def _create_provider(ctx: Context) -> Outcome:
+    form = ctx.form
+    if not form.get("consent_at"):
+        return Outcome(goto="consent", remember=False)
+    kind = form["provider_kind"]
+    new = accounts.NewProvider(
+        role=PROVIDER_ROLES[kind],
+        contact_kind=form["contact_kind"],
+        contact=form["contact"],
+        locale=ctx.locale,
+        timezone=form["timezone"],
+        consent_version=form["consent_version"],
+        consent_at=datetime.fromisoformat(form["consent_at"]),
+        channel=ctx.channel,
+    )
+    try:
+        async with ctx.session.begin_nested():
+            user = await accounts.create_provider(ctx.session, ctx.cipher, new)
+    except IntegrityError:
+        # The same contact was registered a moment ago from another chat: that account wins.
+        existing = await accounts.find_user_by_contact(ctx.session, ctx.cipher, new.contact_kind, new.contact)
+        if existing is None:
+            raise
+        return await _link_existing(ctx, existing)
+    await accounts.link_identity(ctx.session, ctx.identity, user)
+    ctx.user = user
+    return switch(PROVIDER_FLOWS[kind], ctx.t(f"provider_account_created_{kind}"))
+
+
 FLOW = Flow(
     name="signup",
     first="welcome",
     needs_account=False,
     steps={
         "welcome": Step(ask_welcome, answer_welcome),
+        "provider_kind": Step(ask_provider_kind, answer_provider_kind),
         "consent": Step(ask_consent, answer_consent),
         "name": Step(ask_name, answer_name),
         "dob": Step(ask_dob, answer_dob),

@@ -91,6 +91,9 @@ def test_demo_data_is_refused_in_production(env):
         TELECARE_PUBLIC_BASE_URL="https://clinic.example",
         TELECARE_OTP_DELIVERY="smtp",
         TELECARE_SMTP_URL="smtp://127.0.0.1:25",
+        TELECARE_PAYMENT_GATEWAY="stripe",
+        STRIPE_API_KEY="sk_live_example",
+        STRIPE_WEBHOOK_SECRET="whsec_example",
     )
     assert run(env, "keys", "init").returncode == 0
     result = run(env, "demo-data")
@@ -190,3 +193,38 @@ def test_worker_once_and_the_dead_letter_list(env, tmp_path):
     (status,) = database.execute("SELECT status FROM outbox WHERE id = 'cli-due'").fetchone()
     assert status == "dropped"  # a demo user with no chat anywhere: nothing to send it to
     database.close()
+
+
+def test_admin_tokens_are_shown_once_listed_and_revoked(env):
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    assert run(env, "admin", "add", "--email", "ops@example.com", "--name", "Ops").returncode == 0
+    created = run(env, "admin-token", "create", "--email", "OPS@example.com", "--name", "ops laptop")
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    token_id = created.stdout.split()[1]
+    assert token.startswith("tca_") and len(token) > 40
+    listed = run(env, "admin-token", "list")
+    assert token_id in listed.stdout and "ops laptop" in listed.stdout and "live" in listed.stdout
+    assert token not in listed.stdout  # the secret is never shown again
+    db = env["TELECARE_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT token_digest FROM admin_tokens").fetchall()
+    assert stored and all(token not in row[0] for row in stored)
+    assert run(env, "admin-token", "revoke", token_id).returncode == 0
+    assert "revoked" in run(env, "admin-token", "list").stdout
+    again = run(env, "admin-token", "revoke", token_id)
+    assert again.returncode == 1 and "No live token" in again.stderr
+
+
+def test_admin_tokens_only_for_admins(env):
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    assert run(env, "demo-data").returncode == 0
+    nobody = run(env, "admin-token", "create", "--email", "nobody@example.com", "--name", "x")
+    assert nobody.returncode == 1 and "No account" in nobody.stderr and "Traceback" not in nobody.stderr
+    doctor = run(
+        env, "admin-token", "create", "--email", "dr-ananya-rao@demo.telecare.example", "--name", "x"
+    )
+    assert doctor.returncode == 1 and "only issued to active admins" in doctor.stderr
+    assert run(env, "admin-token", "create", "--email", "not-an-email", "--name", "x").returncode == 1

@@ -3,7 +3,9 @@
  * Protocol (see bot/web/routes.py):
  *   server -> client  {"type": "replies", "replies": [Reply]} | {"type": "dev", "text"} | {"type": "error", "text"}
  *   client -> server  {"type": "text", "text", "id"} | {"type": "choice", "token", "label", "id"}
- * Server and user text is only ever inserted with textContent / text nodes (never innerHTML).
+ *   files             POST /web/upload (multipart: file, id); the answer arrives on the socket
+ * Server and user text is only ever inserted with textContent / text nodes (never innerHTML);
+ * http(s) URLs in it become links made with createElement, nothing else does.
  */
 (function () {
   "use strict";
@@ -14,6 +16,10 @@
   var BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
   var NEAR_BOTTOM_PX = 160;
   var CODE_PATTERN = /\b\d{6}\b/;
+  var URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+  var MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+  var UPLOAD_TYPES = ["application/pdf", "image/jpeg", "image/png"];
+  var UPLOAD_EXTENSIONS = /\.(pdf|jpe?g|png)$/i;
 
   var $ = function (id) { return document.getElementById(id); };
   var ui = {
@@ -24,6 +30,8 @@
     form: $("composer"),
     input: $("input"),
     send: $("send"),
+    attach: $("attach"),
+    fileInput: $("file-input"),
     hint: $("hint"),
     counter: $("counter"),
     banner: $("banner"),
@@ -54,6 +62,7 @@
   var unreadDev = 0;
   var failedHandshakes = 0;
   var refreshingSession = false;
+  var uploading = false;
   var finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -152,6 +161,31 @@
     }
   }
 
+  /** Message text with its http(s) URLs as links: text nodes and <a> elements only. A URL's
+   *  trailing punctuation (end of a sentence, a closing bracket) stays text. */
+  function linkedText(className, value) {
+    var text = asText(value);
+    var span = el("span", className);
+    var last = 0;
+    var match;
+    URL_PATTERN.lastIndex = 0;
+    while ((match = URL_PATTERN.exec(text)) !== null) {
+      var raw = match[0].replace(/[.,;:!?)\]}'"]+$/, "");
+      var href = raw ? safeUrl(raw) : null;
+      if (!href || !/^https?:\/\//i.test(raw)) continue;
+      span.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var link = el("a", null, raw);
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer nofollow";
+      span.appendChild(link);
+      last = match.index + raw.length;
+      URL_PATTERN.lastIndex = last;
+    }
+    span.appendChild(document.createTextNode(text.slice(last)));
+    return span;
+  }
+
   // ---------- rendering ----------
 
   function renderBot(reply) {
@@ -167,7 +201,7 @@
       tag.textContent = "Important";
       bubble.appendChild(tag);
     }
-    bubble.appendChild(el("span", "text", asText(reply.text)));
+    bubble.appendChild(linkedText("text", reply.text));
     body.appendChild(bubble);
 
     var doc = reply.document;
@@ -217,7 +251,7 @@
     var row = el("div", "row msg user");
     var bubble = el("div", "bubble");
     bubble.appendChild(el("span", "visually-hidden", "You: "));
-    bubble.appendChild(el("span", "text", text));
+    bubble.appendChild(linkedText("text", text));
     row.appendChild(bubble);
     ui.messages.appendChild(row);
     scrollToEnd(true);
@@ -357,6 +391,7 @@
   }
 
   function setRequestHint(request) {
+    ui.attach.classList.toggle("attach-wanted", request === "file");
     var hint = ui.hint;
     hint.className = "hint";
     ui.input.removeAttribute("inputmode");
@@ -366,8 +401,8 @@
       hint.classList.add("hint-info");
       ui.input.setAttribute("autocomplete", "email");
     } else if (request === "file") {
-      hint.textContent = "Sending files is not supported in the web chat yet.";
-      hint.classList.add("hint-warn");
+      hint.textContent = "Tap 📎 to send the file: a PDF, JPG or PNG, up to 10 MB.";
+      hint.classList.add("hint-info");
     } else if (request === "location") {
       hint.textContent = "Sharing your location is not supported in the web chat yet — type your city instead.";
       hint.classList.add("hint-warn");
@@ -455,6 +490,68 @@
     ui.send.disabled = !connected || !input.value.trim();
   }
 
+  // ---------- files ----------
+
+  function uploadError(text) {
+    hideTyping();
+    restoreChoices();
+    addNotice(text, "error");
+  }
+
+  function sendFile(file) {
+    if (!file || uploading || !connected) return;
+    var typeOk = UPLOAD_TYPES.indexOf(file.type) >= 0 || UPLOAD_EXTENSIONS.test(file.name || "");
+    if (!typeOk) {
+      addNotice("Only PDF, JPG or PNG files can be sent.", "error");
+      return;
+    }
+    if (file.size > MAX_UPLOAD_BYTES) {
+      addNotice("That file is larger than 10 MB. Please send a smaller one.", "error");
+      return;
+    }
+    if (file.size === 0) {
+      addNotice("That file is empty.", "error");
+      return;
+    }
+    var body = new FormData();
+    body.append("file", file, file.name || "upload");
+    body.append("id", newId());
+    uploading = true;
+    ui.attach.classList.add("busy");
+    ui.attach.disabled = true;
+    disableChoices();
+    sentSinceBatch = true;
+    renderUser("📎 " + (file.name || "file"));
+    showTyping();
+    fetch("/web/upload", { method: "POST", credentials: "same-origin", body: body })
+      .then(function (response) {
+        return response.json().catch(function () { return null; }).then(function (data) {
+          if (!response.ok || !data || data.ok !== true) {
+            uploadError((data && asText(data.error)) || "The file could not be sent (HTTP " + response.status + ").");
+            return;
+          }
+          // The answer normally comes on the socket; a page whose socket was closed meanwhile
+          // shows it from the response instead.
+          if (data.delivered === 0 && Array.isArray(data.replies)) onReplies(data.replies);
+        });
+      })
+      .catch(function () { uploadError("Not connected — the file was not sent."); })
+      .then(function () {
+        uploading = false;
+        ui.attach.classList.remove("busy");
+        ui.attach.disabled = !connected;
+        ui.fileInput.value = "";
+      });
+  }
+
+  ui.attach.addEventListener("click", function () {
+    if (!ui.attach.disabled) ui.fileInput.click();
+  });
+  ui.fileInput.addEventListener("change", function () {
+    var files = ui.fileInput.files;
+    if (files && files.length) sendFile(files[0]);
+  });
+
   ui.form.addEventListener("submit", function (event) {
     event.preventDefault();
     sendText();
@@ -480,6 +577,7 @@
     ui.conn.dataset.state = state ? "online" : everConnected ? "offline" : "connecting";
     ui.connLabel.textContent = state ? "Online" : everConnected ? "Reconnecting…" : "Connecting…";
     ui.input.placeholder = state ? "Type a message…" : "Waiting for connection…";
+    ui.attach.disabled = !state || uploading;
     if (!state) disableChoices();
     else updateChoiceAvailability();
     setNoticeChoices(state);

@@ -1,0 +1,1 @@
+"""Provider applications (doctors, pharmacies, labs), their verification and admin API tokens."""
