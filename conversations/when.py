@@ -12,10 +12,13 @@ from conversations.copy import format_locale
 
 
 def zone(ctx: Context) -> ZoneInfo:
-    try:
-        return ZoneInfo(ctx.user.timezone if ctx.user else ctx.settings.default_timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    """The user's timezone; the platform's default for a chat with no account or a bad name."""
+    for name in (ctx.user.timezone if ctx.user else None, ctx.settings.default_timezone):
+        try:
+            return ZoneInfo(name)
+        except (KeyError, ValueError, TypeError):
+            continue
+    return ZoneInfo("UTC")
 
 
 def local_day(ctx: Context, moment: datetime) -> date:

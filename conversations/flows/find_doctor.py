@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_skeleton
 
 from backend.models import Doctor, VerificationStatus
 from backend.scheduling import search
 from backend.scheduling.service import next_free_starts
+from conversations import when
 from conversations.context import Context
-from conversations.copy import format_locale
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, prompt, retry, switch
 from conversations.flows.menu import money
 
@@ -32,25 +29,12 @@ def _form_defaults(ctx: Context) -> dict:
     return form
 
 
-def _zone(ctx: Context) -> ZoneInfo:
-    try:
-        return ZoneInfo(ctx.user.timezone)
-    except (KeyError, ValueError):
-        return ZoneInfo(ctx.settings.default_timezone)
-
-
-def _when(ctx: Context, moment: datetime) -> str:
-    """A slot time in the patient's own timezone and language: "Tue, 1 Dec, 9:00 AM"."""
-    zone, locale = _zone(ctx), format_locale(ctx.locale)
-    return f"{format_skeleton('MMMEd', moment, tzinfo=zone, locale=locale)}, {format_skeleton('hm', moment, tzinfo=zone, locale=locale)}"
-
-
 def _money(ctx: Context, minor: int, currency: str) -> str:
     return money(minor, currency, ctx.locale)
 
 
 def _next_free(ctx: Context, starts: list[datetime]) -> str:
-    return "; ".join(_when(ctx, start) for start in starts) if starts else ctx.t("fd_no_free_slots")
+    return "; ".join(when.when(ctx, start) for start in starts) if starts else ctx.t("fd_no_free_slots")
 
 
 # --- specialty -------------------------------------------------------------------------------------
@@ -269,7 +253,7 @@ async def ask_doctor(ctx: Context) -> Prompt:
         fee=_money(ctx, doctor.fee_minor, doctor.currency),
         bio=doctor.bio or "—",
         next_free=_next_free(ctx, starts),
-        timezone=_zone(ctx).key,
+        timezone=when.zone(ctx).key,
     )
     return prompt(details, options=[Option("book", ctx.t("fd_btn_book")), back])
 
