@@ -54,10 +54,23 @@ class Housekeeper:
         self._stopping.set()
 
     async def sweep_once(self, now: datetime | None = None) -> int:
+        """One pass: each due appointment in its own transaction, so a refund the gateway has
+        made is committed with its appointment's change, and one that fails (a gateway away, a
+        row that cannot be handled) is logged and tried again next time without holding up the
+        others."""
         now = now or utcnow()
-        async with self.sessions() as session, session.begin():
-            done = await appointments.sweep(session, self.cipher, self.settings, self.gateways, now=now)
-            wrote = outbox_written(session)
+        async with self.sessions() as session:
+            due = await appointments.due(session, now=now)
+        done, wrote = 0, False
+        for appointment_id in due:
+            try:
+                async with self.sessions() as session, session.begin():
+                    done += await appointments.sweep_one(
+                        session, self.cipher, self.settings, self.gateways, appointment_id, now=now
+                    )
+                    wrote = wrote or outbox_written(session)
+            except Exception:
+                log.exception("housekeeping_item_failed", appointment=appointment_id)
         if self._slots_refreshed is None or now - self._slots_refreshed >= SLOT_REFRESH:
             async with self.sessions() as session, session.begin():
                 await scheduling.refresh_all(

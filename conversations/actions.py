@@ -6,7 +6,8 @@ counts only when:
 - the button was made for this chat's user (anyone else gets "no longer valid": a forwarded
   message or a guessed token reveals nothing),
 - it was not used before (claimed with one conditional UPDATE, so two quick presses act once;
-  pressing one button also uses up its siblings: Accept then Reject is one decision),
+  pressing one button also uses up its siblings: Accept then Reject is one decision; a button
+  that only shows something, like "View documents", uses up nothing),
 - it has not expired, and its handler still finds it applies (e.g. the message is still dead).
 Then its handler runs in the engine's transaction, is audited, and the user is back at their
 current question.
@@ -74,31 +75,41 @@ async def press_typed(ctx: Context, action: NotificationAction) -> Outcome:
 async def _run(ctx: Context, action: NotificationAction | None) -> Outcome:
     if action is None or ctx.user is None or action.user_id != ctx.user.id or action.expires_at <= ctx.now:
         return retry(ctx.t("notice_action_expired"))
-    used = await ctx.session.execute(
-        update(NotificationAction)
-        .where(NotificationAction.token == action.token, NotificationAction.used_at.is_(None))
-        .values(used_at=ctx.now)
-    )
-    if used.rowcount == 0:
-        return retry(ctx.t("notice_action_expired"))
-    await ctx.session.execute(  # one decision per message: its other buttons stop working too
-        update(NotificationAction)
-        .where(NotificationAction.outbox_id == action.outbox_id, NotificationAction.used_at.is_(None))
-        .values(used_at=ctx.now)
-    )
     message = await ctx.session.get(OutboxMessage, action.outbox_id)
+    look_only = message is not None and action.value in LOOK_ONLY.get(message.action or "", ())
+    if not look_only and not await _use(ctx, action):
+        return retry(ctx.t("notice_action_expired"))
     handler = HANDLERS.get(message.action or "") if message else None
     outcome = await handler(ctx, action.value, message.action_ref) if handler else None
+    done = ("shown" if look_only else "done") if outcome else "no longer applies"
     await audit.record(
         ctx.session,
         actor=ctx.actor,
         action="notification_action",
         resource_type="outbox",
         resource_id=action.outbox_id,
-        outcome=f"{action.value}:{'done' if outcome else 'no longer applies'}",
+        outcome=f"{action.value}:{done}",
         channel=ctx.channel,
     )
     return outcome or retry(ctx.t("notice_action_expired"))
+
+
+async def _use(ctx: Context, action: NotificationAction) -> bool:
+    """Claim the button (one conditional UPDATE, so two quick presses act once); its siblings
+    are used up with it: one decision per message (Accept then Reject is one decision)."""
+    used = await ctx.session.execute(
+        update(NotificationAction)
+        .where(NotificationAction.token == action.token, NotificationAction.used_at.is_(None))
+        .values(used_at=ctx.now)
+    )
+    if used.rowcount == 0:
+        return False
+    await ctx.session.execute(
+        update(NotificationAction)
+        .where(NotificationAction.outbox_id == action.outbox_id, NotificationAction.used_at.is_(None))
+        .values(used_at=ctx.now)
+    )
+    return True
 
 
 # --- handlers: one per kind of message that carries buttons ----------------------------------
@@ -124,7 +135,13 @@ async def _profile_nudge(ctx: Context, value: str, ref: str | None) -> Outcome |
 HANDLERS: dict[str, Handler] = {"dead_letter": _dead_letter, "profile_nudge": _profile_nudge}
 
 
-def register(name: str, handler: Handler) -> None:
+# Per action, the button values that only show something ("View documents"): pressing one decides
+# nothing, so it neither uses up the message's other buttons nor itself.
+LOOK_ONLY: dict[str, frozenset[str]] = {}
+
+
+def register(name: str, handler: Handler, *, look_only: frozenset[str] = frozenset()) -> None:
     """Add the handler for messages whose `action` is `name` (called by the flow modules that own
     those messages, e.g. the doctor's Accept / Reject on a booking request)."""
     HANDLERS[name] = handler
+    LOOK_ONLY[name] = look_only

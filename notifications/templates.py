@@ -98,7 +98,7 @@ def local_time(value: datetime | str, locale: str, timezone: str) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     # Skeletons, not patterns: each language orders day, month and time its own way.
     zone, babel_locale = _zone(timezone), FORMAT_LOCALES.get(locale, "en_IN")
-    day = format_skeleton("yMMMd", moment, tzinfo=zone, locale=babel_locale)
+    day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=babel_locale)  # "Mon, 30 Nov 2026"
     return f"{day}, {format_skeleton('hm', moment, tzinfo=zone, locale=babel_locale)}"
 
 

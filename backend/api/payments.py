@@ -25,7 +25,7 @@ from sqlalchemy import select
 from backend.appointments import service as appointments
 from backend.models import Payment, PaymentStatus
 from backend.payments import service as payments
-from backend.payments.gateway import Gateways, InvalidEvent, InvalidSignature
+from backend.payments.gateway import GatewayError, Gateways, InvalidEvent, InvalidSignature
 from backend.payments.sandbox import SandboxGateway
 
 log = structlog.get_logger(__name__)
@@ -56,7 +56,11 @@ def _wake_dispatcher(request: Request) -> None:
 
 @router.post(
     "/api/payments/webhooks/{gateway}",
-    responses={400: {"description": "bad signature or body"}, 404: {"description": "unknown gateway"}},
+    responses={
+        400: {"description": "bad signature or body"},
+        404: {"description": "unknown gateway"},
+        503: {"description": "a refund it needs could not be made now; the gateway retries"},
+    },
 )
 async def webhook(gateway: str, request: Request) -> dict[str, bool]:
     gateways = gateways_of(request.app)
@@ -80,6 +84,11 @@ async def webhook(gateway: str, request: Request) -> dict[str, bool]:
     except InvalidEvent as exc:
         log.warning("payment_webhook_bad_event", gateway=gateway, reason=str(exc))
         raise HTTPException(400, "The body is not an event.") from None
+    except GatewayError as exc:
+        # Settling needed a refund the gateway would not make just now: nothing was kept (the
+        # event included), so the gateway's retry of this event does it all again.
+        log.warning("payment_webhook_deferred", gateway=gateway, reason=str(exc)[:200])
+        raise HTTPException(503, "Try again later.") from None
     if change is not None:
         _wake_dispatcher(request)
     return {"received": True}

@@ -34,7 +34,7 @@ def money(amount_minor: int, currency: str) -> str:
 
 def doctor_label(doctor: Doctor) -> str:
     """How a doctor is named to patients: with qualification and registration (REQ-1.2)."""
-    return f"Dr {doctor.full_name}, {doctor.qualification}, Reg. No. {doctor.council}/{doctor.registration_number}"
+    return f"Dr {doctor.full_name} ({doctor.qualification}; Reg. No. {doctor.registration_number}, {doctor.council})"
 
 
 async def patient_name(

@@ -13,6 +13,7 @@ by `slot_lock`, which is unique: a double booking fails in the database, whateve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,6 +48,8 @@ log = structlog.get_logger(__name__)
 
 MAX_OPEN_HOLDS = 3  # a patient may hold this many unpaid slots at once (slot hoarding)
 MAX_REASON_CHARS = 500
+NO_SHOW_GRACE = timedelta(minutes=10)  # a doctor this late may still come
+NO_SHOW_REPORT_WINDOW = timedelta(hours=2)  # after the end, "the doctor did not come" is closed
 ENDED = (
     AppointmentStatus.COMPLETED,
     AppointmentStatus.NO_SHOW,
@@ -74,9 +77,27 @@ class Refunded:
 
 
 def reason_of(cipher: FieldCipher, appointment: Appointment) -> str:
+    """The reason for the visit, decrypted. Callers showing it to someone use `read_reason`."""
     if not appointment.reason_enc:
         return ""
     return cipher.decrypt("appointments", "reason", appointment.id, appointment.reason_enc)
+
+
+async def read_reason(
+    session: AsyncSession, cipher: FieldCipher, appointment: Appointment, *, actor: Actor, purpose: str
+) -> str:
+    """The reason for the visit, for its patient or its doctor (the caller checked which), with
+    the read audited: it is health data."""
+    await audit.record(
+        session,
+        actor=actor,
+        action="read",
+        resource_type="appointment_reason",
+        resource_id=appointment.id,
+        patient_id=appointment.patient_id,
+        purpose=purpose,
+    )
+    return reason_of(cipher, appointment)
 
 
 async def doctor_of(session: AsyncSession, appointment: Appointment) -> Doctor | None:
@@ -87,8 +108,12 @@ async def for_actor(
     session: AsyncSession, actor: Actor, appointment_id: str, *, action: Action = Action.READ
 ) -> Appointment:
     """The appointment, if `actor` is its patient or its doctor; otherwise AccessDenied (audited).
-    An unknown id is refused the same way, so ids cannot be probed."""
-    appointment = await session.get(Appointment, appointment_id)
+    An unknown id is refused the same way, so ids cannot be probed. To change it (UPDATE) the row
+    is locked and read fresh, so the checks that follow see its state as it is now."""
+    change = action is Action.UPDATE
+    appointment = await session.get(
+        Appointment, appointment_id, with_for_update=change, populate_existing=change
+    )
     doctor = await doctor_of(session, appointment) if appointment else None
     resource = Resource(
         "appointment",
@@ -176,6 +201,7 @@ async def hold(
     slot_id: str,
     reason: str,
     now: datetime,
+    gateways: Gateways | None = None,
 ) -> Appointment:
     """Hold `slot_id` for the patient for `settings.hold_minutes`, unpaid. Raises BookingError:
     slot_gone (unknown or withdrawn), slot_past, slot_taken, doctor_not_bookable, too_many_holds,
@@ -201,7 +227,7 @@ async def hold(
     )
     if open_holds is not None:
         raise BookingError("too_many_holds")
-    await _release_lapsed_hold(session, cipher, slot.id, now)
+    await _release_lapsed_hold(session, cipher, gateways, slot.id, now)
     appointment = Appointment(
         id=new_id(),
         patient_id=patient_id,
@@ -245,7 +271,7 @@ async def _locked_slot(session: AsyncSession, slot_id: str) -> Slot | None:
 
 
 async def _release_lapsed_hold(
-    session: AsyncSession, cipher: FieldCipher, slot_id: str, now: datetime
+    session: AsyncSession, cipher: FieldCipher, gateways: Gateways | None, slot_id: str, now: datetime
 ) -> None:
     """A hold past its time still owns the slot until the sweeper frees it; a new patient asking
     for the slot frees it first (and its patient is told, as the sweeper would)."""
@@ -256,8 +282,8 @@ async def _release_lapsed_hold(
             Appointment.hold_expires_at <= now,
         )
     )
-    if lapsed is not None:
-        await expire_hold(session, cipher, None, lapsed, now=now)
+    if lapsed is not None:  # its link is withdrawn too, so its patient cannot pay for a lost slot
+        await expire_hold(session, cipher, gateways, lapsed, now=now)
 
 
 async def pay_link(
@@ -344,15 +370,36 @@ async def _locked(session: AsyncSession, appointment_id: str) -> Appointment | N
     )
 
 
+async def _still_bookable(session: AsyncSession, appointment: Appointment, now: datetime) -> bool:
+    if appointment.kind is AppointmentKind.URGENT:
+        return True
+    if appointment.slot_lock is None:
+        return False
+    if appointment.hold_expires_at is not None and appointment.hold_expires_at > now:
+        return True  # within its time the hold is the slot's: nothing can have changed it
+    slot = await session.get(Slot, appointment.slot_lock)
+    doctor = await doctor_of(session, appointment)
+    return (
+        slot is not None
+        and slot.status == "free"
+        and slot.starts_at > now
+        and doctor is not None
+        and doctor.status is VerificationStatus.VERIFIED
+    )
+
+
 async def _paid(
     session, cipher, settings, gateways, appointment: Appointment, payment: Payment, *, now
 ) -> None:
-    # A hold counts while its slot is still ours (slot_lock), even a moment past its time.
-    if appointment.status is not AppointmentStatus.HELD or (
-        appointment.kind is AppointmentKind.SCHEDULED and appointment.slot_lock is None
+    # A hold counts while its slot is still ours (slot_lock), even a moment past its time — as
+    # long as that slot is still open and ahead, and the doctor still bookable.
+    if appointment.status is not AppointmentStatus.HELD or not await _still_bookable(
+        session, appointment, now
     ):
         already_paid = appointment.paid_at is not None
         reason = "duplicate_payment" if already_paid else "paid_too_late"
+        if appointment.status is AppointmentStatus.HELD:  # lapsed, and its slot is gone: let it go
+            await expire_hold(session, cipher, gateways, appointment, now=now)
         refund = await payments.refund(
             session,
             settings,
@@ -416,7 +463,10 @@ async def _paid(
         params={
             "patient": await notices.patient_name(session, cipher, appointment, "appointment_request"),
             "starts_at": _iso(appointment.starts_at),
-            "reason": reason_of(cipher, appointment) or "—",
+            "reason": await read_reason(
+                session, cipher, appointment, actor=SYSTEM, purpose="disclose_to_doctor"
+            )
+            or "—",
             "deadline_at": _iso(appointment.decision_deadline),
         },
         now=now,
@@ -434,17 +484,19 @@ async def accept(
 ) -> Appointment:
     """Raises BookingError("already_decided") when it was accepted, rejected, cancelled or timed
     out meanwhile."""
-    appointment = await _decide(session, doctor, appointment_id)
+    appointment = await _decide(session, doctor, appointment_id, now)
     await _confirm(session, cipher, appointment, doctor, now=now, decided_by="doctor")
     return appointment
 
 
-async def _decide(session: AsyncSession, doctor: Doctor, appointment_id: str) -> Appointment:
+async def _decide(session: AsyncSession, doctor: Doctor, appointment_id: str, now: datetime) -> Appointment:
     appointment = await for_actor(
         session, Actor(doctor.user_id, Role.DOCTOR), appointment_id, action=Action.UPDATE
     )
     if appointment.status is not AppointmentStatus.REQUESTED:
         raise BookingError("already_decided")
+    if appointment.decision_deadline is not None and appointment.decision_deadline <= now:
+        raise BookingError("too_late_to_decide")  # the patient was told by when; the sweep refunds
     return appointment
 
 
@@ -475,7 +527,7 @@ async def _confirm(
         appointment,
         "confirmed:patient",
         user_id=appointment.patient_id,
-        template="appointment_confirmed_patient",
+        template=_confirmation_for(appointment, now),
         params={"doctor": notices.doctor_label(doctor), "starts_at": _iso(appointment.starts_at)},
         now=now,
     )
@@ -493,6 +545,18 @@ async def _confirm(
         await notices.schedule_reminders(session, cipher, appointment, doctor, patient, now=now)
 
 
+def _confirmation_for(appointment: Appointment, now: datetime) -> str:
+    """The confirmation promises only the reminders that will come."""
+    ahead = appointment.starts_at - now
+    if ahead > timedelta(hours=24):
+        return "appointment_confirmed_patient"
+    return (
+        "appointment_confirmed_patient_soon"
+        if ahead > timedelta(hours=1)
+        else "appointment_confirmed_patient_now"
+    )
+
+
 async def reject(
     session: AsyncSession,
     cipher: FieldCipher,
@@ -503,7 +567,7 @@ async def reject(
     *,
     now: datetime,
 ) -> Appointment:
-    appointment = await _decide(session, doctor, appointment_id)
+    appointment = await _decide(session, doctor, appointment_id, now)
     await _end(
         session,
         cipher,
@@ -567,7 +631,7 @@ async def cancel_by_patient(
         status=AppointmentStatus.CANCELLED,
         by="patient",
         reason="cancelled_by_patient",
-        refund_minor=patient_refund(settings, appointment, now),
+        refund_minor=lambda current: patient_refund(settings, current, now),
         template="appointment_cancelled_by_patient",
         now=now,
         from_statuses=(AppointmentStatus.HELD, AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED),
@@ -618,32 +682,33 @@ async def _end(
     status: AppointmentStatus,
     by: str,
     reason: str,
-    refund_minor: int | None,
+    refund_minor: int | Callable[[Appointment], int | None] | None,
     template: str,
     now: datetime,
     from_statuses: tuple[AppointmentStatus, ...],
 ) -> Refunded | None:
-    """End a live appointment: free its slot, withdraw its reminders, refund (all when
-    `refund_minor` is None), and tell the other party. Conditional on the status, so it happens
-    once."""
-    was = appointment.status
-    ended = await session.execute(
+    """End a live appointment: free its slot, withdraw its reminders, refund, and tell the other
+    party. The row is locked and read again first, so what is refunded follows the state it is in
+    now, not the one the caller saw (a payment may have landed meanwhile). `refund_minor`: None =
+    all that is left; a callable is given the locked appointment (the patient's policy)."""
+    locked = await _locked(session, appointment.id)
+    if locked is None or locked.status not in from_statuses:
+        raise BookingError("already_decided")
+    was = locked.status
+    amount = refund_minor(locked) if callable(refund_minor) else refund_minor
+    await session.execute(
         update(Appointment)
-        .where(Appointment.id == appointment.id, Appointment.status.in_(from_statuses))
+        .where(Appointment.id == appointment.id)
         .values(status=status, slot_lock=None, ended_at=now, ended_by=by, end_reason=reason, updated_at=now)
     )
-    if ended.rowcount != 1:
-        raise BookingError("already_decided")
     await session.refresh(appointment)
     await notices.withdraw_all(session, appointment)
-    refunded = None
-    if was is AppointmentStatus.HELD:
-        for open_payment in await session.scalars(
-            select(Payment).where(Payment.appointment_id == appointment.id, Payment.status == "created")
-        ):
-            await payments.cancel_checkout(session, gateways, open_payment)
-    else:
-        refunded = await _refund(session, settings, gateways, appointment, refund_minor, reason, now)
+    for open_payment in await session.scalars(
+        select(Payment).where(Payment.appointment_id == appointment.id, Payment.status == "created")
+    ):
+        await payments.cancel_checkout(session, gateways, open_payment)
+    # Whatever was paid is refunded (by policy); an unpaid hold has nothing to give back.
+    refunded = await _refund(session, settings, gateways, appointment, amount, reason, now)
     doctor = await doctor_of(session, appointment)
     await audit.record(
         session,
@@ -753,6 +818,7 @@ async def reschedule(
     new_slot_id: str,
     *,
     now: datetime,
+    gateways: Gateways | None = None,
 ) -> Appointment:
     """Move a paid appointment to another free slot of the same doctor, keeping its payment;
     allowed until the free-cancellation notice. The doctor is told; reminders are replaced."""
@@ -768,7 +834,7 @@ async def reschedule(
         raise BookingError("slot_gone")
     if slot.starts_at <= now:
         raise BookingError("slot_past")
-    await _release_lapsed_hold(session, cipher, slot.id, now)
+    await _release_lapsed_hold(session, cipher, gateways, slot.id, now)
     old_start = appointment.starts_at
     try:
         async with session.begin_nested():
@@ -796,7 +862,7 @@ async def reschedule(
         session,
         cipher,
         appointment,
-        f"moved:{slot.id}",
+        f"moved:{new_id()}",  # each move is news, even back to an earlier time
         user_id=doctor.user_id,
         template="appointment_moved",
         params={"patient": patient_label, "old_at": _iso(old_start), "starts_at": _iso(slot.starts_at)},
@@ -839,8 +905,13 @@ async def record_outcome(
     allowed = {Role.DOCTOR: ("completed", "patient_no_show"), Role.PATIENT: ("doctor_no_show",)}
     if outcome not in allowed.get(actor.role, ()):
         raise BookingError("not_allowed")
-    if outcome == "doctor_no_show" and now < appointment.starts_at + timedelta(minutes=10):
-        raise BookingError("wait_for_doctor")
+    if outcome == "doctor_no_show":
+        # From 10 minutes after the start until 2 hours after its end: a report days later, after
+        # a consult that took place, is not an automatic refund.
+        if now < appointment.starts_at + NO_SHOW_GRACE:
+            raise BookingError("wait_for_doctor")
+        if now > (appointment.ends_at or appointment.starts_at) + NO_SHOW_REPORT_WINDOW:
+            raise BookingError("too_late_to_report")
     status = AppointmentStatus.COMPLETED if outcome == "completed" else AppointmentStatus.NO_SHOW
     done = await session.execute(
         update(Appointment)
@@ -917,18 +988,9 @@ async def expire_hold(
     return True
 
 
-async def sweep(
-    session: AsyncSession,
-    cipher: FieldCipher,
-    settings: Settings,
-    gateways: Gateways,
-    *,
-    now: datetime,
-    batch: int = 100,
-) -> int:
-    """Lapsed holds and requests past their deadline, a batch at a time; idempotent and safe to
-    run in several processes (each change is conditional on the status it expects)."""
-    done = 0
+async def due(session: AsyncSession, *, now: datetime, batch: int = 100) -> list[str]:
+    """Appointments time has caught up with: holds past their time, paid requests past their
+    deadline (scheduled or urgent)."""
     lapsed = await session.scalars(
         select(Appointment.id)
         .where(Appointment.status == AppointmentStatus.HELD, Appointment.hold_expires_at <= now)
@@ -939,16 +1001,41 @@ async def sweep(
         .where(Appointment.status == AppointmentStatus.REQUESTED, Appointment.decision_deadline <= now)
         .limit(batch)
     )
-    for appointment_id in [*lapsed.all(), *unanswered.all()]:
+    return [*lapsed.all(), *unanswered.all()]
+
+
+async def sweep(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    settings: Settings,
+    gateways: Gateways,
+    *,
+    now: datetime,
+    batch: int = 100,
+) -> int:
+    """Every due appointment in this one transaction, each in a savepoint (one that fails — a
+    gateway away — waits for the next sweep without stopping the rest). The housekeeper uses
+    `due` and `sweep_one` with a transaction per appointment instead."""
+    done = 0
+    for appointment_id in await due(session, now=now, batch=batch):
         try:
-            async with session.begin_nested():  # one that fails (a gateway away) does not stop the rest
-                done += await _sweep_one(session, cipher, settings, gateways, appointment_id, now)
+            async with session.begin_nested():
+                done += await sweep_one(session, cipher, settings, gateways, appointment_id, now=now)
         except GatewayError:
             log.warning("sweep_deferred", appointment=appointment_id, reason="gateway")
     return done
 
 
-async def _sweep_one(session, cipher, settings, gateways, appointment_id: str, now: datetime) -> int:
+async def sweep_one(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    settings: Settings,
+    gateways: Gateways,
+    appointment_id: str,
+    *,
+    now: datetime,
+) -> int:
+    """Move one due appointment on (idempotent: conditional on the state it is in); 1 if it did."""
     from backend.appointments import urgent
 
     appointment = await _locked(session, appointment_id)

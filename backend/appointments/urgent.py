@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import audit
 from backend.access import Actor
 from backend.appointments import notices
-from backend.appointments.service import BookingError, _refund, reason_of
+from backend.appointments.service import BookingError, _refund
 from backend.crypto import FieldCipher
 from backend.models import (
     LIVE_STATUSES,
@@ -21,8 +21,6 @@ from backend.models import (
     AppointmentKind,
     AppointmentStatus,
     Doctor,
-    NotificationAction,
-    OutboxMessage,
     Role,
     Specialty,
     VerificationStatus,
@@ -121,7 +119,8 @@ async def offer(
 ) -> None:
     """Offer the paid request to every doctor on call now; tell the patient their place in line."""
     doctors = await on_call_doctors(session, appointment.specialty or "")
-    reason = reason_of(cipher, appointment) or "—"
+    # Only the specialty goes to every doctor on call; the reason (health data) is shown to the
+    # one who takes the consult.
     for doctor in doctors:
         await notices.tell(
             session,
@@ -130,7 +129,7 @@ async def offer(
             f"offer:{doctor.id}",
             user_id=doctor.user_id,
             template="urgent_offer",
-            params={"specialty": appointment.specialty, "reason": reason},
+            params={"specialty": appointment.specialty},
             now=now,
             actions=(ActionButton("accept", "btn_accept_urgent"),),
             action=OFFER_ACTION,
@@ -181,7 +180,8 @@ async def accept(
         )
     )
     if taken.rowcount != 1:
-        raise BookingError("already_taken")
+        await session.refresh(appointment)
+        raise BookingError("already_taken" if appointment.doctor_id else "offer_closed")
     await session.refresh(appointment)
     await withdraw_offers(session, appointment, now)
     payment = await payments.paid_payment(session, appointment.id)
@@ -256,13 +256,6 @@ async def time_out(
 
 
 async def withdraw_offers(session: AsyncSession, appointment: Appointment, now: datetime) -> None:
-    """Offers not sent yet are withdrawn; the buttons of those sent stop working."""
+    """Offers not sent yet are withdrawn. The buttons of those sent no longer take the consult:
+    pressed, they say it was taken by another doctor (or closed), which `accept` decides."""
     await outbox.cancel_prefix(session, notices.key(appointment, "offer:"))
-    sent = select(OutboxMessage.id).where(
-        OutboxMessage.action == OFFER_ACTION, OutboxMessage.action_ref == appointment.id
-    )
-    await session.execute(
-        update(NotificationAction)
-        .where(NotificationAction.outbox_id.in_(sent), NotificationAction.used_at.is_(None))
-        .values(used_at=now)
-    )

@@ -114,7 +114,13 @@ EN: dict[str, str] = {
     "few minutes.",
     "urgent_any_doctor": "any {specialty} doctor on call",
     "urgent_now": "now (urgent)",
-    "urgent_taken_by_you": "✅ It is yours: the patient has been told you will see them now.",
+    "urgent_taken_by_you": "✅ It is yours: {patient}. Reason: {reason}\nThe patient has been told you will see "
+    "them now; it is in 'My appointments'.",
+    "appt_error_offer_closed": "This urgent consult is no longer open (it timed out or was cancelled).",
+    "appt_error_too_late_to_decide": "The time to answer this request has passed; the patient is being refunded.",
+    "appt_error_too_late_to_report": "It is too late to report this automatically; please write to support.",
+    "appt_cancelled_by_doctor_done": "Cancelled. The patient is refunded {refund} in full and offered your nearest "
+    "free times.",
     # urgent
     "urgent_nobody": "No doctor is on call right now. If you need care now, go to the nearest clinic or "
     "emergency department; call 112 in an emergency.",
@@ -226,7 +232,13 @@ HI: dict[str, str] = {
     "appt_error_gateway": "भुगतान सेवा जवाब नहीं दे रही, इसलिए कुछ नहीं बदला गया। कृपया कुछ मिनट बाद फिर से कोशिश करें।",
     "urgent_any_doctor": "ऑन-कॉल कोई भी {specialty} डॉक्टर",
     "urgent_now": "अभी (तुरंत)",
-    "urgent_taken_by_you": "✅ यह आपका है: मरीज़ को बता दिया गया है कि आप अभी देखेंगे।",
+    "urgent_taken_by_you": "✅ यह आपका है: {patient}। कारण: {reason}\nमरीज़ को बता दिया गया है कि आप अभी "
+    "देखेंगे; यह 'मेरी अपॉइंटमेंट' में है।",
+    "appt_error_offer_closed": "यह तुरंत परामर्श अब खुला नहीं है (समय ख़त्म हो गया या रद्द हो गया)।",
+    "appt_error_too_late_to_decide": "इस अनुरोध का जवाब देने का समय निकल गया; मरीज़ को पैसा लौटाया जा रहा है।",
+    "appt_error_too_late_to_report": "अब इसकी अपने-आप शिकायत दर्ज करने में बहुत देर हो गई; कृपया सपोर्ट को लिखें।",
+    "appt_cancelled_by_doctor_done": "रद्द कर दिया। मरीज़ को {refund} पूरा लौटाया जा रहा है और आपके सबसे नज़दीकी "
+    "खाली समय बताए गए हैं।",
     "urgent_nobody": "अभी कोई डॉक्टर ऑन-कॉल नहीं है। अगर अभी देखभाल चाहिए तो नज़दीकी क्लिनिक या इमरजेंसी विभाग "
     "जाएँ; आपात स्थिति में 112 पर कॉल करें।",
     "urgent_intro": "🚑 तुरंत परामर्श: ऑन-कॉल डॉक्टर आपको अभी देखेंगे, {fee} में। यह उन तकलीफ़ों के लिए है जो रुक "

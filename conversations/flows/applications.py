@@ -236,7 +236,7 @@ async def _approve(ctx: Context, kind: ProviderKind, application_id: str) -> tup
         return decided_text(ctx, decided.application), False
     except providers.ApplicationNotFound:
         return ctx.t("application_not_found"), False
-    ctx.data.pop(REVIEWING, None)
+    # The application stays open if the admin was reading it: it now shows as decided.
     return ctx.t("application_approved_by_you", name=_display(done)), True
 
 
@@ -332,5 +332,5 @@ async def resubmit_pressed(ctx: Context, value: str, ref: str | None) -> Outcome
     return switch(flow, step="summary")
 
 
-actions.register(providers.REVIEW_ACTION, review_pressed)
+actions.register(providers.REVIEW_ACTION, review_pressed, look_only=frozenset({"view"}))
 actions.register(providers.RESUBMIT_ACTION, resubmit_pressed)

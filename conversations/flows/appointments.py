@@ -123,7 +123,10 @@ async def ask_detail(ctx: Context) -> Prompt:
         who=await _other_party(ctx, appointment),
         status=ctx.t(f"appt_status_{appointment.status.value}"),
         fee=money(appointment.fee_minor, appointment.currency, ctx.locale),
-        reason=appointments.reason_of(ctx.cipher, appointment) or "—",
+        reason=await appointments.read_reason(
+            ctx.session, ctx.cipher, appointment, actor=ctx.actor, purpose="view_appointment"
+        )
+        or "—",
     )
     return prompt(text, options=_choices(ctx, appointment))
 
@@ -217,9 +220,8 @@ async def answer_confirm_cancel(ctx: Context, answer: Answer) -> Outcome:
     except BookingError as error:
         return Outcome(goto="detail", remember=False, say=say(ctx.t(f"appt_error_{error.code}")))
     if refunded and refunded.amount_minor:
-        done = ctx.t(
-            "appt_cancelled_refund", refund=money(refunded.amount_minor, refunded.currency, ctx.locale)
-        )
+        key = "appt_cancelled_by_doctor_done" if ctx.user.role is Role.DOCTOR else "appt_cancelled_refund"
+        done = ctx.t(key, refund=money(refunded.amount_minor, refunded.currency, ctx.locale))
     else:
         done = ctx.t("appt_cancelled")
     return Outcome(goto="list", remember=False, say=say(done))
@@ -276,10 +278,13 @@ async def _urgent_button(ctx: Context, value: str, ref: str | None) -> Outcome |
     if doctor is None or ref is None or value != "accept":
         return None
     try:
-        await urgent.accept(ctx.session, ctx.cipher, doctor, ref, now=ctx.now)
+        taken = await urgent.accept(ctx.session, ctx.cipher, doctor, ref, now=ctx.now)
     except BookingError as error:
         return retry(ctx.t(f"appt_error_{error.code}"))
-    return retry(ctx.t("urgent_taken_by_you"))
+    reason = await appointments.read_reason(
+        ctx.session, ctx.cipher, taken, actor=ctx.actor, purpose="urgent_consult"
+    )
+    return retry(ctx.t("urgent_taken_by_you", patient=await _patient_name(ctx, taken), reason=reason or "—"))
 
 
 async def _rebook_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:

@@ -12,6 +12,9 @@ EN: dict[str, str] = {
     "appointment_paid_auto": "💳 Payment of {amount_money} received for {starts_at} with {doctor}.",
     "appointment_confirmed_patient": "✅ Confirmed: your consultation with {doctor} on {starts_at}. "
     "We will remind you 24 hours and 1 hour before.",
+    "appointment_confirmed_patient_soon": "✅ Confirmed: your consultation with {doctor} on {starts_at}. "
+    "We will remind you 1 hour before.",
+    "appointment_confirmed_patient_now": "✅ Confirmed: your consultation with {doctor} on {starts_at}.",
     "appointment_confirmed_doctor": "✅ Confirmed: consultation with {patient} on {starts_at}.",
     "appointment_reminder_24h": "⏰ Tomorrow: your consultation with {with} at {starts_at}.",
     "appointment_reminder_1h": "⏰ In one hour: your consultation with {with} at {starts_at}.",
@@ -36,9 +39,10 @@ EN: dict[str, str] = {
     "ended, so it has been refunded in full.",
     "appointment_refund_duplicate_payment": "This appointment was already paid, so your second payment of "
     "{amount_money} has been refunded in full.",
-    "urgent_offer": "🚑 Urgent consult needed ({specialty}). Reason: {reason}\nThe first doctor to accept takes it.",
+    "urgent_offer": "🚑 Urgent consult needed ({specialty}). The first doctor to accept takes it; you will see "
+    "the patient's reason then.",
     "urgent_waiting": "🚑 Payment received. You are number {position} in line for an urgent {specialty} consult; "
-    "{doctors} doctor(s) on call have been asked. If nobody can take it within {minutes} minutes you will be "
+    "doctors on call asked: {doctors}. If nobody can take it within {minutes} minutes you will be "
     "refunded in full.",
     "urgent_accepted": "🚑 {doctor} has accepted your urgent consult and will see you now.",
     "urgent_timeout": "We are sorry: no {specialty} doctor on call could take your consult in time. {amount_money} "
@@ -57,6 +61,9 @@ HI: dict[str, str] = {
     "appointment_paid_auto": "💳 {doctor} के साथ {starts_at} के लिए {amount_money} का भुगतान मिल गया।",
     "appointment_confirmed_patient": "✅ पक्का: {doctor} के साथ {starts_at} को आपका परामर्श। "
     "हम 24 घंटे और 1 घंटे पहले याद दिलाएँगे।",
+    "appointment_confirmed_patient_soon": "✅ पक्का: {doctor} के साथ {starts_at} को आपका परामर्श। "
+    "हम 1 घंटे पहले याद दिलाएँगे।",
+    "appointment_confirmed_patient_now": "✅ पक्का: {doctor} के साथ {starts_at} को आपका परामर्श।",
     "appointment_confirmed_doctor": "✅ पक्का: {patient} के साथ {starts_at} को परामर्श।",
     "appointment_reminder_24h": "⏰ कल: {with} के साथ {starts_at} पर आपका परामर्श।",
     "appointment_reminder_1h": "⏰ एक घंटे में: {with} के साथ {starts_at} पर आपका परामर्श।",
@@ -79,9 +86,10 @@ HI: dict[str, str] = {
     "इसलिए वह पूरा लौटा दिया गया है।",
     "appointment_refund_duplicate_payment": "इस अपॉइंटमेंट का भुगतान पहले ही हो चुका था, इसलिए आपका दूसरा "
     "{amount_money} का भुगतान पूरा लौटा दिया गया है।",
-    "urgent_offer": "🚑 तुरंत परामर्श चाहिए ({specialty})। कारण: {reason}\nजो डॉक्टर पहले स्वीकार करेगा, वही लेगा।",
+    "urgent_offer": "🚑 तुरंत परामर्श चाहिए ({specialty})। जो डॉक्टर पहले स्वीकार करेगा, वही लेगा; मरीज़ का कारण "
+    "तब दिखेगा।",
     "urgent_waiting": "🚑 भुगतान मिल गया। तुरंत {specialty} परामर्श के लिए कतार में आपका नंबर {position} है; "
-    "ऑन-कॉल {doctors} डॉक्टर(रों) से पूछा गया है। अगर {minutes} मिनट में कोई नहीं ले पाता तो पूरा पैसा लौटा "
+    "पूछे गए ऑन-कॉल डॉक्टर: {doctors}। अगर {minutes} मिनट में कोई नहीं ले पाता तो पूरा पैसा लौटा "
     "दिया जाएगा।",
     "urgent_accepted": "🚑 {doctor} ने आपका तुरंत परामर्श स्वीकार कर लिया है और अभी देखेंगे।",
     "urgent_timeout": "माफ़ कीजिए: ऑन-कॉल कोई {specialty} डॉक्टर समय पर आपका परामर्श नहीं ले सका। {amount_money} "
@@ -97,6 +105,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_paid": ("amount_money", "starts_at", "doctor", "deadline_at"),
     "appointment_paid_auto": ("amount_money", "starts_at", "doctor"),
     "appointment_confirmed_patient": ("doctor", "starts_at"),
+    "appointment_confirmed_patient_soon": ("doctor", "starts_at"),
+    "appointment_confirmed_patient_now": ("doctor", "starts_at"),
     "appointment_confirmed_doctor": ("patient", "starts_at"),
     "appointment_reminder_24h": ("with", "starts_at"),
     "appointment_reminder_1h": ("with", "starts_at"),
@@ -112,7 +122,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_payment_failed": ("starts_at", "until_at"),
     "appointment_refund_paid_too_late": ("amount_money",),
     "appointment_refund_duplicate_payment": ("amount_money",),
-    "urgent_offer": ("specialty", "reason"),
+    "urgent_offer": ("specialty",),
     "urgent_waiting": ("position", "specialty", "doctors", "minutes"),
     "urgent_accepted": ("doctor",),
     "urgent_timeout": ("specialty", "amount_money"),

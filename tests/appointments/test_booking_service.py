@@ -531,3 +531,167 @@ async def test_no_shows_are_recorded_and_a_missing_doctor_is_refunded(
     async with sessions() as session:
         held = await session.get(Appointment, booked["appointment"].id)
         assert held.status is AppointmentStatus.NO_SHOW and held.end_reason == "doctor_no_show"
+
+
+# --- races and late arrivals (found in review) --------------------------------------------------
+
+
+async def test_cancelling_a_hold_while_its_payment_lands_refunds_the_payment(
+    sessions, cipher, settings, gateways, booked, database_url, monkeypatch
+):
+    """The patient's cancel read the hold as unpaid; the webhook committed the payment before the
+    cancel changed anything. The cancel must see the payment and refund it."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one writing transaction at a time: this interleaving cannot happen there")
+    original = appointments.for_actor
+
+    async def read_then_payment_lands(session, actor, appointment_id, **options):
+        await original(session, actor, appointment_id)  # the cancel's first look: HELD, unlocked
+        await settle_paid(sessions, cipher, settings, gateways, booked["payment"])  # another request
+        return await original(session, actor, appointment_id, **options)
+
+    monkeypatch.setattr(appointments, "for_actor", read_then_payment_lands)
+    async with sessions() as session, session.begin():
+        refunded = await appointments.cancel_by_patient(
+            session,
+            cipher,
+            settings,
+            gateways,
+            Actor(booked["patient"].id, Role.PATIENT),
+            booked["appointment"].id,
+            now=NOW,
+        )
+    assert refunded.amount_minor == 50_000
+    async with sessions() as session:
+        assert (await session.get(Payment, booked["payment"].id)).status is PaymentStatus.REFUNDED
+
+
+async def test_a_doctor_cannot_accept_after_the_deadline_the_patient_was_given(
+    sessions, cipher, settings, gateways, booked
+):
+    await settle_paid(sessions, cipher, settings, gateways, booked["payment"])
+    late = NOW + timedelta(minutes=settings.decision_minutes, seconds=1)
+    async with sessions() as session, session.begin():
+        doctor = await session.get(type(booked["doctor"]), booked["doctor"].id)
+        with pytest.raises(BookingError) as refused:
+            await appointments.accept(session, cipher, doctor, booked["appointment"].id, now=late)
+    assert refused.value.code == "too_late_to_decide"
+
+
+async def test_a_late_payment_for_a_slot_that_was_closed_meanwhile_is_refunded(
+    sessions, cipher, settings, gateways, booked
+):
+    later = NOW + timedelta(minutes=settings.hold_minutes + 1)
+    async with sessions() as session, session.begin():
+        from backend.models import Slot
+
+        (await session.get(Slot, booked["slot"].id)).status = "closed"  # the doctor changed their hours
+    await settle_paid(sessions, cipher, settings, gateways, booked["payment"], now=later)
+    async with sessions() as session:
+        held = await session.get(Appointment, booked["appointment"].id)
+        assert held.status is AppointmentStatus.EXPIRED and held.slot_lock is None
+        assert (await session.get(Payment, booked["payment"].id)).status is PaymentStatus.REFUNDED
+
+
+async def test_a_late_payment_for_a_slot_still_free_is_taken(sessions, cipher, settings, gateways, booked):
+    later = NOW + timedelta(minutes=settings.hold_minutes + 1)  # lapsed, but nobody took the slot
+    await settle_paid(sessions, cipher, settings, gateways, booked["payment"], now=later)
+    assert await status_of(sessions, booked["appointment"].id) is AppointmentStatus.REQUESTED
+
+
+async def test_a_doctor_no_show_can_be_reported_only_around_the_appointment(
+    sessions, cipher, settings, gateways, booked
+):
+    await confirmed(sessions, cipher, settings, gateways, booked)
+    patient = Actor(booked["patient"].id, Role.PATIENT)
+    days_later = START + timedelta(days=2)
+    async with sessions() as session, session.begin():
+        with pytest.raises(BookingError) as refused:
+            await appointments.record_outcome(
+                session,
+                cipher,
+                settings,
+                gateways,
+                patient,
+                booked["appointment"].id,
+                "doctor_no_show",
+                now=days_later,
+            )
+    assert refused.value.code == "too_late_to_report"
+    assert await status_of(sessions, booked["appointment"].id) is AppointmentStatus.CONFIRMED
+
+
+async def test_each_move_is_told_to_the_doctor_even_back_and_forth(
+    sessions, cipher, settings, gateways, booked
+):
+    await confirmed(sessions, cipher, settings, gateways, booked)
+    async with sessions() as session, session.begin():
+        other = await make_slot(session, booked["doctor"], START + timedelta(days=1))
+    patient = Actor(booked["patient"].id, Role.PATIENT)
+    for slot in (other, booked["slot"], other):
+        async with sessions() as session, session.begin():
+            await appointments.reschedule(
+                session, cipher, settings, patient, booked["appointment"].id, slot.id, now=NOW
+            )
+    async with sessions() as session:
+        moved = [
+            m
+            for m in await outbox_for(session, booked["doctor"].user_id)
+            if m.template == "appointment_moved"
+        ]
+    assert len(moved) == 3
+
+
+async def test_showing_the_reason_for_a_visit_is_audited(sessions, cipher, settings, gateways, booked):
+    from backend.models import AuditEntry
+
+    await settle_paid(sessions, cipher, settings, gateways, booked["payment"])  # disclosed to the doctor
+    async with sessions() as session, session.begin():
+        held = await session.get(Appointment, booked["appointment"].id)
+        patient = Actor(booked["patient"].id, Role.PATIENT)
+        assert await appointments.read_reason(
+            session, cipher, held, actor=patient, purpose="view_appointment"
+        ) == ("fever for 3 days")
+    async with sessions() as session:
+        reads = (
+            await session.scalars(
+                select(AuditEntry.purpose).where(
+                    AuditEntry.resource_type == "appointment_reason",
+                    AuditEntry.patient_id == booked["patient"].id,
+                )
+            )
+        ).all()
+    assert sorted(reads) == ["disclose_to_doctor", "view_appointment"]
+
+
+class RefusingRefunds:
+    """The sandbox, except that refunds fail (the gateway is away)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.instant_refunds = inner.instant_refunds
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def refund(self, **_):
+        from backend.payments.gateway import GatewayError
+
+        raise GatewayError("gateway away")
+
+
+async def test_a_refund_the_gateway_refuses_leaves_the_request_for_the_next_sweep(
+    sessions, cipher, settings, gateways, booked
+):
+    from backend.payments.gateway import Gateways
+
+    await settle_paid(sessions, cipher, settings, gateways, booked["payment"])
+    away = Gateways(default=RefusingRefunds(gateways.default))
+    late = NOW + timedelta(minutes=settings.decision_minutes, seconds=1)
+    async with sessions() as session, session.begin():
+        assert await appointments.sweep(session, cipher, settings, away, now=late) == 0
+    assert await status_of(sessions, booked["appointment"].id) is AppointmentStatus.REQUESTED
+    async with sessions() as session, session.begin():
+        assert await appointments.sweep(session, cipher, settings, gateways, now=late) == 1
+    assert await status_of(sessions, booked["appointment"].id) is AppointmentStatus.REJECTED

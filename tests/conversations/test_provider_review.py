@@ -91,6 +91,20 @@ async def test_first_admin_wins_the_second_is_told_who_decided(chat, engine, otp
     assert decisions.count("application_approve") == 1
 
 
+async def test_viewing_the_documents_leaves_approve_and_reject_usable(
+    chat, engine, otp_sender, sessions, cipher
+):
+    admin = await _admin(engine, otp_sender, sessions, 1, "Admin Ravi")
+    await apply_as_doctor(chat, sessions, cipher)
+    (alert,) = _notices(await _dispatch(sessions, cipher), "application_new_doctor")
+    approve, _, view = alert.actions
+    replies = await admin.tap_token(view.token)
+    assert any(reply.document for reply in replies)  # the licence and the ID proof, as documents
+    await admin.tap_token(view.token)  # looking twice is fine too
+    replies = await admin.tap_token(approve.token)
+    assert "Dr Meera Iyer is verified" in replies[0].text
+
+
 async def test_a_non_admin_pressing_an_admins_button_changes_nothing(
     chat, engine, otp_sender, sessions, cipher
 ):

@@ -117,7 +117,7 @@ async def test_a_reminder_arrives_at_its_local_time_and_a_cancelled_one_never(
     assert await dispatcher.drain() == 0  # not due yet
     clock.now = appointment_at - timedelta(hours=24)  # 10:30 IST the day before
     assert await dispatcher.drain() == 1
-    assert telegram.texts == ["⏰ Reminder: Dr Rao at 28 Nov 2026, 10:30 AM."]  # shown in IST
+    assert telegram.texts == ["⏰ Reminder: Dr Rao at Sat, 28 Nov 2026, 10:30 AM."]  # shown in IST
     async with sessions() as session, session.begin():
         assert await service.cancel_prefix(session, "appointment:a1:") == 1  # only the 1 h one is left
     clock.now = appointment_at - timedelta(minutes=30)
