@@ -32,8 +32,10 @@ from backend.models import (
     AppointmentStatus,
     Doctor,
     Payment,
+    Refund,
     Role,
     Slot,
+    User,
     VerificationStatus,
     new_id,
 )
@@ -348,6 +350,8 @@ async def settle(
             params={"starts_at": _iso(appointment.starts_at), "until_at": _iso(appointment.hold_expires_at)},
             now=now,
         )
+    elif change.type is EventType.REFUND_FAILED:
+        await _refund_failed(session, cipher, appointment, change.payment, now=now)
     elif change.type is EventType.EXPIRED and appointment.status is AppointmentStatus.HELD:
         # The link itself lapsed: the hold goes with it unless another link is still open.
         others = await session.scalar(
@@ -359,6 +363,42 @@ async def settle(
         )
         if others is None:
             await expire_hold(session, cipher, gateways, appointment, now=now)
+
+
+async def _refund_failed(
+    session: AsyncSession, cipher: FieldCipher, appointment: Appointment, payment: Payment, *, now: datetime
+) -> None:
+    """The gateway could not return money we refunded: the patient is told it is being looked
+    into, and every admin gets an alert (the ledger already shows the money as still ours)."""
+    failed = await session.scalar(
+        select(Refund)
+        .where(Refund.payment_id == payment.id, Refund.status == "failed")
+        .order_by(Refund.created_at.desc())
+    )
+    amount = notices.money(failed.amount_minor if failed else 0, payment.currency)
+    await notices.tell(
+        session,
+        cipher,
+        appointment,
+        f"refund_failed:{failed.id if failed else payment.id}",
+        user_id=appointment.patient_id,
+        template="appointment_refund_failed",
+        params={"amount_money": amount},
+        now=now,
+    )
+    admins = await session.scalars(select(User.id).where(User.role == Role.ADMIN, User.active.is_(True)))
+    for admin_id in admins:
+        await notices.tell(
+            session,
+            cipher,
+            appointment,
+            f"refund_failed:{failed.id if failed else payment.id}:admin:{admin_id}",
+            user_id=admin_id,
+            template="refund_failed_admin",
+            params={"amount_money": amount, "payment": payment.id, "gateway": payment.gateway},
+            now=now,
+            urgent=False,
+        )
 
 
 async def _locked(session: AsyncSession, appointment_id: str) -> Appointment | None:

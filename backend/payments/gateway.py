@@ -29,6 +29,7 @@ class EventType(enum.StrEnum):
     FAILED = "failed"
     EXPIRED = "expired"
     REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"  # a refund we made did not reach the customer
     OTHER = "other"  # an event we do not act on (acknowledged, recorded)
 
 

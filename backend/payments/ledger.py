@@ -90,14 +90,17 @@ async def post(
     currency: str,
     appointment_id: str | None = None,
     payment_id: str | None = None,
+    txn_id: str | None = None,
 ) -> str:
-    """Write one transaction and return its id. Zero lines are left out; the rest must sum to zero."""
+    """Write one transaction and return its id (`txn_id` when given: a refund's lines carry the
+    refund's id, so a refund that fails later can be reversed exactly). Zero lines are left out;
+    the rest must sum to zero."""
     kept = [(account, amount) for account, amount in lines if amount != 0]
     if not kept:
         raise UnbalancedTransaction(f"{kind}: no lines")
     if sum(amount for _, amount in kept) != 0:
         raise UnbalancedTransaction(f"{kind}: lines sum to {sum(a for _, a in kept)}, not zero")
-    txn_id = secrets.token_hex(16)
+    txn_id = txn_id or secrets.token_hex(16)
     session.add_all(
         LedgerEntry(
             txn_id=txn_id,
@@ -112,6 +115,21 @@ async def post(
     )
     await session.flush()
     return txn_id
+
+
+async def reverse(session: AsyncSession, txn_id: str, *, kind: str) -> str | None:
+    """Post the exact opposite of transaction `txn_id` (None when it has no lines)."""
+    rows = (await session.scalars(select(LedgerEntry).where(LedgerEntry.txn_id == txn_id))).all()
+    if not rows:
+        return None
+    return await post(
+        session,
+        kind=kind,
+        lines=[(row.account, -row.amount_minor) for row in rows],
+        currency=rows[0].currency,
+        appointment_id=rows[0].appointment_id,
+        payment_id=rows[0].payment_id,
+    )
 
 
 async def balance(session: AsyncSession, account: str, currency: str) -> int:

@@ -164,9 +164,31 @@ async def record_event(
         if changed:
             payment.status = PaymentStatus(event.type.value)
         return PaymentChange(event.type, payment, changed)
+    if event.type is EventType.REFUND_FAILED:
+        return PaymentChange(event.type, payment, await _refund_failed(session, payment, event))
     # REFUNDED: confirm our own refunds; the money was already accounted for when we made them.
     await _confirm_refunds(session, payment, event)
     return PaymentChange(event.type, payment, False)
+
+
+async def _refund_failed(session: AsyncSession, payment: Payment, event: GatewayEvent) -> bool:
+    """One of our refunds did not go through: the money is still with us, so its ledger lines are
+    reversed and the payment counts it as not refunded. True the first time (the caller tells
+    the patient and the admins)."""
+    if not event.refund_ref:
+        return False
+    refund = await session.scalar(
+        select(Refund).where(Refund.payment_id == payment.id, Refund.gateway_ref == event.refund_ref)
+    )
+    if refund is None or refund.status == "failed":
+        return False
+    refund.status = "failed"
+    await ledger.reverse(session, refund.id, kind="refund_failed")
+    payment.refunded_minor -= refund.amount_minor
+    if payment.status is PaymentStatus.REFUNDED:
+        payment.status = PaymentStatus.PAID
+    log.warning("payment_refund_failed", payment=payment.id, refund=refund.id, amount=refund.amount_minor)
+    return True
 
 
 async def _find_payment(session: AsyncSession, gateway_name: str, event: GatewayEvent) -> Payment | None:
@@ -300,6 +322,7 @@ async def refund(
     gateway = _gateway_of(gateways, payment)
     gateway_ref = await gateway.refund(payment=payment, amount_minor=amount, idempotency_key=key)
     record = Refund(
+        id=new_id(),
         payment_id=payment.id,
         idempotency_key=key,
         amount_minor=amount,
@@ -309,7 +332,7 @@ async def refund(
         status="succeeded" if gateway.instant_refunds else "pending",
     )
     session.add(record)
-    await _post_refund(session, payment, amount, remaining)
+    await _post_refund(session, payment, amount, remaining, txn_id=record.id)
     payment.refunded_minor += amount
     if payment.refunded_minor >= payment.amount_minor:
         payment.status = PaymentStatus.REFUNDED
@@ -318,7 +341,9 @@ async def refund(
     return record
 
 
-async def _post_refund(session: AsyncSession, payment: Payment, amount: int, remaining: int) -> None:
+async def _post_refund(
+    session: AsyncSession, payment: Payment, amount: int, remaining: int, *, txn_id: str
+) -> None:
     """Reverse the charge in proportion: the commission and the doctor's share give back
     amount / remaining of what each still holds (rounded half up on the commission; a full
     refund gives back exactly everything)."""
@@ -341,6 +366,7 @@ async def _post_refund(session: AsyncSession, payment: Payment, amount: int, rem
         currency=payment.currency,
         appointment_id=payment.appointment_id,
         payment_id=payment.id,
+        txn_id=txn_id,
     )
 
 

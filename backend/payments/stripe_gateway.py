@@ -171,10 +171,16 @@ def _to_event(payload: dict[str, Any]) -> GatewayEvent:
             **base,
         )
     if raw_type.startswith("refund."):
-        # Only a refund that went through confirms ours; a failed one is logged and left alone.
-        succeeded = obj.get("status") == "succeeded"
+        # A refund that went through confirms ours; a failed or cancelled one undoes it (the money
+        # is still with us); pending ones change nothing yet.
+        status = obj.get("status")
+        kind = {
+            "succeeded": EventType.REFUNDED,
+            "failed": EventType.REFUND_FAILED,
+            "canceled": EventType.REFUND_FAILED,
+        }
         return GatewayEvent(
-            type=EventType.REFUNDED if succeeded else EventType.OTHER,
+            type=kind.get(status, EventType.OTHER),
             charge_ref=_id(obj.get("payment_intent")),
             refund_ref=_id(obj.get("id")),
             amount_minor=_int(obj.get("amount")),

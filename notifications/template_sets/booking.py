@@ -39,6 +39,10 @@ EN: dict[str, str] = {
     "ended, so it has been refunded in full.",
     "appointment_refund_duplicate_payment": "This appointment was already paid, so your second payment of "
     "{amount_money} has been refunded in full.",
+    "appointment_refund_failed": "The payment provider could not return your refund of {amount_money}. Our team "
+    "has been alerted and will sort it out; you do not need to do anything.",
+    "refund_failed_admin": "⚠️ A refund of {amount_money} failed at {gateway} (payment {payment}). The money is "
+    "still with us; please return it by hand.",
     "urgent_offer": "🚑 Urgent consult needed ({specialty}). The first doctor to accept takes it; you will see "
     "the patient's reason then.",
     "urgent_waiting": "🚑 Payment received. You are number {position} in line for an urgent {specialty} consult; "
@@ -86,6 +90,10 @@ HI: dict[str, str] = {
     "इसलिए वह पूरा लौटा दिया गया है।",
     "appointment_refund_duplicate_payment": "इस अपॉइंटमेंट का भुगतान पहले ही हो चुका था, इसलिए आपका दूसरा "
     "{amount_money} का भुगतान पूरा लौटा दिया गया है।",
+    "appointment_refund_failed": "भुगतान सेवा आपका {amount_money} का रिफ़ंड वापस नहीं कर सकी। हमारी टीम को बता "
+    "दिया गया है और वह इसे ठीक करेगी; आपको कुछ करने की ज़रूरत नहीं है।",
+    "refund_failed_admin": "⚠️ {gateway} पर {amount_money} का रिफ़ंड नहीं हो सका (भुगतान {payment})। पैसा अभी "
+    "हमारे पास है; कृपया इसे हाथ से लौटाएँ।",
     "urgent_offer": "🚑 तुरंत परामर्श चाहिए ({specialty})। जो डॉक्टर पहले स्वीकार करेगा, वही लेगा; मरीज़ का कारण "
     "तब दिखेगा।",
     "urgent_waiting": "🚑 भुगतान मिल गया। तुरंत {specialty} परामर्श के लिए कतार में आपका नंबर {position} है; "
@@ -122,6 +130,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_payment_failed": ("starts_at", "until_at"),
     "appointment_refund_paid_too_late": ("amount_money",),
     "appointment_refund_duplicate_payment": ("amount_money",),
+    "appointment_refund_failed": ("amount_money",),
+    "refund_failed_admin": ("amount_money", "gateway", "payment"),
     "urgent_offer": ("specialty",),
     "urgent_waiting": ("position", "specialty", "doctors", "minutes"),
     "urgent_accepted": ("doctor",),

@@ -695,3 +695,38 @@ async def test_a_refund_the_gateway_refuses_leaves_the_request_for_the_next_swee
     async with sessions() as session, session.begin():
         assert await appointments.sweep(session, cipher, settings, gateways, now=late) == 1
     assert await status_of(sessions, booked["appointment"].id) is AppointmentStatus.REJECTED
+
+
+async def test_a_refund_the_gateway_later_reports_failed_is_told_to_the_patient_and_the_admins(
+    sessions, cipher, settings, gateways, booked
+):
+    from backend.models import Refund
+    from backend.payments import service as payments
+    from backend.payments.gateway import GatewayEvent
+    from tests.notifications.helpers import make_user
+
+    await confirmed(sessions, cipher, settings, gateways, booked)
+    async with sessions() as session, session.begin():
+        admin = await make_user(session, role=Role.ADMIN)
+        doctor = await session.get(type(booked["doctor"]), booked["doctor"].id)
+        await appointments.cancel_by_doctor(
+            session, cipher, settings, gateways, doctor, booked["appointment"].id, now=NOW
+        )
+    async with sessions() as session, session.begin():
+        refund = await session.scalar(select(Refund))
+        event = GatewayEvent(
+            event_id="evt_refund_failed",
+            type=EventType.REFUND_FAILED,
+            refund_ref=refund.gateway_ref,
+            charge_ref=None,
+            checkout_ref=booked["payment"].checkout_ref,
+        )
+        change = await payments.record_event(session, "sandbox", event, settings=settings, now=NOW)
+        await appointments.settle(session, cipher, settings, gateways, change, now=NOW)
+    async with sessions() as session:
+        assert "appointment_refund_failed" in [
+            m.template for m in await outbox_for(session, booked["patient"].id)
+        ]
+        alert = [m for m in await outbox_for(session, admin.id) if m.template == "refund_failed_admin"]
+        assert len(alert) == 1 and outbox.open_params(cipher, alert[0])["amount_money"] == "50000 INR"
+        assert (await session.get(Payment, booked["payment"].id)).refunded_minor == 0

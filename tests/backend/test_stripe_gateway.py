@@ -302,3 +302,22 @@ async def test_gateways_close_their_http_clients(app, fake):
     await app.state.gateways.close()
     with pytest.raises(GatewayError):  # the closed client sends nothing more
         await start(app)
+
+
+async def test_a_refund_that_fails_at_stripe_is_undone_in_the_ledger_and_reported(app, client, fake, settled):
+    payment, _ = await start(app)
+    await client.post(WEBHOOK, content=(sent := fake.pay(payment.checkout_ref))[0], headers=sent[1])
+    made = await refund(app, payment.id, FEE, "appointment:z:doctor-cancel")
+    assert (await reload(app, payment.id)).status is PaymentStatus.REFUNDED
+    fake.refunds[made.gateway_ref].status = "failed"  # e.g. the card was closed meanwhile
+    body, headers = fake.refund_event(made.gateway_ref)
+    assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 200
+    assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 200  # a replay
+    again = await reload(app, payment.id)
+    assert again.status is PaymentStatus.PAID and again.refunded_minor == 0
+    async with app.state.sessions() as session:
+        assert (await session.get(Refund, made.id)).status == "failed"
+        assert await session.scalar(select(func.sum(LedgerEntry.amount_minor))) == 0
+        kept = await ledger.balance(session, ledger.GATEWAY, "INR")
+    assert kept == FEE  # the money is still at the gateway, on our side
+    assert [(c.type.value, c.first_time) for c in settled][-1] == ("refund_failed", True)
