@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -142,7 +142,16 @@ async def doctor_earnings(doctor_id: str, request: Request, admin: AdminActor) -
     },
     summary="Record a payout sent to a doctor",
 )
-async def record_payout(doctor_id: str, body: PayoutIn, request: Request, admin: AdminActor) -> PayoutOut:
+async def record_payout(
+    doctor_id: str,
+    body: PayoutIn,
+    request: Request,
+    admin: AdminActor,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=200, description="Send the same key when retrying: the payout is recorded once."),
+    ] = None,
+) -> PayoutOut:
     state = request.app.state
     async with state.sessions() as session, session.begin():
         doctor = await session.get(Doctor, doctor_id)
@@ -155,6 +164,7 @@ async def record_payout(doctor_id: str, body: PayoutIn, request: Request, admin:
                 amount_minor=body.amount_minor,
                 currency=body.currency,
                 reference=body.reference,
+                idempotency_key=idempotency_key,
             )
         except ledger.PayoutRefused as refused:
             raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None

@@ -35,7 +35,9 @@ from backend.settings import Settings
 OFFER_ACTION = "urgent_offer"
 
 
-async def on_call_doctors(session: AsyncSession, specialty: str) -> list[Doctor]:
+async def on_call_doctors(session: AsyncSession, specialty: str, currency: str) -> list[Doctor]:
+    """Verified doctors on call with the specialty, paid in the urgent fee's currency (their share
+    is counted, and paid out, in their own currency)."""
     return list(
         await session.scalars(
             select(Doctor)
@@ -43,6 +45,7 @@ async def on_call_doctors(session: AsyncSession, specialty: str) -> list[Doctor]
             .where(
                 Doctor.status == VerificationStatus.VERIFIED,
                 Doctor.on_call.is_(True),
+                Doctor.currency == currency,
                 Specialty.name == specialty,
             )
             .order_by(Doctor.id)
@@ -61,7 +64,7 @@ async def request(
     now: datetime,
 ) -> Appointment:
     """A held urgent consult, to be paid. BookingError: nobody_on_call, urgent_open."""
-    if not await on_call_doctors(session, specialty):
+    if not await on_call_doctors(session, specialty, settings.currency):
         raise BookingError("nobody_on_call")
     open_one = await session.scalar(
         select(Appointment.id).where(
@@ -118,7 +121,7 @@ async def offer(
     session: AsyncSession, cipher: FieldCipher, appointment: Appointment, *, now: datetime
 ) -> None:
     """Offer the paid request to every doctor on call now; tell the patient their place in line."""
-    doctors = await on_call_doctors(session, appointment.specialty or "")
+    doctors = await on_call_doctors(session, appointment.specialty or "", appointment.currency)
     # Only the specialty goes to every doctor on call; the reason (health data) is shown to the
     # one who takes the consult.
     for doctor in doctors:
@@ -160,7 +163,9 @@ async def accept(
     appointment = await session.get(Appointment, appointment_id)
     if appointment is None or appointment.kind is not AppointmentKind.URGENT:
         raise BookingError("already_taken")
-    fitting = {d.id for d in await on_call_doctors(session, appointment.specialty or "")}
+    fitting = {
+        d.id for d in await on_call_doctors(session, appointment.specialty or "", appointment.currency)
+    }
     if doctor.id not in fitting:
         raise BookingError("not_on_call")
     taken = await session.execute(

@@ -101,3 +101,5 @@ class Payout(IdMixin, CreatedMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     reference: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16), default="paid", nullable=False)
+    # The admin client's Idempotency-Key: a retried request records the payout once.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)

@@ -217,12 +217,26 @@ async def doctor_movements(session: AsyncSession, doctor_id: str, *, limit: int 
 
 
 async def record_payout(
-    session: AsyncSession, doctor_id: str, *, amount_minor: int, currency: str, reference: str | None
+    session: AsyncSession,
+    doctor_id: str,
+    *,
+    amount_minor: int,
+    currency: str,
+    reference: str | None,
+    idempotency_key: str | None = None,
 ) -> Payout:
-    """Pay the doctor part or all of what is pending (what they owe back is netted first)."""
+    """Pay the doctor part or all of what is pending (what they owe back is netted first). The
+    same `idempotency_key` again returns the payout it recorded (a retried request), or is
+    refused if it came with other amounts."""
     doctor = await session.get(Doctor, doctor_id, with_for_update=True)  # one payout at a time
     if doctor is None:
         raise LookupError(f"no doctor {doctor_id}")
+    if idempotency_key:
+        done = await session.scalar(select(Payout).where(Payout.idempotency_key == idempotency_key))
+        if done is not None:
+            if (done.doctor_id, done.amount_minor, done.currency) != (doctor_id, amount_minor, currency):
+                raise PayoutRefused("this Idempotency-Key was used for another payout")
+            return done
     earnings = await doctor_earnings(session, doctor_id)
     if currency != earnings.currency:
         raise PayoutRefused(f"the doctor is paid in {earnings.currency}, not {currency}")
@@ -241,7 +255,13 @@ async def record_payout(
         ],
         currency=currency,
     )
-    payout = Payout(doctor_id=doctor_id, amount_minor=amount_minor, currency=currency, reference=reference)
+    payout = Payout(
+        doctor_id=doctor_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        reference=reference,
+        idempotency_key=idempotency_key,
+    )
     session.add(payout)
     await session.flush()
     return payout

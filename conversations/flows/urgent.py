@@ -22,7 +22,11 @@ async def _specialties_on_call(ctx: Context) -> list[str]:
         select(Specialty.name)
         .join(doctor_specialties, doctor_specialties.c.specialty_id == Specialty.id)
         .join(Doctor, Doctor.id == doctor_specialties.c.doctor_id)
-        .where(Doctor.on_call.is_(True), Doctor.status == VerificationStatus.VERIFIED)
+        .where(
+            Doctor.on_call.is_(True),
+            Doctor.status == VerificationStatus.VERIFIED,
+            Doctor.currency == ctx.settings.currency,
+        )
         .distinct()
         .order_by(Specialty.name)
     )

@@ -512,3 +512,19 @@ async def test_a_payout_to_an_unknown_doctor_is_404(admin_api):
     )
     assert answer.status_code == 404
     assert (await client.get("/api/admin/doctors/nobody/earnings")).status_code == 404
+
+
+async def test_a_retried_payout_with_the_same_idempotency_key_is_recorded_once(admin_api, sessions):
+    client, doctor_id, _ = admin_api
+    url = f"/api/admin/doctors/{doctor_id}/payouts"
+    body = {"amount_minor": 10_000, "currency": "INR", "reference": "NEFT 1"}
+    first = await client.post(url, json=body, headers={"Idempotency-Key": "payout-1"})
+    again = await client.post(url, json=body, headers={"Idempotency-Key": "payout-1"})
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    other = await client.post(
+        url, json={**body, "amount_minor": 5_000}, headers={"Idempotency-Key": "payout-1"}
+    )
+    assert other.status_code == 409
+    async with sessions() as session:
+        earnings = await ledger.doctor_earnings(session, doctor_id)
+    assert earnings.paid_out_minor == 10_000

@@ -91,12 +91,14 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("reference", sa.String(length=120), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=True),
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("created_at", backend.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["doctor_id"], ["doctors.id"], name=op.f("fk_payouts_doctor_id_doctors"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payouts")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_payouts_idempotency_key")),
     )
     with op.batch_alter_table("payouts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payouts_doctor_id"), ["doctor_id"], unique=False)
