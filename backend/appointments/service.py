@@ -50,6 +50,7 @@ log = structlog.get_logger(__name__)
 
 MAX_OPEN_HOLDS = 3  # a patient may hold this many unpaid slots at once (slot hoarding)
 MAX_REASON_CHARS = 500
+BOOKING_LEAD = timedelta(minutes=30)  # a slot starting sooner cannot be held: no time to accept
 NO_SHOW_GRACE = timedelta(minutes=10)  # a doctor this late may still come
 NO_SHOW_REPORT_WINDOW = timedelta(hours=2)  # after the end, "the doctor did not come" is closed
 ENDED = (
@@ -211,7 +212,7 @@ async def hold(
     slot = await _locked_slot(session, slot_id)
     if slot is None or slot.status != "free":
         raise BookingError("slot_gone")
-    if slot.starts_at <= now:
+    if slot.starts_at <= now + BOOKING_LEAD:
         raise BookingError("slot_past")
     doctor = await bookable_doctor(session, slot.doctor_id)
     reason = " ".join(reason.split())
@@ -286,6 +287,14 @@ async def _release_lapsed_hold(
     )
     if lapsed is not None:  # its link is withdrawn too, so its patient cannot pay for a lost slot
         await expire_hold(session, cipher, gateways, lapsed, now=now)
+
+
+async def last_payment_failed(session: AsyncSession, appointment: Appointment) -> bool:
+    """The appointment's latest payment attempt failed (a new link is made on the next ask)."""
+    latest = await session.scalar(
+        select(Payment).where(Payment.appointment_id == appointment.id).order_by(Payment.created_at.desc())
+    )
+    return latest is not None and latest.status == "failed"
 
 
 async def pay_link(
@@ -696,6 +705,10 @@ async def cancel_by_doctor(
         AppointmentStatus.CONFIRMED,
     ):
         raise BookingError("not_cancellable")
+    if appointment.slot_id:  # the doctor cannot do that time: it is not offered again
+        await session.execute(
+            update(Slot).where(Slot.id == appointment.slot_id).values(status=scheduling.WITHDRAWN)
+        )
     return await _end(
         session,
         cipher,

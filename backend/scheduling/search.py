@@ -138,6 +138,27 @@ def _language_aliases(name: str) -> tuple[str, ...]:
     return tuple(a for a in aliases if a)
 
 
+@lru_cache(maxsize=1)
+def _known_languages() -> dict[str, str]:
+    """Every language's name in English and in Hindi (babel's locale data), normalised → its
+    English name: "हिंदी" → "Hindi", "angrezi" is not here but "अंग्रेज़ी" is."""
+    english = {code: name for code, name in Locale("en").languages.items() if "_" not in code}
+    known: dict[str, str] = {}
+    for name in english.values():
+        known.setdefault(_normal(name), name)
+    for code, name in Locale("hi").languages.items():
+        if code in english:
+            known.setdefault(_normal(name), english[code])
+    known.setdefault(_normal("हिंदी"), "Hindi")  # the common spelling beside babel's हिन्दी
+    return known
+
+
+def canonical_language(text: str) -> str | None:
+    """The English name of a language typed in English or Hindi ("hindi", "हिंदी" → "Hindi"),
+    so that doctors' languages and patients' searches meet; None when it is not one we know."""
+    return _known_languages().get(_normal(text))
+
+
 def match_language(text: str, names: list[str]) -> str | None:
     """The language (one of `names`, as doctors list them) the patient typed: "hindi", "Hndi", "हिंदी"."""
     candidates: dict[str, str] = {}

@@ -52,6 +52,11 @@ class AvailabilityError(Exception):
         self.reason = reason
 
 
+# A slot whose appointment the doctor cancelled: they cannot do that time, so regenerating the
+# hours does not reopen it.
+WITHDRAWN = "withdrawn"
+
+
 def require_verified(doctor: Doctor) -> None:
     """Until verified, a doctor cannot be listed or booked, so they may not open hours either."""
     if doctor.status is not VerificationStatus.VERIFIED:
@@ -450,8 +455,8 @@ async def _generate(
     rows: list[dict] = []
     for start, end in wanted:
         slot = by_start.get(start)
-        if slot is not None and slot.id in held:
-            keep.add(start)
+        if slot is not None and (slot.id in held or slot.status == WITHDRAWN):
+            keep.add(start)  # booked, or given up by the doctor (a cancellation): left as it is
             continue
         if any(other.starts_at < end and start < other.ends_at for other in booked):
             continue  # a booked slot of the old length is in the way

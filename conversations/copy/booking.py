@@ -57,10 +57,14 @@ EN: dict[str, str] = {
     "booking_too_late_to_move": "It is too close to the start to move this appointment; you can still cancel it.",
     "booking_already_decided": "This appointment has changed meanwhile; please look at it again.",
     "booking_moved": "Done: your appointment is now on {when}. The doctor has been told.",
-    "booking_pay": "This time is held for you until {until}. Pay {fee} here:\n{url}\n\n"
+    "booking_pay": "Dr {doctor}, {when}: this time is held for you until {until}. Pay {fee} here:\n{url}\n\n"
     "When the payment goes through, we send your request to the doctor and tell you here.",
     "btn_paid_check": "🔄 I have paid — check",
     "btn_try_again": "🔄 Try again",
+    "booking_paid_cancel_elsewhere": "This booking is paid now. To cancel it, open 'My appointments': it shows "
+    "what you would get back first.",
+    "booking_payment_failed": "That payment did not go through. Here is a new link to try again.",
+    "appt_status_requested_doctor": "needs your answer",
     "booking_pay_unavailable": "The payment service is not answering right now. Your time stays held; please "
     "try again in a moment.",
     "booking_not_paid_yet": "We have not received the payment yet. It can take a minute after you pay.",
@@ -177,10 +181,15 @@ HI: dict[str, str] = {
     "रद्द कर सकते हैं।",
     "booking_already_decided": "इस बीच यह अपॉइंटमेंट बदल गई है; कृपया इसे फिर से देखें।",
     "booking_moved": "हो गया: आपकी अपॉइंटमेंट अब {when} को है। डॉक्टर को बता दिया गया है।",
-    "booking_pay": "यह समय {until} तक आपके लिए रुका है। {fee} का भुगतान यहाँ करें:\n{url}\n\n"
+    "booking_pay": "डॉ. {doctor}, {when}: यह समय {until} तक आपके लिए रुका है। {fee} का भुगतान यहाँ करें:\n"
+    "{url}\n\n"
     "भुगतान होते ही हम आपका अनुरोध डॉक्टर को भेजेंगे और आपको यहीं बताएँगे।",
     "btn_paid_check": "🔄 मैंने भुगतान कर दिया — जाँचें",
     "btn_try_again": "🔄 फिर से कोशिश करें",
+    "booking_paid_cancel_elsewhere": "इस बुकिंग का भुगतान हो चुका है। इसे रद्द करने के लिए 'मेरी अपॉइंटमेंट' खोलें: "
+    "वहाँ पहले बताया जाता है कि आपको कितना वापस मिलेगा।",
+    "booking_payment_failed": "वह भुगतान नहीं हो पाया। फिर से कोशिश करने के लिए यह नया लिंक है।",
+    "appt_status_requested_doctor": "आपके जवाब का इंतज़ार",
     "booking_pay_unavailable": "भुगतान सेवा अभी जवाब नहीं दे रही। आपका समय रुका रहेगा; कृपया थोड़ी देर में फिर से "
     "कोशिश करें।",
     "booking_not_paid_yet": "भुगतान अभी हमें नहीं मिला है। भुगतान के बाद इसमें एक मिनट लग सकता है।",

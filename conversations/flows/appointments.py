@@ -5,6 +5,8 @@ on booking notifications (the doctor's Accept / Reject, an urgent offer, "Pick a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from backend.access import AccessDenied
 from backend.appointments import notices, urgent
 from backend.appointments import service as appointments
@@ -48,6 +50,14 @@ async def _patient_name(ctx: Context, appointment: Appointment) -> str:
     return await notices.patient_name(ctx.session, ctx.cipher, appointment, "doctor_appointment_list")
 
 
+def _status(ctx: Context, appointment: Appointment) -> str:
+    """The state in words for who is reading: a request waits for the patient's doctor, but it
+    needs the doctor's own answer."""
+    if ctx.user.role is Role.DOCTOR and appointment.status is AppointmentStatus.REQUESTED:
+        return ctx.t("appt_status_requested_doctor")
+    return ctx.t(f"appt_status_{appointment.status.value}")
+
+
 def _when(ctx: Context, appointment: Appointment) -> str:
     return when.when(ctx, appointment.starts_at) if appointment.starts_at else ctx.t("urgent_now")
 
@@ -60,7 +70,7 @@ async def ask_list(ctx: Context) -> Prompt:
     options = [
         Option(
             f"appt:{a.id}",
-            f"{_when(ctx, a)} · {await _other_party(ctx, a)} · {ctx.t(f'appt_status_{a.status.value}')}"[:60],
+            f"{_when(ctx, a)} · {await _other_party(ctx, a)} · {_status(ctx, a)}"[:60],
         )
         for a in rows
     ]
@@ -89,6 +99,12 @@ async def _current(ctx: Context) -> Appointment | None:
         return None
 
 
+def _movable(ctx: Context, appointment: Appointment) -> bool:
+    """Moving is offered only while it is allowed (a slot, and not within the cancel notice)."""
+    notice = timedelta(hours=ctx.settings.free_cancel_hours)
+    return appointment.slot_id is not None and appointment.starts_at - ctx.now >= notice
+
+
 def _choices(ctx: Context, appointment: Appointment) -> list[Option]:
     status, started = (
         appointment.status,
@@ -98,12 +114,10 @@ def _choices(ctx: Context, appointment: Appointment) -> list[Option]:
     if ctx.user.role is Role.PATIENT:
         if status is AppointmentStatus.HELD:
             names = ["pay", "cancel"]
-        elif status is AppointmentStatus.REQUESTED:
-            names = ["move", "cancel"] if appointment.starts_at else ["cancel"]
-        elif status is AppointmentStatus.CONFIRMED:
-            names = (
-                ["doctor_no_show"] if started else (["move", "cancel"] if appointment.slot_id else ["cancel"])
-            )
+        elif status in (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED) and started:
+            names = ["doctor_no_show"] if status is AppointmentStatus.CONFIRMED else []
+        elif status in (AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED):
+            names = ["move", "cancel"] if _movable(ctx, appointment) else ["cancel"]
     elif status is AppointmentStatus.REQUESTED:
         names = ["accept", "reject"]
     elif status is AppointmentStatus.CONFIRMED:
@@ -121,7 +135,7 @@ async def ask_detail(ctx: Context) -> Prompt:
         "appointment_detail",
         when=_when(ctx, appointment),
         who=await _other_party(ctx, appointment),
-        status=ctx.t(f"appt_status_{appointment.status.value}"),
+        status=_status(ctx, appointment),
         fee=money(appointment.fee_minor, appointment.currency, ctx.locale),
         reason=await appointments.read_reason(
             ctx.session, ctx.cipher, appointment, actor=ctx.actor, purpose="view_appointment"

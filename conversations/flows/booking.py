@@ -46,8 +46,10 @@ async def _doctor(ctx: Context) -> Doctor | None:
 
 
 async def _free(ctx: Context, doctor: Doctor) -> list[Slot]:
+    """Free slots from the booking lead time on (the doctor needs time to accept)."""
     horizon = ctx.now + timedelta(days=ctx.settings.booking_horizon_days)
-    return await scheduling.free_slots(ctx.session, doctor.id, start=ctx.now, end=horizon, now=ctx.now)
+    start = ctx.now + appointments.BOOKING_LEAD
+    return await scheduling.free_slots(ctx.session, doctor.id, start=start, end=horizon, now=ctx.now)
 
 
 def _gone(ctx: Context, key: str = "booking_doctor_gone") -> Outcome:
@@ -255,6 +257,8 @@ async def ask_pay(ctx: Context) -> Prompt:
     return prompt(
         ctx.t(
             "booking_pay",
+            doctor=doctor.full_name if (doctor := await _doctor(ctx)) else "—",
+            when=when.when(ctx, appointment.starts_at),
             fee=money(payment.amount_minor, payment.currency, ctx.locale),
             url=payment.url,
             until=when.clock(ctx, appointment.hold_expires_at),
@@ -275,7 +279,12 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
     if answer.value == "appointments":
         ctx.data.pop("booking", None)
         return switch("appointments")
+    appointment = await ctx.session.get(Appointment, appointment_id)
     if answer.value == "cancel":
+        if appointment is None or appointment.status is not AppointmentStatus.HELD:
+            # A Cancel left on screen from before the payment: a paid booking is cancelled from
+            # 'My appointments', where the refund is said first.
+            return retry(ctx.t("booking_paid_cancel_elsewhere"))
         try:
             await appointments.cancel_by_patient(
                 ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, now=ctx.now
@@ -284,9 +293,9 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
             return retry()
         ctx.data.pop("booking", None)
         return switch("menu", ctx.t("booking_dropped"))
-    appointment = await ctx.session.get(Appointment, appointment_id)
     if appointment is not None and appointment.status is AppointmentStatus.HELD:
-        return retry(ctx.t("booking_not_paid_yet"))
+        failed = await appointments.last_payment_failed(ctx.session, appointment)
+        return retry(ctx.t("booking_payment_failed" if failed else "booking_not_paid_yet"))
     return retry()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from backend.models import Doctor, Role, VerificationStatus
 from backend.providers import service as providers
 from backend.providers.service import ProviderKind
+from backend.scheduling.search import canonical_language
 from conversations.context import Context
 from conversations.copy import format_locale
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, next_step, prompt, retry, say, switch
@@ -209,7 +210,8 @@ def clean_languages(text: str) -> list[str] | None:
         letters = all(unicodedata.category(ch)[0] in "LM" or ch == " " for ch in part)
         if not 2 <= len(part) <= providers.LIMITS["language"] or not letters:
             return None
-        name = part[:1].upper() + part[1:] if part.isascii() else part
+        # Stored by its English name when we know it ("हिंदी" → "Hindi"): search filters on that.
+        name = canonical_language(part) or (part[:1].upper() + part[1:] if part.isascii() else part)
         if name.casefold() not in (n.casefold() for n in languages):
             languages.append(name)
     return languages or None

@@ -3,7 +3,10 @@ and its actions, cancelling with the policy's refund said first. SQLite and Post
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
 
 from backend.appointments import service as appointments
 from backend.models import Appointment, AppointmentStatus, Payment
@@ -72,7 +75,7 @@ async def test_a_reject_pressed_after_accept_in_my_appointments_is_refused(
     doctor_chat = ChatDriver(engine, otp_sender, chat_id=address)
     await doctor_chat.open()
     await doctor_chat.tap("My appointments")
-    await doctor_chat.tap("waiting for the doctor")
+    await doctor_chat.tap("needs your answer")
     assert "sore throat" in doctor_chat.text()
     # Meanwhile the doctor accepts from the notification (another device).
     await ChatDriver(engine, otp_sender, chat_id=address).tap_token(request.actions[0].token)
@@ -125,3 +128,154 @@ async def test_a_doctor_cancelling_in_chat_refunds_and_offers_the_patient_other_
     chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
     await chat.tap_token(notice.actions[0].token)
     assert "Which day would you like to see Dr Meera Rao" in chat.text()
+
+
+async def book_in_chat(chat: ChatDriver) -> None:
+    """The patient finds Dr Meera Rao, holds the first time of the fourth day offered and is on the
+    payment step."""
+    await chat.open()
+    await chat.send("menu")
+    await chat.tap("Find a doctor")
+    await chat.send("general medicine")
+    await chat.tap("Meera Rao")
+    await chat.tap("Book")
+    days = [label for label in chat.labels() if "," in label]
+    await chat.tap(days[min(3, len(days) - 1)])
+    await chat.tap(chat.labels()[0])
+    await chat.send("sore throat for a week")
+    await chat.tap("Hold it and pay")
+    assert "Pay ₹500 here" in chat.text(), chat.text()
+
+
+async def open_hours(sessions, settings, doctor) -> None:
+    from backend.models import AvailabilityRule
+    from backend.scheduling import service as scheduling
+
+    async with sessions() as session, session.begin():
+        for weekday in range(7):
+            session.add(
+                AvailabilityRule(doctor_id=doctor.id, weekday=weekday, start_time=time(9), end_time=time(17))
+            )
+        await session.flush()
+        fresh = await session.get(type(doctor), doctor.id)
+        await scheduling.generate_slots(session, fresh, now=now(), horizon_days=settings.booking_horizon_days)
+
+
+async def test_a_cancel_left_on_the_payment_step_does_not_cancel_a_paid_booking(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    async with sessions() as session, session.begin():
+        await make_patient(session, cipher, chat="patient-chat")
+        doctor = await make_doctor(session)
+    await open_hours(sessions, settings, doctor)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await book_in_chat(chat)
+    cancel = chat.token("Cancel")
+    async with sessions() as session, session.begin():
+        payment = await session.scalar(select(Payment))
+        change = await payments.record_event(
+            session, "sandbox", paid_event(payment), settings=settings, now=now()
+        )
+        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+    await chat.tap_token(cancel)
+    assert "open 'My appointments'" in chat.text()
+    async with sessions() as session:
+        assert (await session.scalar(select(Appointment))).status is AppointmentStatus.REQUESTED
+        assert (await session.scalar(select(Payment))).refunded_minor == 0
+
+
+async def test_a_failed_payment_is_said_and_a_new_link_given(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    from backend.payments.gateway import EventType
+
+    async with sessions() as session, session.begin():
+        await make_patient(session, cipher, chat="patient-chat")
+        doctor = await make_doctor(session)
+    await open_hours(sessions, settings, doctor)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await book_in_chat(chat)
+    first_link = next(word for word in chat.text().split() if "/pay/sandbox/" in word)
+    async with sessions() as session, session.begin():
+        payment = await session.scalar(select(Payment))
+        event = paid_event(payment, type_=EventType.FAILED)
+        change = await payments.record_event(session, "sandbox", event, settings=settings, now=now())
+        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+    await chat.tap("I have paid")
+    assert "did not go through" in chat.text()
+    new_link = next(word for word in chat.text().split() if "/pay/sandbox/" in word)
+    assert new_link != first_link
+
+
+async def test_moving_is_not_offered_inside_the_cancellation_notice(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    await requested(sessions, cipher, settings, gateways, days=0.5)  # 12 hours away
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await chat.open()
+    await chat.send("menu")
+    await chat.tap("My appointments")
+    await chat.tap("waiting for the doctor")
+    assert "Cancel appointment" in " ".join(chat.labels())
+    assert not [label for label in chat.labels() if "Move" in label]
+
+
+async def test_a_time_the_doctor_cancelled_is_not_offered_again(sessions, cipher, settings, gateways):
+    from backend.models import Slot
+    from backend.scheduling import service as scheduling
+
+    async with sessions() as session, session.begin():
+        doctor = await make_doctor(session)
+    await open_hours(sessions, settings, doctor)
+    async with sessions() as session, session.begin():
+        patient = await make_patient(session, cipher)
+        slot = (
+            await scheduling.free_slots(
+                session, doctor.id, start=now() + timedelta(days=2), end=now() + timedelta(days=3), now=now()
+            )
+        )[0]
+        held = await appointments.hold(
+            session, cipher, settings, patient_id=patient.id, slot_id=slot.id, reason="cough", now=now()
+        )
+        payment = await appointments.pay_link(session, settings, gateways, held, now=now())
+    async with sessions() as session, session.begin():
+        change = await payments.record_event(
+            session,
+            "sandbox",
+            paid_event(await session.get(Payment, payment.id)),
+            settings=settings,
+            now=now(),
+        )
+        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+        await appointments.cancel_by_doctor(
+            session,
+            cipher,
+            settings,
+            gateways,
+            await session.get(type(doctor), doctor.id),
+            held.id,
+            now=now(),
+        )
+    async with sessions() as session, session.begin():
+        await scheduling.generate_slots(
+            session, await session.get(type(doctor), doctor.id), now=now(), horizon_days=14
+        )
+        assert (await session.get(Slot, slot.id)).status == scheduling.WITHDRAWN
+        free = await scheduling.free_slots(
+            session, doctor.id, start=now(), end=now() + timedelta(days=14), now=now()
+        )
+    assert slot.id not in {s.id for s in free}
+
+
+async def test_a_slot_starting_within_the_booking_lead_cannot_be_held(sessions, cipher, settings):
+    from backend.appointments.service import BOOKING_LEAD, BookingError
+
+    async with sessions() as session, session.begin():
+        patient = await make_patient(session, cipher)
+        doctor = await make_doctor(session)
+        soon = await make_slot(session, doctor, now() + BOOKING_LEAD - timedelta(minutes=5))
+        with pytest.raises(BookingError) as refused:
+            await appointments.hold(
+                session, cipher, settings, patient_id=patient.id, slot_id=soon.id, reason="cough", now=now()
+            )
+    assert refused.value.code == "slot_past"

@@ -322,5 +322,8 @@ def test_specialties_and_languages_matching():
     assert match_specialties("4 and general physican", names) == (["Paediatrics", "General Physician"], [])
     assert match_specialties("astrology", names) == ([], ["astrology"])
     assert clean_languages("hindi, English and tamil") == ["Hindi", "English", "Tamil"]
-    assert clean_languages("हिन्दी") == ["हिन्दी"]
+    # Stored by their English names, so the search's language filter finds them.
+    assert clean_languages("हिन्दी, अंग्रेज़ी") == ["Hindi", "English"]
+    assert clean_languages("हिंदी और hindi") == ["Hindi"]
+    assert clean_languages("Tulu") == ["Tulu"]
     assert clean_languages("123") is None
