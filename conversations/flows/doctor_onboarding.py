@@ -268,11 +268,16 @@ async def ask_bio(ctx: Context) -> Prompt:
     )
 
 
+def _pictograph(ch: str) -> bool:
+    return unicodedata.category(ch) in ("So", "Sk", "Cs", "Co") or ch in "\u200d\ufe0f\ufe0e"
+
+
 async def answer_bio(ctx: Context, answer: Answer) -> Outcome:
     if answer.value == "skip":
         ctx.form["bio"] = ""
         return after(ctx, "licence")
-    bio = " ".join(answer.text.split())
+    # Emoji and pictographs are left out (they are not shown to patients); the words are kept.
+    bio = " ".join("".join(ch for ch in answer.text if not _pictograph(ch)).split())
     if len(bio) > providers.MAX_BIO_CHARS:
         return retry(ctx.t("bio_too_long", most=providers.MAX_BIO_CHARS))
     if clean_field(bio, providers.MAX_BIO_CHARS, minimum=2) is None:

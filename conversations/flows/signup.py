@@ -121,8 +121,10 @@ def _joining_as_provider(ctx: Context) -> bool:
 
 
 async def ask_consent(ctx: Context) -> Prompt:
+    # Doctors, pharmacies and labs agree to the terms of practising here, not a patient's.
+    key = "consent_provider" if _joining_as_provider(ctx) else "consent"
     return prompt(
-        ctx.t("consent", version=ctx.settings.terms_version),
+        ctx.t(key, version=ctx.settings.terms_version),
         options=[Option("agree", ctx.t("btn_agree")), Option("decline", ctx.t("btn_decline"))],
     )
 

@@ -327,3 +327,35 @@ def test_specialties_and_languages_matching():
     assert clean_languages("हिंदी और hindi") == ["Hindi"]
     assert clean_languages("Tulu") == ["Tulu"]
     assert clean_languages("123") is None
+
+
+async def test_a_doctor_agrees_to_a_practitioners_terms_and_a_bio_keeps_its_words_without_emoji(
+    chat: ChatDriver, sessions, cipher, specialties
+):
+    await chat.open()
+    await chat.tap("doctor, pharmacy or lab")
+    await chat.tap("Doctor")
+    assert "Before you apply" in chat.text() and "your own registration" in chat.text()
+    assert "you choose" not in chat.text()  # not the patient's terms
+    await chat.tap("I agree")
+    await chat.send("dr.meera@example.com")
+    await chat.send(chat.otp.last_code())
+    await chat.tap("English")
+    await chat.tap("Kolkata")
+    for answer in (
+        "Meera Iyer",
+        "MBBS",
+        "Tamil Nadu Medical Council",
+        "TNMC-90311",
+        "paediatrics",
+        "English",
+        "500",
+    ):
+        await chat.send(answer)
+    await chat.send("I treat children's coughs and colds. 😊")
+    await send_file(chat, sessions, cipher)
+    await send_file(
+        chat, sessions, cipher, content_type="image/jpeg", data=b"\xff\xd8\xff photo", name="id.jpg"
+    )
+    await chat.tap("Submit")
+    assert (await _doctor(sessions)).bio == "I treat children's coughs and colds."
