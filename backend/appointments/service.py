@@ -50,7 +50,7 @@ log = structlog.get_logger(__name__)
 
 MAX_OPEN_HOLDS = 3  # a patient may hold this many unpaid slots at once (slot hoarding)
 MAX_REASON_CHARS = 500
-BOOKING_LEAD = timedelta(minutes=30)  # a slot starting sooner cannot be held: no time to accept
+BOOKING_LEAD = scheduling.BOOKING_LEAD  # a slot starting sooner cannot be held: no time to accept
 NO_SHOW_GRACE = timedelta(minutes=10)  # a doctor this late may still come
 NO_SHOW_REPORT_WINDOW = timedelta(hours=2)  # after the end, "the doctor did not come" is closed
 ENDED = (

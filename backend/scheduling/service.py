@@ -55,6 +55,8 @@ class AvailabilityError(Exception):
 # A slot whose appointment the doctor cancelled: they cannot do that time, so regenerating the
 # hours does not reopen it.
 WITHDRAWN = "withdrawn"
+# A slot starting sooner than this is not offered or held: the doctor needs time to accept.
+BOOKING_LEAD = timedelta(minutes=30)
 
 
 def require_verified(doctor: Doctor) -> None:
@@ -81,8 +83,9 @@ def _holds_slot(now: datetime) -> ColumnElement[bool]:
 
 
 def free_condition(now: datetime) -> ColumnElement[bool]:
-    """SQL: this slot can be booked now."""
-    return and_(Slot.status == "free", Slot.starts_at > now, ~_holds_slot(now))
+    """SQL: this slot can be booked now (open, far enough ahead for the doctor to answer, and not
+    held by a live appointment)."""
+    return and_(Slot.status == "free", Slot.starts_at > now + BOOKING_LEAD, ~_holds_slot(now))
 
 
 async def free_slots(

@@ -46,10 +46,8 @@ async def _doctor(ctx: Context) -> Doctor | None:
 
 
 async def _free(ctx: Context, doctor: Doctor) -> list[Slot]:
-    """Free slots from the booking lead time on (the doctor needs time to accept)."""
     horizon = ctx.now + timedelta(days=ctx.settings.booking_horizon_days)
-    start = ctx.now + appointments.BOOKING_LEAD
-    return await scheduling.free_slots(ctx.session, doctor.id, start=start, end=horizon, now=ctx.now)
+    return await scheduling.free_slots(ctx.session, doctor.id, start=ctx.now, end=horizon, now=ctx.now)
 
 
 def _gone(ctx: Context, key: str = "booking_doctor_gone") -> Outcome:
