@@ -164,7 +164,7 @@ async def create_provider(session: AsyncSession, cipher: FieldCipher, new: NewPr
     session.add(
         Consent(
             user_id=user.id,
-            kind="terms_and_data_use",
+            kind="provider_terms",
             version=new.consent_version,
             accepted_at=new.consent_at,
             channel=Channel(new.channel),

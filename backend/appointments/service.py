@@ -359,8 +359,8 @@ async def settle(
             params={"starts_at": _iso(appointment.starts_at), "until_at": _iso(appointment.hold_expires_at)},
             now=now,
         )
-    elif change.type is EventType.REFUND_FAILED:
-        await _refund_failed(session, cipher, appointment, change.payment, now=now)
+    elif change.type is EventType.REFUND_FAILED and change.refund is not None:
+        await _refund_failed(session, cipher, appointment, change.payment, change.refund, now=now)
     elif change.type is EventType.EXPIRED and appointment.status is AppointmentStatus.HELD:
         # The link itself lapsed: the hold goes with it unless another link is still open.
         others = await session.scalar(
@@ -375,21 +375,22 @@ async def settle(
 
 
 async def _refund_failed(
-    session: AsyncSession, cipher: FieldCipher, appointment: Appointment, payment: Payment, *, now: datetime
+    session: AsyncSession,
+    cipher: FieldCipher,
+    appointment: Appointment,
+    payment: Payment,
+    refund: Refund,
+    *,
+    now: datetime,
 ) -> None:
     """The gateway could not return money we refunded: the patient is told it is being looked
-    into, and every admin gets an alert (the ledger already shows the money as still ours)."""
-    failed = await session.scalar(
-        select(Refund)
-        .where(Refund.payment_id == payment.id, Refund.status == "failed")
-        .order_by(Refund.created_at.desc())
-    )
-    amount = notices.money(failed.amount_minor if failed else 0, payment.currency)
+    into, and every admin gets an alert to return it by hand (the ledger shows it as owed)."""
+    amount = notices.money(refund.amount_minor, refund.currency)
     await notices.tell(
         session,
         cipher,
         appointment,
-        f"refund_failed:{failed.id if failed else payment.id}",
+        f"refund_failed:{refund.id}",
         user_id=appointment.patient_id,
         template="appointment_refund_failed",
         params={"amount_money": amount},
@@ -401,7 +402,7 @@ async def _refund_failed(
             session,
             cipher,
             appointment,
-            f"refund_failed:{failed.id if failed else payment.id}:admin:{admin_id}",
+            f"refund_failed:{refund.id}:admin:{admin_id}",
             user_id=admin_id,
             template="refund_failed_admin",
             params={"amount_money": amount, "payment": payment.id, "gateway": payment.gateway},
@@ -431,7 +432,7 @@ async def _still_bookable(session: AsyncSession, appointment: Appointment, now: 
     return (
         slot is not None
         and slot.status == "free"
-        and slot.starts_at > now
+        and slot.starts_at > now + BOOKING_LEAD
         and doctor is not None
         and doctor.status is VerificationStatus.VERIFIED
     )
@@ -655,16 +656,27 @@ async def cancel_by_patient(
     appointment_id: str,
     *,
     now: datetime,
+    expected_refund_minor: int | None = None,
+    only_holds: bool = False,
 ) -> Refunded | None:
+    """Cancel for the patient, refunding by policy. `expected_refund_minor`: what the patient was
+    told they would get back; if the state changed since (the doctor accepted, the notice
+    passed) and it would be less, BookingError("refund_changed") and nothing happens.
+    `only_holds`: release an unpaid hold, never a paid booking."""
     appointment = await for_actor(session, patient, appointment_id, action=Action.UPDATE)
     if appointment.patient_id != patient.user_id:
         raise AccessDenied(patient, Action.UPDATE, Resource("appointment", appointment.patient_id))
-    if appointment.status not in (
-        AppointmentStatus.HELD,
-        AppointmentStatus.REQUESTED,
-        AppointmentStatus.CONFIRMED,
-    ):
+    allowed = (
+        (AppointmentStatus.HELD,)
+        if only_holds
+        else (AppointmentStatus.HELD, AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED)
+    )
+    if appointment.status not in allowed:
         raise BookingError("not_cancellable")
+    if expected_refund_minor is not None and appointment.status is not AppointmentStatus.HELD:
+        policy = patient_refund(settings, appointment, now)
+        if (appointment.fee_minor if policy is None else policy) < expected_refund_minor:
+            raise BookingError("refund_changed")
     if (
         appointment.starts_at is not None
         and appointment.starts_at <= now
@@ -683,7 +695,23 @@ async def cancel_by_patient(
         refund_minor=lambda current: patient_refund(settings, current, now),
         template="appointment_cancelled_by_patient",
         now=now,
-        from_statuses=(AppointmentStatus.HELD, AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED),
+        from_statuses=allowed,
+    )
+
+
+async def release_hold(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    settings: Settings,
+    gateways: Gateways,
+    patient: Actor,
+    appointment_id: str,
+    *,
+    now: datetime,
+) -> None:
+    """Let go of an unpaid hold (nothing charged); BookingError("not_cancellable") once paid."""
+    await cancel_by_patient(
+        session, cipher, settings, gateways, patient, appointment_id, now=now, only_holds=True
     )
 
 
@@ -885,7 +913,7 @@ async def reschedule(
     slot = await _locked_slot(session, new_slot_id)
     if slot is None or slot.status != "free" or slot.doctor_id != appointment.doctor_id:
         raise BookingError("slot_gone")
-    if slot.starts_at <= now:
+    if slot.starts_at <= now + BOOKING_LEAD:
         raise BookingError("slot_past")
     await _release_lapsed_hold(session, cipher, gateways, slot.id, now)
     old_start = appointment.starts_at

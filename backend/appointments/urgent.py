@@ -174,6 +174,7 @@ async def accept(
             Appointment.id == appointment.id,
             Appointment.status == AppointmentStatus.REQUESTED,
             Appointment.doctor_id.is_(None),
+            Appointment.decision_deadline > now,  # past it the patient was told they are refunded
         )
         .values(
             doctor_id=doctor.id,

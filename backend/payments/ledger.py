@@ -49,6 +49,11 @@ def paid_out(doctor_id: str) -> str:
     return f"doctor:{doctor_id}:paid_out"
 
 
+def refund_owed(patient_id: str) -> str:
+    """Money we owe a patient whose refund the gateway could not make (returned by hand)."""
+    return f"patient:{patient_id}:refund_owed"
+
+
 def receivable(doctor_id: str) -> str:
     return f"doctor:{doctor_id}:receivable"
 
@@ -115,21 +120,6 @@ async def post(
     )
     await session.flush()
     return txn_id
-
-
-async def reverse(session: AsyncSession, txn_id: str, *, kind: str) -> str | None:
-    """Post the exact opposite of transaction `txn_id` (None when it has no lines)."""
-    rows = (await session.scalars(select(LedgerEntry).where(LedgerEntry.txn_id == txn_id))).all()
-    if not rows:
-        return None
-    return await post(
-        session,
-        kind=kind,
-        lines=[(row.account, -row.amount_minor) for row in rows],
-        currency=rows[0].currency,
-        appointment_id=rows[0].appointment_id,
-        payment_id=rows[0].payment_id,
-    )
 
 
 async def balance(session: AsyncSession, account: str, currency: str) -> int:

@@ -47,6 +47,7 @@ class PaymentChange:
     type: EventType
     payment: Payment
     first_time: bool  # this event changed the payment's state (e.g. the first PAID): act only then
+    refund: Refund | None = None  # the refund a REFUND_FAILED event is about
 
 
 def commission_for(fee_minor: int, commission_bps: int) -> int:
@@ -165,46 +166,62 @@ async def record_event(
             payment.status = PaymentStatus(event.type.value)
         return PaymentChange(event.type, payment, changed)
     if event.type is EventType.REFUND_FAILED:
-        return PaymentChange(event.type, payment, await _refund_failed(session, payment, event))
+        failed = await _refund_failed(session, payment, event)
+        return PaymentChange(event.type, payment, failed is not None, refund=failed)
     # REFUNDED: confirm our own refunds; the money was already accounted for when we made them.
     await _confirm_refunds(session, payment, event)
     return PaymentChange(event.type, payment, False)
 
 
-async def _refund_failed(session: AsyncSession, payment: Payment, event: GatewayEvent) -> bool:
-    """One of our refunds did not go through: the money is still with us, so its ledger lines are
-    reversed and the payment counts it as not refunded. True the first time (the caller tells
-    the patient and the admins)."""
+async def _refund_failed(session: AsyncSession, payment: Payment, event: GatewayEvent) -> Refund | None:
+    """One of our refunds did not reach the patient: the money is back at the gateway and we owe
+    it to them (to be returned by hand). The doctor's and the commission's part stay refunded —
+    the appointment was still refunded — and the payment still counts the refund, so nothing
+    refunds it a second time. The refund the first time (the caller tells the patient and the
+    admins); None after."""
     if not event.refund_ref:
-        return False
+        return None
     refund = await session.scalar(
         select(Refund).where(Refund.payment_id == payment.id, Refund.gateway_ref == event.refund_ref)
     )
     if refund is None or refund.status == "failed":
-        return False
+        return None
     refund.status = "failed"
-    await ledger.reverse(session, refund.id, kind="refund_failed")
-    payment.refunded_minor -= refund.amount_minor
-    if payment.status is PaymentStatus.REFUNDED:
-        payment.status = PaymentStatus.PAID
+    await ledger.post(
+        session,
+        kind="refund_failed",
+        lines=[
+            (ledger.GATEWAY, refund.amount_minor),
+            (ledger.refund_owed(payment.patient_id), -refund.amount_minor),
+        ],
+        currency=refund.currency,
+        appointment_id=payment.appointment_id,
+        payment_id=payment.id,
+    )
     log.warning("payment_refund_failed", payment=payment.id, refund=refund.id, amount=refund.amount_minor)
-    return True
+    return refund
 
 
 async def _find_payment(session: AsyncSession, gateway_name: str, event: GatewayEvent) -> Payment | None:
-    query = (
+    """The event's payment, locked — after its appointment, which is locked first: everything
+    that touches both (a cancel, the sweep, a new hold freeing a lapsed one) takes them in that
+    order, so a webhook racing them waits instead of deadlocking."""
+    query = select(Payment.id, Payment.appointment_id).where(Payment.gateway == gateway_name)
+    found = None
+    if event.checkout_ref:
+        found = (await session.execute(query.where(Payment.checkout_ref == event.checkout_ref))).first()
+    if found is None and event.charge_ref:
+        found = (await session.execute(query.where(Payment.charge_ref == event.charge_ref).limit(1))).first()
+    if found is None:
+        return None
+    payment_id, appointment_id = found
+    await session.execute(select(Appointment.id).where(Appointment.id == appointment_id).with_for_update())
+    return await session.scalar(
         select(Payment)
-        .where(Payment.gateway == gateway_name)
+        .where(Payment.id == payment_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    if event.checkout_ref:
-        found = await session.scalar(query.where(Payment.checkout_ref == event.checkout_ref))
-        if found:
-            return found
-    if event.charge_ref:
-        return await session.scalar(query.where(Payment.charge_ref == event.charge_ref).limit(1))
-    return None
 
 
 async def _paid(session: AsyncSession, payment: Payment, event: GatewayEvent, now: datetime) -> PaymentChange:

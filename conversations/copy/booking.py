@@ -51,7 +51,7 @@ EN: dict[str, str] = {
     "booking_too_many_holds": "You already have times held and unpaid. Pay for one or cancel it first.",
     "booking_slot_taken": "Sorry, someone else has just taken that time. Please pick another.",
     "booking_slot_gone": "That time is no longer available. Please pick another.",
-    "booking_slot_past": "That time has already passed. Please pick a later one.",
+    "booking_slot_past": "That time is too soon to book (or has passed). Please pick a later one.",
     "booking_hold_lapsed": "The time held for you has ended. Please pick a time again.",
     "booking_not_movable": "This appointment cannot be moved.",
     "booking_too_late_to_move": "It is too close to the start to move this appointment; you can still cancel it.",
@@ -116,10 +116,12 @@ EN: dict[str, str] = {
     "appt_error_already_started": "This appointment has already started.",
     "appt_error_gateway": "The payment service is not answering, so nothing was changed. Please try again in a "
     "few minutes.",
-    "urgent_any_doctor": "any {specialty} doctor on call",
-    "urgent_now": "now (urgent)",
+    "urgent_any_doctor": "{specialty} on call",
+    "urgent_now": "Urgent",
     "urgent_taken_by_you": "✅ It is yours: {patient}. Reason: {reason}\nThe patient has been told you will see "
     "them now; it is in 'My appointments'.",
+    "appt_error_refund_changed": "This appointment changed meanwhile, and cancelling it now gives back less than "
+    "we said. Here is what it gives now:",
     "appt_error_offer_closed": "This urgent consult is no longer open (it timed out or was cancelled).",
     "appt_error_too_late_to_decide": "The time to answer this request has passed; the patient is being refunded.",
     "appt_error_too_late_to_report": "It is too late to report this automatically; please write to support.",
@@ -174,7 +176,7 @@ HI: dict[str, str] = {
     "booking_too_many_holds": "आपके कई समय पहले से बिना भुगतान रुके हैं। पहले किसी एक का भुगतान करें या उसे रद्द करें।",
     "booking_slot_taken": "माफ़ कीजिए, यह समय अभी-अभी किसी और ने ले लिया। कृपया कोई और चुनें।",
     "booking_slot_gone": "यह समय अब उपलब्ध नहीं है। कृपया कोई और चुनें।",
-    "booking_slot_past": "यह समय निकल चुका है। कृपया बाद का कोई समय चुनें।",
+    "booking_slot_past": "यह समय बुक करने के लिए बहुत पास है (या निकल चुका है)। कृपया बाद का कोई समय चुनें।",
     "booking_hold_lapsed": "आपके लिए रोका गया समय ख़त्म हो गया। कृपया फिर से समय चुनें।",
     "booking_not_movable": "यह अपॉइंटमेंट बदली नहीं जा सकती।",
     "booking_too_late_to_move": "शुरू होने में बहुत कम समय बचा है, इसलिए यह अपॉइंटमेंट बदली नहीं जा सकती; आप इसे "
@@ -239,10 +241,12 @@ HI: dict[str, str] = {
     "appt_error_not_cancellable": "यह अपॉइंटमेंट अब रद्द नहीं की जा सकती।",
     "appt_error_already_started": "यह अपॉइंटमेंट शुरू हो चुकी है।",
     "appt_error_gateway": "भुगतान सेवा जवाब नहीं दे रही, इसलिए कुछ नहीं बदला गया। कृपया कुछ मिनट बाद फिर से कोशिश करें।",
-    "urgent_any_doctor": "ऑन-कॉल कोई भी {specialty} डॉक्टर",
-    "urgent_now": "अभी (तुरंत)",
+    "urgent_any_doctor": "ऑन-कॉल {specialty}",
+    "urgent_now": "तुरंत",
     "urgent_taken_by_you": "✅ यह आपका है: {patient}। कारण: {reason}\nमरीज़ को बता दिया गया है कि आप अभी "
     "देखेंगे; यह 'मेरी अपॉइंटमेंट' में है।",
+    "appt_error_refund_changed": "इस बीच यह अपॉइंटमेंट बदल गई है, और अब रद्द करने पर बताई गई रकम से कम वापस "
+    "मिलेगा। अब यह मिलेगा:",
     "appt_error_offer_closed": "यह तुरंत परामर्श अब खुला नहीं है (समय ख़त्म हो गया या रद्द हो गया)।",
     "appt_error_too_late_to_decide": "इस अनुरोध का जवाब देने का समय निकल गया; मरीज़ को पैसा लौटाया जा रहा है।",
     "appt_error_too_late_to_report": "अब इसकी अपने-आप शिकायत दर्ज करने में बहुत देर हो गई; कृपया सपोर्ट को लिखें।",

@@ -5,15 +5,14 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "consent_provider": (
         "Before you apply, please read and agree (terms version {version}):\n"
-        "• You will practise under your own registration and follow the Telemedicine Practice "
-        "Guidelines: a remote consultation has limits, and you ask patients to visit in person when "
-        "needed.\n"
-        "• Your details and documents are checked by our team; your name, qualification, registration "
-        "and fee are shown to patients once you are verified.\n"
+        "• You work under your own registration or licence and the rules of your profession (for "
+        "doctors, the Telemedicine Practice Guidelines: a remote consultation has limits, and patients "
+        "are asked to visit in person when needed).\n"
+        "• Your details and documents are checked by our team; once verified, your name, registration "
+        "and prices are shown to patients.\n"
         "• Patients' health information you see is confidential, encrypted, and every access to it is "
         "recorded.\n"
-        "• Payments for your consultations go through us; our commission is kept and the rest is paid "
-        "to you."
+        "• Patients pay through us; our commission is kept and the rest is paid to you."
     ),
     # --- joining ---
     "btn_join_as_provider": "I'm a doctor, pharmacy or lab",
@@ -175,13 +174,14 @@ EN: dict[str, str] = {
 HI: dict[str, str] = {
     "consent_provider": (
         "आवेदन से पहले कृपया ये बातें पढ़ें और अपनी सहमति दें (शर्तें, संस्करण {version}):\n"
-        "• आप अपने पंजीकरण के तहत प्रैक्टिस करेंगे और टेलीमेडिसिन प्रैक्टिस दिशानिर्देशों का पालन करेंगे: "
-        "दूर से परामर्श की सीमाएँ हैं, और ज़रूरत हो तो आप मरीज़ को आकर दिखाने के लिए कहेंगे।\n"
-        "• आपकी जानकारी और दस्तावेज़ हमारी टीम जाँचती है; सत्यापन के बाद आपका नाम, योग्यता, पंजीकरण और "
-        "फ़ीस मरीज़ों को दिखाए जाते हैं।\n"
+        "• आप अपने पंजीकरण या लाइसेंस और अपने पेशे के नियमों के तहत काम करते हैं (डॉक्टरों के लिए "
+        "टेलीमेडिसिन प्रैक्टिस दिशानिर्देश: दूर से परामर्श की सीमाएँ हैं, और ज़रूरत हो तो मरीज़ को आकर "
+        "दिखाने के लिए कहा जाता है)।\n"
+        "• आपकी जानकारी और दस्तावेज़ हमारी टीम जाँचती है; सत्यापन के बाद आपका नाम, पंजीकरण और दाम मरीज़ों "
+        "को दिखाए जाते हैं।\n"
         "• मरीज़ों की जो स्वास्थ्य जानकारी आप देखते हैं वह गोपनीय और एन्क्रिप्टेड है, और उसे देखने का हर "
         "बार रिकॉर्ड होता है।\n"
-        "• आपके परामर्श का भुगतान हमारे ज़रिए होता है; हमारा कमीशन रखकर बाकी आपको दिया जाता है।"
+        "• मरीज़ हमारे ज़रिए भुगतान करते हैं; हमारा कमीशन रखकर बाकी आपको दिया जाता है।"
     ),
     # --- joining ---
     "btn_join_as_provider": "मैं डॉक्टर, फ़ार्मेसी या लैब हूँ",

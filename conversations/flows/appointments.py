@@ -12,7 +12,7 @@ from backend.appointments import notices, urgent
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
 from backend.directory import service as directory
-from backend.models import Appointment, AppointmentStatus, Role
+from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
 from conversations import actions, when
 from conversations.context import Context
@@ -153,6 +153,9 @@ async def answer_detail(ctx: Context, answer: Answer) -> Outcome:
     if appointment is None or choice not in {o.value for o in _choices(ctx, appointment)}:
         return retry(ctx.t("appointment_changed"))
     if choice == "pay":
+        if appointment.kind is AppointmentKind.URGENT:  # its own pay step (no doctor, no time yet)
+            ctx.data["urgent_pay"] = appointment.id
+            return switch("urgent", step="pay")
         ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "pay": appointment.id}
         return switch("booking", step="pay")
     if choice == "move":
@@ -209,6 +212,7 @@ async def ask_confirm_cancel(ctx: Context) -> Prompt:
     else:
         refund = appointments.patient_refund(ctx.settings, appointment, ctx.now)
         amount = appointment.fee_minor if refund is None else refund
+        ctx.form["promised_refund"] = amount  # cancelling gives at least this, or asks again
         text = ctx.t(
             "appt_cancel_confirm",
             when=_when(ctx, appointment),
@@ -232,6 +236,8 @@ async def answer_confirm_cancel(ctx: Context, answer: Answer) -> Outcome:
     except AccessDenied:
         return Outcome(say=(), goto="list", remember=False)
     except BookingError as error:
+        if error.code == "refund_changed":  # ask again, with what it would give back now
+            return retry(ctx.t("appt_error_refund_changed"))
         return Outcome(goto="detail", remember=False, say=say(ctx.t(f"appt_error_{error.code}")))
     if refunded and refunded.amount_minor:
         key = "appt_cancelled_by_doctor_done" if ctx.user.role is Role.DOCTOR else "appt_cancelled_refund"
@@ -250,7 +256,14 @@ async def _cancel(ctx: Context, appointment_id: str):
             ctx.session, ctx.cipher, ctx.settings, ctx.gateways, doctor, appointment_id, now=ctx.now
         )
     return await appointments.cancel_by_patient(
-        ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, now=ctx.now
+        ctx.session,
+        ctx.cipher,
+        ctx.settings,
+        ctx.gateways,
+        ctx.actor,
+        appointment_id,
+        now=ctx.now,
+        expected_refund_minor=ctx.form.get("promised_refund"),
     )
 
 

@@ -191,6 +191,7 @@ async def answer_summary(ctx: Context, answer: Answer) -> Outcome:
             slot_id=ctx.form.get("slot", ""),
             reason=ctx.form.get("reason", ""),
             now=ctx.now,
+            gateways=ctx.gateways,
         )
     except BookingError as error:
         return _refused(ctx, error)
@@ -217,7 +218,14 @@ async def _move(ctx: Context) -> Outcome:
     move_id = _booking(ctx)["move"]
     try:
         moved = await appointments.reschedule(
-            ctx.session, ctx.cipher, ctx.settings, ctx.actor, move_id, ctx.form.get("slot", ""), now=ctx.now
+            ctx.session,
+            ctx.cipher,
+            ctx.settings,
+            ctx.actor,
+            move_id,
+            ctx.form.get("slot", ""),
+            now=ctx.now,
+            gateways=ctx.gateways,
         )
     except AccessDenied:
         ctx.data.pop("booking", None)
@@ -279,15 +287,16 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
         return switch("appointments")
     appointment = await ctx.session.get(Appointment, appointment_id)
     if answer.value == "cancel":
-        if appointment is None or appointment.status is not AppointmentStatus.HELD:
-            # A Cancel left on screen from before the payment: a paid booking is cancelled from
-            # 'My appointments', where the refund is said first.
-            return retry(ctx.t("booking_paid_cancel_elsewhere"))
         try:
-            await appointments.cancel_by_patient(
+            # Only an unpaid hold is released here (checked on the locked row): a Cancel left on
+            # screen from before the payment must not cancel a paid booking, which is cancelled
+            # from 'My appointments', where the refund is said first.
+            await appointments.release_hold(
                 ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, now=ctx.now
             )
-        except (BookingError, AccessDenied):
+        except BookingError:
+            return retry(ctx.t("booking_paid_cancel_elsewhere"))
+        except AccessDenied:
             return retry()
         ctx.data.pop("booking", None)
         return switch("menu", ctx.t("booking_dropped"))

@@ -76,9 +76,14 @@ async def answer_reason(ctx: Context, answer: Answer) -> Outcome:
     return next_step("pay")
 
 
+def _held_id(ctx: Context) -> str:
+    """The consult being paid: just requested here, or opened from 'My appointments'."""
+    return ctx.form.get("appointment") or ctx.data.get("urgent_pay") or ""
+
+
 async def _held(ctx: Context) -> Appointment | None:
     try:
-        return await appointments.for_actor(ctx.session, ctx.actor, ctx.form.get("appointment", ""))
+        return await appointments.for_actor(ctx.session, ctx.actor, _held_id(ctx))
     except AccessDenied:
         return None
 
@@ -112,16 +117,18 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
         return switch("menu")
     if answer.value == "cancel":
         try:
-            await appointments.cancel_by_patient(
+            await appointments.release_hold(
                 ctx.session,
                 ctx.cipher,
                 ctx.settings,
                 ctx.gateways,
                 ctx.actor,
-                ctx.form.get("appointment", ""),
+                _held_id(ctx),
                 now=ctx.now,
             )
-        except (BookingError, AccessDenied):
+        except BookingError:
+            return retry(ctx.t("booking_paid_cancel_elsewhere"))
+        except AccessDenied:
             return retry()
         return switch("menu", ctx.t("booking_dropped"))
     appointment = await _held(ctx)

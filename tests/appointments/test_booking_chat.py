@@ -279,3 +279,23 @@ async def test_a_slot_starting_within_the_booking_lead_cannot_be_held(sessions, 
                 session, cipher, settings, patient_id=patient.id, slot_id=soon.id, reason="cough", now=now()
             )
     assert refused.value.code == "slot_past"
+
+
+async def test_an_unpaid_urgent_consult_is_paid_from_my_appointments_on_its_own_pay_step(
+    sessions, cipher, settings, engine, otp_sender
+):
+    async with sessions() as session, session.begin():
+        await make_patient(session, cipher, chat="patient-chat")
+        await make_doctor(session, on_call=True)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await chat.open()
+    await chat.send("menu")
+    await chat.tap("Urgent consult")
+    await chat.tap("General Medicine")
+    await chat.send("high fever since morning")
+    assert "ask the doctors on call" in chat.text()
+    await chat.send("menu")
+    await chat.tap("My appointments")
+    await chat.tap("awaiting payment")
+    await chat.tap("Pay")
+    assert "ask the doctors on call" in chat.text() and "/pay/sandbox/" in chat.text(), chat.text()

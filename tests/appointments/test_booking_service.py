@@ -729,4 +729,6 @@ async def test_a_refund_the_gateway_later_reports_failed_is_told_to_the_patient_
         ]
         alert = [m for m in await outbox_for(session, admin.id) if m.template == "refund_failed_admin"]
         assert len(alert) == 1 and outbox.open_params(cipher, alert[0])["amount_money"] == "50000 INR"
-        assert (await session.get(Payment, booked["payment"].id)).refunded_minor == 0
+        assert await ledger.balance(session, ledger.refund_owed(booked["patient"].id), "INR") == -50_000
+        # The doctor's share stays refunded: nothing of it returns to their pending payout.
+        assert (await ledger.doctor_earnings(session, booked["doctor"].id)).pending_payout_minor == 0

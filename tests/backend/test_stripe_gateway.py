@@ -304,7 +304,7 @@ async def test_gateways_close_their_http_clients(app, fake):
         await start(app)
 
 
-async def test_a_refund_that_fails_at_stripe_is_undone_in_the_ledger_and_reported(app, client, fake, settled):
+async def test_a_refund_that_fails_at_stripe_is_owed_to_the_patient_and_reported(app, client, fake, settled):
     payment, _ = await start(app)
     await client.post(WEBHOOK, content=(sent := fake.pay(payment.checkout_ref))[0], headers=sent[1])
     made = await refund(app, payment.id, FEE, "appointment:z:doctor-cancel")
@@ -314,10 +314,12 @@ async def test_a_refund_that_fails_at_stripe_is_undone_in_the_ledger_and_reporte
     assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 200
     assert (await client.post(WEBHOOK, content=body, headers=headers)).status_code == 200  # a replay
     again = await reload(app, payment.id)
-    assert again.status is PaymentStatus.PAID and again.refunded_minor == 0
+    # Still counted as refunded (nothing refunds it twice); the money is owed to the patient.
+    assert again.status is PaymentStatus.REFUNDED and again.refunded_minor == FEE
     async with app.state.sessions() as session:
         assert (await session.get(Refund, made.id)).status == "failed"
         assert await session.scalar(select(func.sum(LedgerEntry.amount_minor))) == 0
         kept = await ledger.balance(session, ledger.GATEWAY, "INR")
-    assert kept == FEE  # the money is still at the gateway, on our side
+        owed = await ledger.balance(session, ledger.refund_owed(again.patient_id), "INR")
+    assert kept == FEE and owed == -FEE  # at the gateway, on our side, and owed back by hand
     assert [(c.type.value, c.first_time) for c in settled][-1] == ("refund_failed", True)

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from backend.models import (
     AuditEntry,
+    Consent,
     Doctor,
     OutboxMessage,
     ProviderDocument,
@@ -358,4 +359,8 @@ async def test_a_doctor_agrees_to_a_practitioners_terms_and_a_bio_keeps_its_word
         chat, sessions, cipher, content_type="image/jpeg", data=b"\xff\xd8\xff photo", name="id.jpg"
     )
     await chat.tap("Submit")
-    assert (await _doctor(sessions)).bio == "I treat children's coughs and colds."
+    doctor = await _doctor(sessions)
+    assert doctor.bio == "I treat children's coughs and colds."
+    async with sessions() as session:
+        consent = await session.scalar(select(Consent).where(Consent.user_id == doctor.user_id))
+    assert consent.kind == "provider_terms"  # what was agreed to, not the patient's terms
