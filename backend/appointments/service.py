@@ -355,7 +355,8 @@ async def settle(
             appointment,
             f"payment_failed:{change.payment.id}",
             user_id=appointment.patient_id,
-            template="appointment_payment_failed",
+            # An urgent consult has no time yet: its own words.
+            template="appointment_payment_failed" if appointment.starts_at else "urgent_payment_failed",
             params={"starts_at": _iso(appointment.starts_at), "until_at": _iso(appointment.hold_expires_at)},
             now=now,
         )

@@ -133,7 +133,8 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
         return switch("menu", ctx.t("booking_dropped"))
     appointment = await _held(ctx)
     if appointment is not None and appointment.status is AppointmentStatus.HELD:
-        return retry(ctx.t("booking_not_paid_yet"))
+        failed = await appointments.last_payment_failed(ctx.session, appointment)
+        return retry(ctx.t("booking_payment_failed" if failed else "booking_not_paid_yet"))
     return retry()
 
 

@@ -35,6 +35,8 @@ EN: dict[str, str] = {
     "urgent_hold_expired": "⌛ Your urgent consult request ended unpaid. You can ask again any time.",
     "appointment_payment_failed": "The payment for {starts_at} did not go through. The time is held for you until "
     "{until_at}: tap 'I have paid — check' in the chat for a new link, or open 'My appointments'.",
+    "urgent_payment_failed": "The payment for your urgent consult did not go through. Tap 'I have paid — check' "
+    "in the chat for a new link, or open 'My appointments'.",
     "appointment_refund_paid_too_late": "Your payment of {amount_money} arrived after the time held for you had "
     "ended, so it has been refunded in full.",
     "appointment_refund_duplicate_payment": "This appointment was already paid, so your second payment of "
@@ -86,6 +88,8 @@ HI: dict[str, str] = {
     "urgent_hold_expired": "⌛ तुरंत परामर्श का आपका अनुरोध बिना भुगतान के ख़त्म हो गया। आप कभी भी फिर से माँग सकते हैं।",
     "appointment_payment_failed": "{starts_at} का भुगतान नहीं हो पाया। यह समय {until_at} तक आपके लिए रुका है: "
     "नए लिंक के लिए चैट में 'मैंने भुगतान कर दिया — जाँचें' दबाएँ, या 'मेरी अपॉइंटमेंट' खोलें।",
+    "urgent_payment_failed": "आपके तुरंत परामर्श का भुगतान नहीं हो पाया। नए लिंक के लिए चैट में 'मैंने भुगतान कर "
+    "दिया — जाँचें' दबाएँ, या 'मेरी अपॉइंटमेंट' खोलें।",
     "appointment_refund_paid_too_late": "आपका {amount_money} का भुगतान रोके गए समय के ख़त्म होने के बाद पहुँचा, "
     "इसलिए वह पूरा लौटा दिया गया है।",
     "appointment_refund_duplicate_payment": "इस अपॉइंटमेंट का भुगतान पहले ही हो चुका था, इसलिए आपका दूसरा "
@@ -128,6 +132,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_hold_expired": ("doctor", "starts_at"),
     "urgent_hold_expired": (),
     "appointment_payment_failed": ("starts_at", "until_at"),
+    "urgent_payment_failed": (),
     "appointment_refund_paid_too_late": ("amount_money",),
     "appointment_refund_duplicate_payment": ("amount_money",),
     "appointment_refund_failed": ("amount_money",),

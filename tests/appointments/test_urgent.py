@@ -176,3 +176,27 @@ async def test_nobody_in_time_refunds_in_full_and_says_where_to_go(
         doctor = await session.get(Doctor, team["asha"].id)
         with pytest.raises(BookingError):
             await urgent.accept(session, cipher, doctor, held.id, now=late)
+
+
+async def test_a_failed_urgent_payment_is_told_in_its_own_words(sessions, cipher, settings, gateways, team):
+    from backend.payments import service as payments
+    from backend.payments.gateway import EventType
+
+    async with sessions() as session, session.begin():
+        patient = await make_patient(session, cipher)
+        held = await urgent.request(
+            session,
+            cipher,
+            settings,
+            patient_id=patient.id,
+            specialty="General Medicine",
+            reason="fever",
+            now=now(),
+        )
+        payment = await appointments.pay_link(session, settings, gateways, held, now=now())
+    async with sessions() as session, session.begin():
+        event = paid_event(await session.get(Payment, payment.id), type_=EventType.FAILED)
+        change = await payments.record_event(session, "sandbox", event, settings=settings, now=now())
+        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+    async with sessions() as session:
+        assert [m.template for m in await outbox_for(session, patient.id)] == ["urgent_payment_failed"]
