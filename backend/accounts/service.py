@@ -97,29 +97,8 @@ class NewPatient:
 
 
 async def create_patient(session: AsyncSession, cipher: FieldCipher, new: NewPatient) -> User:
-    user = User(id=new_id(), role=Role.PATIENT, locale=new.locale, timezone=new.timezone)
-    set_contact(cipher, user, new.contact_kind, new.contact)
-    session.add(user)
-    await session.flush()  # the consent and profile reference the user row
-    session.add(
-        Consent(
-            user_id=user.id,
-            kind="terms_and_data_use",
-            version=new.consent_version,
-            accepted_at=new.consent_at,
-            channel=Channel(new.channel),
-        )
-    )
-    await session.flush()
+    user = await _consenting_user(session, cipher, new, Role.PATIENT, consent_kind="terms_and_data_use")
     actor = Actor(user.id, Role.PATIENT)
-    await audit.record(
-        session,
-        actor=actor,
-        action="consent",
-        resource_type="consent",
-        patient_id=user.id,
-        channel=new.channel,
-    )
     await records.create_profile(
         session,
         cipher,
@@ -157,14 +136,27 @@ async def create_provider(session: AsyncSession, cipher: FieldCipher, new: NewPr
     medical profile, no patient welcome: the application's messages follow instead)."""
     if new.role not in PROVIDER_ROLES:
         raise ValueError(f"not a provider role: {new.role}")
-    user = User(id=new_id(), role=new.role, locale=new.locale, timezone=new.timezone)
+    return await _consenting_user(session, cipher, new, new.role, consent_kind="provider_terms")
+
+
+async def _consenting_user(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    new: NewPatient | NewProvider,
+    role: Role,
+    *,
+    consent_kind: str,
+) -> User:
+    """A new account with its verified contact and the consent given at signup (the exact terms
+    version and time), audited."""
+    user = User(id=new_id(), role=role, locale=new.locale, timezone=new.timezone)
     set_contact(cipher, user, new.contact_kind, new.contact)
     session.add(user)
-    await session.flush()
+    await session.flush()  # the consent (and a patient's profile) reference the user row
     session.add(
         Consent(
             user_id=user.id,
-            kind="provider_terms",
+            kind=consent_kind,
             version=new.consent_version,
             accepted_at=new.consent_at,
             channel=Channel(new.channel),
@@ -173,10 +165,11 @@ async def create_provider(session: AsyncSession, cipher: FieldCipher, new: NewPr
     await session.flush()
     await audit.record(
         session,
-        actor=Actor(user.id, new.role),
+        actor=Actor(user.id, role),
         action="consent",
         resource_type="consent",
         resource_id=user.id,
+        patient_id=user.id if role is Role.PATIENT else None,
         channel=new.channel,
     )
     return user

@@ -245,24 +245,34 @@ async def hold(
         currency=doctor.currency,
         hold_expires_at=now + timedelta(minutes=settings.hold_minutes),
     )
-    appointment.reason_enc = (
-        cipher.encrypt("appointments", "reason", appointment.id, reason) if reason else None
-    )
+    seal_reason(cipher, appointment, reason)
     try:
         async with session.begin_nested():  # the unique slot_lock decides between racing patients
             session.add(appointment)
     except IntegrityError:
         raise BookingError("slot_taken") from None
+    await record_held(session, appointment, outcome="held")
+    return appointment
+
+
+def seal_reason(cipher: FieldCipher, appointment: Appointment, reason: str) -> None:
+    """Keep the reason for the visit encrypted (health data), bound to its appointment."""
+    appointment.reason_enc = (
+        cipher.encrypt("appointments", "reason", appointment.id, reason) if reason else None
+    )
+
+
+async def record_held(session: AsyncSession, appointment: Appointment, *, outcome: str) -> None:
+    """The audit entry of a new hold, made by its patient."""
     await audit.record(
         session,
-        actor=Actor(patient_id, Role.PATIENT),
+        actor=Actor(appointment.patient_id, Role.PATIENT),
         action="create",
         resource_type="appointment",
         resource_id=appointment.id,
-        patient_id=patient_id,
-        outcome="held",
+        patient_id=appointment.patient_id,
+        outcome=outcome,
     )
-    return appointment
 
 
 async def _locked_slot(session: AsyncSession, slot_id: str) -> Slot | None:

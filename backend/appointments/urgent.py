@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import audit
 from backend.access import Actor
 from backend.appointments import notices
-from backend.appointments.service import BookingError, _refund
+from backend.appointments.service import BookingError, _refund, record_held, seal_reason
 from backend.crypto import FieldCipher
 from backend.models import (
     LIVE_STATUSES,
@@ -86,21 +86,10 @@ async def request(
         currency=settings.currency,
         hold_expires_at=now + timedelta(minutes=settings.hold_minutes),
     )
-    reason = " ".join(reason.split())
-    appointment.reason_enc = (
-        cipher.encrypt("appointments", "reason", appointment.id, reason) if reason else None
-    )
+    seal_reason(cipher, appointment, " ".join(reason.split()))
     session.add(appointment)
     await session.flush()
-    await audit.record(
-        session,
-        actor=Actor(patient_id, Role.PATIENT),
-        action="create",
-        resource_type="appointment",
-        resource_id=appointment.id,
-        patient_id=patient_id,
-        outcome="urgent_held",
-    )
+    await record_held(session, appointment, outcome="urgent_held")
     return appointment
 
 

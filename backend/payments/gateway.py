@@ -12,6 +12,15 @@ from typing import Protocol
 from backend.models import Payment
 
 
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A webhook header by name, whatever its case (a plain dict in tests, Starlette's in the app)."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
 class InvalidSignature(Exception):
     """A webhook whose signature is missing, wrong or too old: answer 400 and change nothing."""
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from backend.crypto import KeyRing
 from backend.models import Payment
-from backend.payments.gateway import Checkout, EventType, GatewayEvent, InvalidEvent, InvalidSignature
+from backend.payments.gateway import Checkout, EventType, GatewayEvent, InvalidEvent, InvalidSignature, header
 
 NAME = "sandbox"
 SIGNATURE_HEADER = "Telecare-Signature"
@@ -91,7 +91,7 @@ class SandboxGateway:
         return {SIGNATURE_HEADER: f"t={timestamp},v1={self._digest(timestamp, body)}"}
 
     def parse_event(self, body: bytes, headers: Mapping[str, str], now: datetime) -> GatewayEvent:
-        self._verify(body, _header(headers, SIGNATURE_HEADER), now)
+        self._verify(body, header(headers, SIGNATURE_HEADER), now)
         try:
             payload = json.loads(body)
             event_id, raw_type, data = payload["id"], payload["type"], payload.get("data") or {}
@@ -130,15 +130,6 @@ class SandboxGateway:
             raise InvalidSignature("stale or future timestamp")
         if not hmac.compare_digest(parts.get("v1", ""), self._digest(timestamp, body)):
             raise InvalidSignature("signature does not match")
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """Headers by name, whatever their case (a plain dict in tests, Starlette's in the app)."""
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None
 
 
 def _optional_str(value: object) -> str | None:

@@ -22,6 +22,7 @@ from backend.payments.gateway import (
     GatewayEvent,
     InvalidEvent,
     InvalidSignature,
+    header,
 )
 
 NAME = "stripe"
@@ -129,7 +130,7 @@ class StripeGateway:
 
     def parse_event(self, body: bytes, headers: Mapping[str, str], now: datetime) -> GatewayEvent:
         """Verified by the library against the raw body (the clock is the library's own: real time)."""
-        signature = _header(headers, "Stripe-Signature")
+        signature = header(headers, "Stripe-Signature")
         try:
             self.client.construct_event(body, signature, self._webhook_secret, tolerance=TOLERANCE_SECONDS)
         except stripe.SignatureVerificationError as exc:
@@ -211,11 +212,3 @@ def _int(value: object) -> int | None:
 
 def _currency(value: object) -> str | None:
     return value.upper() if isinstance(value, str) else None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    for key, value in headers.items():
-        if key.lower() == wanted:
-            return value
-    return None

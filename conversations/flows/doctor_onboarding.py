@@ -21,18 +21,18 @@ from backend.providers.service import ProviderKind
 from backend.scheduling.search import canonical_language
 from conversations.context import Context
 from conversations.copy import format_locale
-from conversations.flow import Answer, Flow, Option, Outcome, Prompt, next_step, prompt, retry, say, switch
+from conversations.flow import Answer, Flow, Option, Outcome, Prompt, next_step, prompt, retry, say
 from conversations.flows.provider_onboarding import (
-    FILE_STEP,
     after,
     already_sent,
+    answer_change,
+    change_prompt,
     clean_field,
-    document_prompt,
+    document_step,
     documents_of,
-    field_label,
     guarded,
-    refusal,
-    take_document,
+    submit_application,
+    summary_prompt,
 )
 from conversations.flows.signup import clean_name
 
@@ -289,24 +289,6 @@ async def answer_bio(ctx: Context, answer: Answer) -> Outcome:
 # --- documents --------------------------------------------------------------------------------
 
 
-async def ask_licence(ctx: Context) -> Prompt:
-    return document_prompt(ctx, "licence")
-
-
-async def answer_licence(ctx: Context, answer: Answer) -> Outcome:
-    refused = await take_document(ctx, answer, "licence")
-    return retry(refused) if refused else after(ctx, "id_proof")
-
-
-async def ask_id_proof(ctx: Context) -> Prompt:
-    return document_prompt(ctx, "id_proof")
-
-
-async def answer_id_proof(ctx: Context, answer: Answer) -> Outcome:
-    refused = await take_document(ctx, answer, "id_proof")
-    return retry(refused) if refused else after(ctx, "summary")
-
-
 # --- summary, change, submit ------------------------------------------------------------------
 
 
@@ -332,7 +314,7 @@ async def _load_existing(ctx: Context) -> None:
     form["rejection_reason"] = row.rejection_reason or ""
 
 
-def _summary_lines(ctx: Context) -> str:
+def _summary_lines(ctx: Context) -> list[str]:
     from conversations.flows import menu  # at run time: menu → overlays → registry → this module
 
     form = ctx.form
@@ -346,35 +328,23 @@ def _summary_lines(ctx: Context) -> str:
         )
 
     fee = form.get("fee_minor")
-    return "\n".join(
-        [
-            line("full_name", form.get("full_name")),
-            line("qualification", form.get("qualification")),
-            line("council", form.get("council")),
-            line("registration_number", form.get("registration_number")),
-            line("specialties", ", ".join(name for _, name in form.get("specialties", []))),
-            line("languages", ", ".join(form.get("languages", []))),
-            line("fee", menu.money(fee, "INR", ctx.locale) if fee is not None else None),
-            line("bio", form.get("bio")),
-            document("licence"),
-            document("id_proof"),
-        ]
-    )
+    return [
+        line("full_name", form.get("full_name")),
+        line("qualification", form.get("qualification")),
+        line("council", form.get("council")),
+        line("registration_number", form.get("registration_number")),
+        line("specialties", ", ".join(name for _, name in form.get("specialties", []))),
+        line("languages", ", ".join(form.get("languages", []))),
+        line("fee", menu.money(fee, "INR", ctx.locale) if fee is not None else None),
+        line("bio", form.get("bio")),
+        document("licence"),
+        document("id_proof"),
+    ]
 
 
 async def ask_summary(ctx: Context) -> Prompt:
     await _load_existing(ctx)
-    texts = []
-    if ctx.form.get("rejection_reason"):
-        texts.append(ctx.t("application_correct_and_resubmit", reason=ctx.form["rejection_reason"]))
-    texts.append(ctx.t("application_summary", lines=_summary_lines(ctx)))
-    return prompt(
-        *texts,
-        options=[
-            Option("submit", ctx.t("btn_submit_application")),
-            Option("change", ctx.t("btn_change_answer")),
-        ],
-    )
+    return summary_prompt(ctx, _summary_lines(ctx))
 
 
 async def answer_summary(ctx: Context, answer: Answer) -> Outcome:
@@ -397,30 +367,11 @@ async def answer_summary(ctx: Context, answer: Answer) -> Outcome:
         bio=form.get("bio") or "",
     )
     documents = {"licence": form["doc_licence"], "id_proof": form["doc_id_proof"]}
-    try:
-        async with ctx.session.begin_nested():
-            await providers.submit(
-                ctx.session,
-                ctx.cipher,
-                user=ctx.user,
-                details=details,
-                documents=documents,
-                channel=ctx.channel,
-            )
-    except providers.ApplicationError as refused:
-        return retry(refusal(ctx, refused))
-    return switch("menu", ctx.t("application_submitted"))
+    return await submit_application(ctx, details, documents)
 
 
 async def ask_change(ctx: Context) -> Prompt:
-    return prompt(
-        ctx.t("ask_which_answer"), options=[Option(step, field_label(ctx, key)) for key, step in FIELDS]
-    )
-
-
-async def answer_change(ctx: Context, answer: Answer) -> Outcome:
-    ctx.form["editing"] = True
-    return Outcome(goto=answer.value, remember=False)
+    return change_prompt(ctx, FIELDS)
 
 
 FLOW = Flow(
@@ -437,8 +388,8 @@ FLOW = Flow(
         # A bio describes what the doctor treats ("chest pain, heart attack follow-ups"): it is not
         # an emergency, so red-flag words are noted, not blocking (as for medical history).
         "bio": guarded(_is_doctor, ask_bio, answer_bio, free_text=True, records_history=True),
-        "licence": guarded(_is_doctor, ask_licence, answer_licence, accepts=FILE_STEP),
-        "id_proof": guarded(_is_doctor, ask_id_proof, answer_id_proof, accepts=FILE_STEP),
+        "licence": document_step(_is_doctor, "licence", "id_proof"),
+        "id_proof": document_step(_is_doctor, "id_proof", "summary"),
         "summary": guarded(_is_doctor, ask_summary, answer_summary),
         "change": guarded(_is_doctor, ask_change, answer_change),
     },

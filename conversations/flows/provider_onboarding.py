@@ -100,6 +100,58 @@ async def documents_of(ctx: Context, kind: ProviderKind, provider_id: str) -> di
     return {f"doc_{d.kind}": d.stored_file_id for d in rows}
 
 
+def document_step(allowed, document: str, following: str) -> Step:
+    """The step that takes one document (a file) and goes on to `following`."""
+
+    async def ask(ctx: Context) -> Prompt:
+        return document_prompt(ctx, document)
+
+    async def answer(ctx: Context, answer_: Answer) -> Outcome:
+        refused = await take_document(ctx, answer_, document)
+        return retry(refused) if refused else after(ctx, following)
+
+    return guarded(allowed, ask, answer, accepts=FILE_STEP)
+
+
+def summary_prompt(ctx: Context, lines: list[str]) -> Prompt:
+    """The application to check before sending, with the admins' reason when it is a resubmission."""
+    texts = []
+    if ctx.form.get("rejection_reason"):
+        texts.append(ctx.t("application_correct_and_resubmit", reason=ctx.form["rejection_reason"]))
+    texts.append(ctx.t("application_summary", lines="\n".join(lines)))
+    return prompt(
+        *texts,
+        options=[
+            Option("submit", ctx.t("btn_submit_application")),
+            Option("change", ctx.t("btn_change_answer")),
+        ],
+    )
+
+
+async def submit_application(ctx: Context, details, documents: dict[str, str]) -> Outcome:
+    """Send the application (admins are told); a refusal is said and the summary asked again."""
+    try:
+        async with ctx.session.begin_nested():
+            await providers.submit(
+                ctx.session,
+                ctx.cipher,
+                user=ctx.user,
+                details=details,
+                documents=documents,
+                channel=ctx.channel,
+            )
+    except providers.ApplicationError as refused:
+        return retry(refusal(ctx, refused))
+    return switch("menu", ctx.t("application_submitted"))
+
+
+def change_prompt(ctx: Context, fields) -> Prompt:
+    """Which answer to change: one option per (form key, step)."""
+    return prompt(
+        ctx.t("ask_which_answer"), options=[Option(step, field_label(ctx, key)) for key, step in fields]
+    )
+
+
 async def already_sent(ctx: Context, kind: ProviderKind) -> Outcome | None:
     """Back to the menu when the application is pending or verified: nothing to send again."""
     row = await providers.application_of(ctx.session, kind, ctx.user.id)
@@ -200,24 +252,6 @@ async def answer_home_collection(ctx: Context, answer: Answer) -> Outcome:
     return after(ctx, "accreditation_document")
 
 
-async def ask_licence(ctx: Context) -> Prompt:
-    return document_prompt(ctx, "licence")
-
-
-async def answer_licence(ctx: Context, answer: Answer) -> Outcome:
-    refused = await take_document(ctx, answer, "licence")
-    return retry(refused) if refused else after(ctx, "summary")
-
-
-async def ask_accreditation_document(ctx: Context) -> Prompt:
-    return document_prompt(ctx, "accreditation")
-
-
-async def answer_accreditation_document(ctx: Context, answer: Answer) -> Outcome:
-    refused = await take_document(ctx, answer, "accreditation")
-    return retry(refused) if refused else after(ctx, "summary")
-
-
 # What a pharmacy's and a lab's form hold, in order, with the step that asks each.
 _FIELDS = {
     ProviderKind.PHARMACY: (
@@ -294,17 +328,7 @@ async def ask_summary(ctx: Context) -> Prompt:
                 ok=_tick(form, "doc_accreditation"),
             )
         )
-    texts = []
-    if form.get("rejection_reason"):
-        texts.append(ctx.t("application_correct_and_resubmit", reason=form["rejection_reason"]))
-    texts.append(ctx.t("application_summary", lines="\n".join(lines)))
-    return prompt(
-        *texts,
-        options=[
-            Option("submit", ctx.t("btn_submit_application")),
-            Option("change", ctx.t("btn_change_answer")),
-        ],
-    )
+    return summary_prompt(ctx, lines)
 
 
 def _tick(form: dict, key: str) -> str:
@@ -328,27 +352,11 @@ async def answer_summary(ctx: Context, answer: Answer) -> Outcome:
             form["name"], form["city"], form["accreditation"], bool(form["home_collection"])
         )
         documents = {"accreditation": form["doc_accreditation"]}
-    try:
-        async with ctx.session.begin_nested():
-            await providers.submit(
-                ctx.session,
-                ctx.cipher,
-                user=ctx.user,
-                details=details,
-                documents=documents,
-                channel=ctx.channel,
-            )
-    except providers.ApplicationError as refused:
-        return retry(refusal(ctx, refused))
-    return switch("menu", ctx.t("application_submitted"))
+    return await submit_application(ctx, details, documents)
 
 
 async def ask_change(ctx: Context) -> Prompt:
-    kind = kind_of(ctx)
-    return prompt(
-        ctx.t("ask_which_answer"),
-        options=[Option(step, field_label(ctx, key)) for key, step in _FIELDS[kind]],
-    )
+    return change_prompt(ctx, _FIELDS[kind_of(ctx)])
 
 
 async def answer_change(ctx: Context, answer: Answer) -> Outcome:
@@ -386,10 +394,8 @@ FLOW = Flow(
         "licence_number": guarded(_is_pharmacy_or_lab, ask_licence_number, answer_licence_number),
         "accreditation": guarded(_is_pharmacy_or_lab, ask_accreditation, answer_accreditation),
         "home_collection": guarded(_is_pharmacy_or_lab, ask_home_collection, answer_home_collection),
-        "licence": guarded(_is_pharmacy_or_lab, ask_licence, answer_licence, accepts=FILE_STEP),
-        "accreditation_document": guarded(
-            _is_pharmacy_or_lab, ask_accreditation_document, answer_accreditation_document, accepts=FILE_STEP
-        ),
+        "licence": document_step(_is_pharmacy_or_lab, "licence", "summary"),
+        "accreditation_document": document_step(_is_pharmacy_or_lab, "accreditation", "summary"),
         "summary": guarded(_is_pharmacy_or_lab, ask_summary, answer_summary),
         "change": guarded(_is_pharmacy_or_lab, ask_change, answer_change),
     },

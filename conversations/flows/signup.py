@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from backend import audit
 from backend.accounts import service as accounts
 from backend.accounts.contacts import InvalidContact, looks_like_email, mask, normalise_email, normalise_phone
-from backend.models import Role
+from backend.models import Role, User
 from backend.otp import service as otp
 from backend.otp.senders import OtpDeliveryError
 from conversations.context import Context
@@ -452,17 +452,9 @@ async def _create_account(ctx: Context) -> Outcome:
         consent_at=datetime.fromisoformat(form["consent_at"]),
         channel=ctx.channel,
     )
-    try:
-        async with ctx.session.begin_nested():
-            user = await accounts.create_patient(ctx.session, ctx.cipher, new)
-    except IntegrityError:
-        # The same contact was registered a moment ago from another chat: join that account.
-        existing = await accounts.find_user_by_contact(ctx.session, ctx.cipher, new.contact_kind, new.contact)
-        if existing is None:
-            raise
-        return await _link_existing(ctx, existing)
-    await accounts.link_identity(ctx.session, ctx.identity, user)
-    ctx.user = user
+    made = await _open_account(ctx, accounts.create_patient, new)
+    if isinstance(made, Outcome):
+        return made
     return switch("menu", ctx.t("signup_done", name=new.full_name))
 
 
@@ -481,18 +473,26 @@ async def _create_provider(ctx: Context) -> Outcome:
         consent_at=datetime.fromisoformat(form["consent_at"]),
         channel=ctx.channel,
     )
+    made = await _open_account(ctx, accounts.create_provider, new)
+    if isinstance(made, Outcome):
+        return made
+    return switch(PROVIDER_FLOWS[kind], ctx.t(f"provider_account_created_{kind}"))
+
+
+async def _open_account(ctx: Context, create, new) -> User | Outcome:
+    """Create the account and link this chat to it. If the same contact was registered a moment
+    ago from another chat, that account wins: this chat joins it (the Outcome says so)."""
     try:
         async with ctx.session.begin_nested():
-            user = await accounts.create_provider(ctx.session, ctx.cipher, new)
+            user = await create(ctx.session, ctx.cipher, new)
     except IntegrityError:
-        # The same contact was registered a moment ago from another chat: that account wins.
         existing = await accounts.find_user_by_contact(ctx.session, ctx.cipher, new.contact_kind, new.contact)
         if existing is None:
             raise
         return await _link_existing(ctx, existing)
     await accounts.link_identity(ctx.session, ctx.identity, user)
     ctx.user = user
-    return switch(PROVIDER_FLOWS[kind], ctx.t(f"provider_account_created_{kind}"))
+    return user
 
 
 FLOW = Flow(
