@@ -12,7 +12,8 @@ from datetime import timedelta
 from backend.access import AccessDenied
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
-from backend.models import Appointment, AppointmentStatus, Doctor, Slot, VerificationStatus
+from backend.models import Appointment, AppointmentStatus, Doctor, Payment, Slot, VerificationStatus
+from backend.payments.gateway import GatewayError
 from backend.scheduling import service as scheduling
 from conversations import when
 from conversations.context import Context
@@ -255,11 +256,11 @@ async def ask_pay(ctx: Context) -> Prompt:
     if appointment.status is not AppointmentStatus.HELD:
         return prompt(ctx.t(f"booking_after_pay_{appointment.status.value}"), options=_after_options(ctx))
     try:
-        payment = await appointments.pay_link(
-            ctx.session, ctx.settings, ctx.gateways, appointment, now=ctx.now
-        )
+        payment = await payment_link(ctx, appointment)
     except BookingError:
         return prompt(ctx.t("booking_after_pay_expired"), options=_after_options(ctx))
+    if payment is None:
+        return pay_unavailable(ctx)
     return prompt(
         ctx.t(
             "booking_pay",
@@ -271,6 +272,48 @@ async def ask_pay(ctx: Context) -> Prompt:
         ),
         options=[Option("check", ctx.t("btn_paid_check")), Option("cancel", ctx.t("btn_cancel_booking"))],
     )
+
+
+async def payment_link(ctx: Context, appointment: Appointment) -> Payment | None:
+    """The hold's payment link; None when the gateway is not answering (nothing of the attempt
+    is kept: the hold stands and the next try makes the link). BookingError once the hold lapsed."""
+    try:
+        async with ctx.session.begin_nested():
+            return await appointments.pay_link(
+                ctx.session, ctx.settings, ctx.gateways, appointment, now=ctx.now
+            )
+    except GatewayError:
+        return None
+
+
+def pay_unavailable(ctx: Context) -> Prompt:
+    return prompt(
+        ctx.t("booking_pay_unavailable"),
+        options=[Option("check", ctx.t("btn_try_again")), Option("cancel", ctx.t("btn_cancel_booking"))],
+    )
+
+
+async def release_unpaid(ctx: Context, appointment_id: str) -> Outcome | None:
+    """The pay step's Cancel: only an unpaid hold is released (checked on the locked row). A Cancel
+    left on screen from before the payment must not cancel a paid booking, which is cancelled from
+    'My appointments', where the refund is said first. None once released."""
+    try:
+        await appointments.release_hold(
+            ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, now=ctx.now
+        )
+    except BookingError:
+        return retry(ctx.t("booking_paid_cancel_elsewhere"))
+    except AccessDenied:
+        return retry()
+    return None
+
+
+async def not_paid_yet(ctx: Context, appointment: Appointment | None) -> Outcome:
+    """ "I have paid — check" while the payment has not arrived (or failed: a new link follows)."""
+    if appointment is not None and appointment.status is AppointmentStatus.HELD:
+        failed = await appointments.last_payment_failed(ctx.session, appointment)
+        return retry(ctx.t("booking_payment_failed" if failed else "booking_not_paid_yet"))
+    return retry()
 
 
 def _after_options(ctx: Context) -> list[Option]:
@@ -285,25 +328,12 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
     if answer.value == "appointments":
         ctx.data.pop("booking", None)
         return switch("appointments")
-    appointment = await ctx.session.get(Appointment, appointment_id)
     if answer.value == "cancel":
-        try:
-            # Only an unpaid hold is released here (checked on the locked row): a Cancel left on
-            # screen from before the payment must not cancel a paid booking, which is cancelled
-            # from 'My appointments', where the refund is said first.
-            await appointments.release_hold(
-                ctx.session, ctx.cipher, ctx.settings, ctx.gateways, ctx.actor, appointment_id, now=ctx.now
-            )
-        except BookingError:
-            return retry(ctx.t("booking_paid_cancel_elsewhere"))
-        except AccessDenied:
-            return retry()
+        if refused := await release_unpaid(ctx, appointment_id):
+            return refused
         ctx.data.pop("booking", None)
         return switch("menu", ctx.t("booking_dropped"))
-    if appointment is not None and appointment.status is AppointmentStatus.HELD:
-        failed = await appointments.last_payment_failed(ctx.session, appointment)
-        return retry(ctx.t("booking_payment_failed" if failed else "booking_not_paid_yet"))
-    return retry()
+    return await not_paid_yet(ctx, await ctx.session.get(Appointment, appointment_id))
 
 
 FLOW = Flow(

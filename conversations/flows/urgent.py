@@ -14,6 +14,7 @@ from backend.models import Appointment, AppointmentStatus, Doctor, Specialty, Ve
 from backend.models.directory import doctor_specialties
 from conversations.context import Context
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, next_step, prompt, retry, switch
+from conversations.flows.booking import not_paid_yet, pay_unavailable, payment_link, release_unpaid
 from conversations.flows.menu import money
 
 
@@ -101,11 +102,11 @@ async def ask_pay(ctx: Context) -> Prompt:
     if appointment.status is not AppointmentStatus.HELD:
         return prompt(ctx.t(f"urgent_status_{appointment.status.value}"), options=back)
     try:
-        payment = await appointments.pay_link(
-            ctx.session, ctx.settings, ctx.gateways, appointment, now=ctx.now
-        )
+        payment = await payment_link(ctx, appointment)
     except BookingError:
         return prompt(ctx.t("urgent_status_expired"), options=back)
+    if payment is None:
+        return pay_unavailable(ctx)
     return prompt(
         ctx.t("urgent_pay", fee=money(payment.amount_minor, payment.currency, ctx.locale), url=payment.url),
         options=[Option("check", ctx.t("btn_paid_check")), Option("cancel", ctx.t("btn_cancel_booking"))],
@@ -116,26 +117,10 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
     if answer.value == "menu":
         return switch("menu")
     if answer.value == "cancel":
-        try:
-            await appointments.release_hold(
-                ctx.session,
-                ctx.cipher,
-                ctx.settings,
-                ctx.gateways,
-                ctx.actor,
-                _held_id(ctx),
-                now=ctx.now,
-            )
-        except BookingError:
-            return retry(ctx.t("booking_paid_cancel_elsewhere"))
-        except AccessDenied:
-            return retry()
+        if refused := await release_unpaid(ctx, _held_id(ctx)):
+            return refused
         return switch("menu", ctx.t("booking_dropped"))
-    appointment = await _held(ctx)
-    if appointment is not None and appointment.status is AppointmentStatus.HELD:
-        failed = await appointments.last_payment_failed(ctx.session, appointment)
-        return retry(ctx.t("booking_payment_failed" if failed else "booking_not_paid_yet"))
-    return retry()
+    return await not_paid_yet(ctx, await _held(ctx))
 
 
 FLOW = Flow(

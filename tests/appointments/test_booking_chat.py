@@ -299,3 +299,48 @@ async def test_an_unpaid_urgent_consult_is_paid_from_my_appointments_on_its_own_
     await chat.tap("awaiting payment")
     await chat.tap("Pay")
     assert "ask the doctors on call" in chat.text() and "/pay/sandbox/" in chat.text(), chat.text()
+
+
+class CheckoutAway:
+    """The sandbox, except that making a checkout fails (the gateway is not answering)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.instant_refunds = inner, inner.name, inner.instant_refunds
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    async def create_checkout(self, **_):
+        from backend.payments.gateway import GatewayError
+
+        raise GatewayError("gateway away")
+
+
+async def test_a_gateway_not_answering_keeps_the_hold_and_the_next_try_makes_the_link(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    from backend.payments.gateway import Gateways
+
+    async with sessions() as session, session.begin():
+        await make_patient(session, cipher, chat="patient-chat")
+        doctor = await make_doctor(session)
+    await open_hours(sessions, settings, doctor)
+    engine.gateways = Gateways(default=CheckoutAway(gateways.default))
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await chat.open()
+    await chat.send("menu")
+    await chat.tap("Find a doctor")
+    await chat.send("general medicine")
+    await chat.tap("Meera Rao")
+    await chat.tap("Book")
+    await chat.tap([label for label in chat.labels() if "," in label][3])
+    await chat.tap(chat.labels()[0])
+    await chat.send("sore throat for a week")
+    await chat.tap("Hold it and pay")
+    assert "not answering" in chat.text()
+    async with sessions() as session:
+        assert (await session.scalar(select(Appointment))).status is AppointmentStatus.HELD
+        assert await session.scalar(select(Payment)) is None  # nothing half-made is kept
+    engine.gateways = gateways
+    await chat.tap("Try again")
+    assert "Pay ₹500 here" in chat.text() and "/pay/sandbox/" in chat.text()
