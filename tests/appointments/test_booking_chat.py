@@ -130,9 +130,8 @@ async def test_a_doctor_cancelling_in_chat_refunds_and_offers_the_patient_other_
     assert "Which day would you like to see Dr Meera Rao" in chat.text()
 
 
-async def book_in_chat(chat: ChatDriver) -> None:
-    """The patient finds Dr Meera Rao, holds the first time of the fourth day offered and is on the
-    payment step."""
+async def hold_in_chat(chat: ChatDriver) -> None:
+    """The patient finds Dr Meera Rao and holds the first time of the fourth day offered."""
     await chat.open()
     await chat.send("menu")
     await chat.tap("Find a doctor")
@@ -144,6 +143,11 @@ async def book_in_chat(chat: ChatDriver) -> None:
     await chat.tap(chat.labels()[0])
     await chat.send("sore throat for a week")
     await chat.tap("Hold it and pay")
+
+
+async def book_in_chat(chat: ChatDriver) -> None:
+    """... and is on the payment step."""
+    await hold_in_chat(chat)
     assert "Pay ₹500 here" in chat.text(), chat.text()
 
 
@@ -327,16 +331,7 @@ async def test_a_gateway_not_answering_keeps_the_hold_and_the_next_try_makes_the
     await open_hours(sessions, settings, doctor)
     engine.gateways = Gateways(default=CheckoutAway(gateways.default))
     chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
-    await chat.open()
-    await chat.send("menu")
-    await chat.tap("Find a doctor")
-    await chat.send("general medicine")
-    await chat.tap("Meera Rao")
-    await chat.tap("Book")
-    await chat.tap([label for label in chat.labels() if "," in label][3])
-    await chat.tap(chat.labels()[0])
-    await chat.send("sore throat for a week")
-    await chat.tap("Hold it and pay")
+    await hold_in_chat(chat)
     assert "not answering" in chat.text()
     async with sessions() as session:
         assert (await session.scalar(select(Appointment))).status is AppointmentStatus.HELD
