@@ -63,7 +63,7 @@ def _message(**fields) -> dict:
         "message_id": 5,
         "date": 0,
         "chat": {"id": 42, "type": "private"},
-        "from": {"id": 42, "is_bot": False},
+        "from": {"id": 42, "is_bot": False, "first_name": "A"},
     }
     return {"update_id": 1000, "message": {**base, **fields}}
 
@@ -76,7 +76,8 @@ def test_text_and_callback_updates():
         "update_id": 1001,
         "callback_query": {
             "id": "cq1",
-            "from": {"id": 42, "is_bot": False},
+            "from": {"id": 42, "is_bot": False, "first_name": "A"},
+            "chat_instance": "ci",
             "data": "tok1",
             "message": {"message_id": 9, "date": 0, "chat": {"id": 42, "type": "private"}},
         },
@@ -121,4 +122,5 @@ def test_group_chats_and_other_updates_are_not_for_the_engine():
         "message": {"message_id": 1, "date": 0, "chat": {"id": -5, "type": "group"}, "text": "hi"},
     }
     assert parse(group).inbound is None
-    assert parse({"update_id": 8, "edited_message": {}}).inbound is None
+    edit = {"message_id": 2, "date": 0, "edit_date": 1, "chat": {"id": 42, "type": "private"}, "text": "hi"}
+    assert parse({"update_id": 8, "edited_message": edit}).inbound is None
