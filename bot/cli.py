@@ -515,5 +515,35 @@ def outbox_dead(limit: int = typer.Option(50, min=1, max=1000)) -> None:
         )
 
 
+inbox_app = typer.Typer(help="Updates received from Telegram and WhatsApp.", no_args_is_help=True)
+app.add_typer(inbox_app, name="inbox")
+
+
+@inbox_app.command("failed")
+def inbox_failed(limit: int = typer.Option(50, min=1, max=1000)) -> None:
+    """Updates that could not be handled (malformed, a file that could not be fetched, an error),
+    newest first: channel, the platform's id, when, and why. Never their contents; they are not
+    retried (the user, where known, was told once)."""
+    from backend import inbox
+
+    async def run():
+        engine, sessions = _sessions()
+        try:
+            async with sessions() as session:
+                return await inbox.failed(session, limit)
+        finally:
+            await engine.dispose()
+
+    rows = asyncio.run(run())
+    if not rows:
+        typer.echo("No failed updates.")
+        return
+    for row in rows:
+        reason = inbox.REASONS.get(row.failure or "", "")
+        typer.echo(
+            f"{row.failed_at:%Y-%m-%d %H:%M} UTC  {row.channel:<9} {row.platform_id}  {row.failure}: {reason}"
+        )
+
+
 if __name__ == "__main__":
     app()

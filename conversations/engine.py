@@ -112,7 +112,13 @@ class Engine:
             except Exception:
                 # Nothing was committed; the user gets a calm message, the log gets the details.
                 log.exception("engine_failed", channel=inbound.channel, kind=inbound.kind.value)
-                return [Reply(text=_fallback_text())]
+                if not (stored and inbound.platform_id):
+                    return [Reply(text=_fallback_text())]
+                # A stored update is finished as failed, or every restart would run it (and
+                # apologise) again; only the call that finished it answers.
+                return await self.give_up(
+                    inbound.channel, inbound.chat_id, inbound.platform_id, "engine_error", "internal_error"
+                )
         if wrote_outbox and self.on_commit:
             self.on_commit()
         for work in ctx.after_commit:
@@ -127,6 +133,37 @@ class Engine:
             replies = await self.ask(ctx)
             self._save(ctx)
         return replies
+
+    async def give_up(
+        self, channel: str, chat_id: str | None, platform_id: str, reason: str, say: str
+    ) -> list[Reply]:
+        """Finish a stored update that cannot be handled as failed with `reason` (a code from
+        backend.inbox.REASONS, never its content): it is never processed or retried again. The
+        chat, when known, gets the message `say` in its language, once: only the call that
+        finished the row answers (a redelivery or a second failure says nothing)."""
+        try:
+            async with self.sessions() as session, session.begin():
+                if not await inbox.fail(session, channel, platform_id, reason):
+                    return []
+        except Exception:  # the database itself is away: the row stays pending for a restart
+            log.exception("inbox_fail_failed", channel=channel, reason=reason)
+            return [Reply(text=_fallback_text())] if chat_id is not None else []
+        log.warning("inbox_failed", channel=channel, reason=reason)
+        return await self.apology(channel, chat_id, say)
+
+    async def apology(self, channel: str, chat_id: str | None, say: str) -> list[Reply]:
+        """The message `say` in the chat's language (English for a chat without an account)."""
+        if chat_id is None:
+            return []
+        locale = "en"
+        try:
+            async with self.sessions() as session, session.begin():
+                identity = await identity_for(session, channel, chat_id)
+                user = await session.get(User, identity.user_id) if identity.user_id else None
+                locale = user.locale if user is not None else locale
+        except Exception:
+            log.exception("apology_locale_failed", channel=channel)
+        return [Reply(text=translate(locale, say))]
 
     # --- loading and saving ---------------------------------------------------------------
 

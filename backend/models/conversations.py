@@ -31,7 +31,12 @@ class InboxMessage(IdMixin, CreatedMixin, Base):
     Channels that must answer their platform before the work is done (Telegram webhooks) store
     the update here first, encrypted, with `processed_at` empty; the engine marks it processed in
     the same transaction as its effects, and clears the payload. Rows still unprocessed after a
-    crash are picked up again on start."""
+    crash are picked up again on start.
+
+    An update that cannot be handled (malformed, a file that cannot be fetched, an error in the
+    engine) is finished as failed: `failed_at` and a short reason code (`backend.inbox.REASONS`,
+    never the update's content) are set, `processed_at` too, and the payload is dropped, so it is
+    never picked up again."""
 
     __tablename__ = "inbox_messages"
     __table_args__ = (
@@ -42,3 +47,5 @@ class InboxMessage(IdMixin, CreatedMixin, Base):
     platform_id: Mapped[str] = mapped_column(String(128), nullable=False)
     payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    failure: Mapped[str | None] = mapped_column(String(32))

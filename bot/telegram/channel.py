@@ -5,6 +5,12 @@ the replies, in order, within Telegram's limits.
   processing runs in the background. Long-polling mode stores what getUpdates returns the same way.
 - A crash after the 200 loses nothing: on start, stored updates not yet processed are processed.
 - The engine claims the stored update in its own transaction, so each is processed exactly once.
+- One chat never holds up another: a chat's updates wait for each other on the chat's own lock
+  (order, and the 1 msg/s pace of its replies), and only then take one of the few shared slots,
+  and only for the database and engine work, never while waiting or sending.
+- An update that cannot be used (malformed, a file that cannot be fetched, an engine error) is
+  finished as failed in the inbox, its chat told once, and never retried; one that cannot even be
+  stored (too deep, a lone surrogate) is refused with its reason and recorded as failed.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import asyncio
 import json
 from contextlib import suppress
 
+import aiohttp
 import structlog
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -31,7 +38,7 @@ from backend.settings import Settings
 from bot.telegram import render
 from bot.telegram.sender import SendFailed, TelegramSender, Unreachable
 from bot.telegram.settings import TelegramMode, TelegramSettings
-from bot.telegram.updates import Parsed, parse, platform_id
+from bot.telegram.updates import Parsed, Unusable, parse, platform_id, private_chat_of
 from bot.uploads import store_upload
 from bot.web import documents
 from conversations.engine import ChatLocks, Engine
@@ -42,12 +49,17 @@ log = structlog.get_logger(__name__)
 CHANNEL = "telegram"
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile's limit
 POLL_TIMEOUT = 25
-# Updates processed at once. Kept under the database pool's size, so the webhook's own insert
+# Updates in the database or the engine at once (a chat waiting for its turn or sending its
+# replies holds none of these). Kept under the database pool's size, so the webhook's own insert
 # never queues behind a crowd of background transactions (benchmark: p50 540 → 50 ms). SQLite has
 # one connection for everything (backend/db.py), so there the webhook's insert waits behind every
 # update being processed: fewer at once (200 users: webhook p99 250 → 136 ms, throughput -5%).
 MAX_CONCURRENT_UPDATES = {"sqlite": 4}
 DEFAULT_CONCURRENT_UPDATES = 8
+
+
+class FileUnavailable(Exception):
+    """A file the user sent could not be fetched from Telegram."""
 
 
 def make_bot(settings: TelegramSettings) -> Bot:
@@ -111,13 +123,40 @@ class TelegramChannel:
     # --- receiving --------------------------------------------------------------------------
 
     async def accept(self, update: dict) -> bool:
-        """Store an update before anything else; False when it was seen before (a redelivery)."""
-        payload = json.dumps(update, ensure_ascii=False)
-        return await self.inbox.store(CHANNEL, platform_id(update), payload)
+        """Store an update before anything else; False when it was seen before (a redelivery).
+        One that cannot be kept (nested too deep, a lone surrogate) raises `inbox.Unstorable`
+        after it is recorded as failed (and its chat told, once): it never reaches the batch of
+        other updates being stored."""
+        problem = inbox.payload_problem(update)
+        if problem is None:
+            try:
+                return await self.inbox.store(
+                    CHANNEL, platform_id(update), json.dumps(update, ensure_ascii=False)
+                )
+            except inbox.Unstorable as unstorable:
+                problem = unstorable.reason
+        await self._refused(update, problem)
+        raise inbox.Unstorable(problem)
+
+    async def _refused(self, update: dict, reason: str) -> None:
+        log.warning("telegram_update_refused", reason=reason)
+        if await self.inbox.store_failed(CHANNEL, platform_id(update), reason):
+            chat_id = private_chat_of(update)
+            if chat_id is not None:  # told in the background: the webhook answers at once
+                self._spawn(self._apologise(chat_id))
+
+    async def _apologise(self, chat_id: int) -> None:
+        async with self._processing:
+            replies = await self.engine.apology(CHANNEL, str(chat_id), "message_unusable")
+        async with self.chat_order.hold(str(chat_id)):
+            await self._deliver_quietly(chat_id, replies)
 
     def schedule(self, update: dict) -> None:
-        task = asyncio.create_task(self.process(update))
-        self._tasks.add(task)
+        self._spawn(self.process(update))
+
+    def _spawn(self, work) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)  # kept until done; idle() and close() wait for them
         task.add_done_callback(self._tasks.discard)
 
     async def receive(self, update: dict) -> bool:
@@ -136,31 +175,71 @@ class TelegramChannel:
         return len(payloads)
 
     async def process(self, update: dict) -> None:
-        async with self._processing:
-            await self._process(update)
-
-    async def _process(self, update: dict) -> None:
-        parsed = parse(update)
+        """One stored update. The chat's lock first (its updates and replies stay in order, paced
+        for that chat alone), then a shared slot only around the database and engine work."""
+        try:
+            parsed = parse(update)
+        except Unusable as unusable:
+            await self._give_up(update, unusable.chat_id, unusable.reason, "message_unusable", locked=False)
+            return
         if parsed.inbound is None:
             await self._discard(update)
             if parsed.callback_query_id:
                 await self._answer_callback(parsed)
             return
-        async with self.chat_order.hold(str(parsed.chat_id)):  # one chat's updates and replies stay in order
-            try:
-                inbound = await self._with_file(parsed)
-                replies = await self.engine.handle(inbound, stored=True)
-                if parsed.callback_query_id:
-                    await self._answer_callback(parsed)
-                await self._deliver(parsed.chat_id, replies)
-            except (Unreachable, SendFailed) as failure:
-                log.warning("telegram_delivery_failed", error=type(failure).__name__)
-            except Exception:
-                log.exception("telegram_update_failed")
+        async with self.chat_order.hold(str(parsed.chat_id)):
+            await self._handle(update, parsed)
+
+    async def _handle(self, update: dict, parsed: Parsed) -> None:
+        """Under the chat's lock: the file, the engine (in a shared slot), then the replies."""
+        try:
+            inbound = await self._with_file(parsed)
+        except FileUnavailable:
+            await self._give_up(update, parsed.chat_id, "file_unavailable", "file_unavailable")
+            return
+        except Exception:
+            log.exception("telegram_update_failed")
+            await self._give_up(update, parsed.chat_id, "processing_error", "internal_error")
+            return
+        async with self._processing:
+            replies = await self.engine.handle(inbound, stored=True)  # finishes failures itself
+        try:
+            if parsed.callback_query_id:
+                await self._answer_callback(parsed)
+            await self._deliver(parsed.chat_id, replies)
+        except (Unreachable, SendFailed) as failure:
+            log.warning("telegram_delivery_failed", error=type(failure).__name__)
+        except Exception:
+            log.exception("telegram_delivery_failed")
+            async with self._processing, self.sessions() as session, session.begin():
+                await inbox.fail(session, CHANNEL, parsed.inbound.platform_id, "delivery_error")
+
+    async def _give_up(
+        self, update: dict, chat_id: int | None, reason: str, say: str, *, locked: bool = True
+    ) -> None:
+        """Finish the update as failed; its chat (if known) is told once. `locked`: the caller
+        already holds the chat's lock."""
+        chat = None if chat_id is None else str(chat_id)
+        async with self._processing:
+            replies = await self.engine.give_up(CHANNEL, chat, platform_id(update), reason, say)
+        if not replies:
+            return
+        if locked:
+            await self._deliver_quietly(chat_id, replies)
+            return
+        async with self.chat_order.hold(chat):
+            await self._deliver_quietly(chat_id, replies)
+
+    async def _deliver_quietly(self, chat_id: int, replies: list[Reply]) -> None:
+        """An apology is best effort: a chat that cannot be reached is simply not told."""
+        try:
+            await self._deliver(chat_id, replies)
+        except Exception as failure:
+            log.warning("telegram_delivery_failed", error=type(failure).__name__)
 
     async def _discard(self, update: dict) -> None:
         """Updates the engine has no use for (group chats, edits) are marked processed."""
-        async with self.sessions() as session, session.begin():
+        async with self._processing, self.sessions() as session, session.begin():
             await inbox.claim(session, CHANNEL, platform_id(update))
 
     async def _answer_callback(self, parsed: Parsed) -> None:
@@ -176,23 +255,24 @@ class TelegramChannel:
                 )
 
     async def _with_file(self, parsed: Parsed) -> Inbound:
-        """Fetch a document or photo the user sent and keep it encrypted; the engine gets its id."""
+        """Fetch a document or photo the user sent and keep it encrypted; the engine gets its id.
+        Raises FileUnavailable when Telegram does not give it to us."""
         if parsed.inbound.kind is not InboundKind.FILE or not parsed.file_id:
             return parsed.inbound
         if parsed.file_size > MAX_DOWNLOAD_BYTES:
             return parsed.inbound  # file_ref stays empty: the step says it cannot use it
-        file = await self.bot.get_file(parsed.file_id)
-        content = await self.bot.download_file(file.file_path)
-        file_ref = await store_upload(
-            self.sessions,
-            self.cipher,
-            channel=CHANNEL,
-            chat_id=parsed.inbound.chat_id,
-            platform_file_id=parsed.file_id,
-            filename=parsed.file_name,
-            content_type=parsed.content_type,
-            data=content.read(),
-        )
+        data = await self._fetch_file(parsed.file_id)  # outside the shared slot: a slow network
+        async with self._processing:
+            file_ref = await store_upload(
+                self.sessions,
+                self.cipher,
+                channel=CHANNEL,
+                chat_id=parsed.inbound.chat_id,
+                platform_file_id=parsed.file_id,
+                filename=parsed.file_name,
+                content_type=parsed.content_type,
+                data=data,
+            )
         inbound = parsed.inbound
         return Inbound(
             channel=inbound.channel,
@@ -202,6 +282,17 @@ class TelegramChannel:
             platform_id=inbound.platform_id,
             at=inbound.at,
         )
+
+    async def _fetch_file(self, file_id: str) -> bytes:
+        try:
+            file = await self.bot.get_file(file_id)
+            if not file.file_path:
+                raise FileUnavailable("no file_path")
+            content = await self.bot.download_file(file.file_path)
+            return content.read()
+        except (TelegramAPIError, TelegramNetworkError, aiohttp.ClientError, TimeoutError) as failure:
+            log.warning("telegram_file_unavailable", error=type(failure).__name__)
+            raise FileUnavailable(type(failure).__name__) from failure
 
     # --- sending ----------------------------------------------------------------------------
 
@@ -256,7 +347,14 @@ class TelegramChannel:
                 continue
             for item in updates:
                 raw = item.model_dump(mode="json", exclude_none=True, by_alias=True)
-                await self.receive(raw)
+                try:
+                    await self.receive(raw)
+                except inbox.Unstorable:
+                    pass  # recorded as failed: confirmed below like any other
+                except Exception as failure:  # not stored (database away): fetched again
+                    log.warning("telegram_store_failed", error=type(failure).__name__)
+                    await asyncio.sleep(2)
+                    break
                 offset = item.update_id + 1
 
 

@@ -1,10 +1,26 @@
-"""Telegram updates → Inbound values. Pure functions over the update's JSON."""
+"""Telegram updates → Inbound values. Pure functions over the update's JSON.
+
+An update is first checked against aiogram's `Update` model (the Bot API's types): one whose
+fields have the wrong types (`"message": 5`, a number as text) raises `Unusable`, with its
+private chat when that can still be told, instead of failing somewhere further on."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiogram.types import Update
+from pydantic import ValidationError
+
 from conversations.messages import Inbound, InboundKind
+
+
+class Unusable(Exception):
+    """An update that cannot be used; `reason` is a code of backend.inbox.REASONS."""
+
+    def __init__(self, reason: str, chat_id: int | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.chat_id = chat_id  # the private chat to tell, when known
 
 
 @dataclass(frozen=True)
@@ -23,7 +39,21 @@ def platform_id(update: dict) -> str:
     return f"u{update['update_id']}"
 
 
+def private_chat_of(update: dict) -> int | None:
+    """The private chat an update came from, read defensively (the update may be malformed)."""
+    query = update.get("callback_query")
+    message = query.get("message") if isinstance(query, dict) else update.get("message")
+    chat = message.get("chat") if isinstance(message, dict) else None
+    if isinstance(chat, dict) and chat.get("type") == "private" and type(chat.get("id")) is int:
+        return chat["id"]
+    return None
+
+
 def parse(update: dict) -> Parsed:
+    try:
+        Update.model_validate(update)
+    except ValidationError:
+        raise Unusable("malformed_update", private_chat_of(update)) from None
     if query := update.get("callback_query"):
         message = query.get("message") or {}
         chat = message.get("chat") or {}

@@ -1,13 +1,27 @@
-"""POST /webhooks/telegram: check the secret, store the update, answer 200 at once."""
+"""POST /webhooks/telegram: check the secret, store the update, answer 200 at once.
+
+A body we cannot keep is answered 400 with its reason, never 500: not JSON, not an update, nested
+deeper than any update (a JSON parser's recursion must not become a server error), or text that
+is not valid Unicode (a lone surrogate, which cannot be stored)."""
 
 from __future__ import annotations
 
 import hmac
 
+import structlog
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from backend import inbox
 
 router = APIRouter()
+log = structlog.get_logger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name, not a secret
+
+
+def _bad(reason: str) -> Response:
+    log.warning("telegram_webhook_refused", reason=reason)
+    return JSONResponse({"error": reason}, status_code=400)
 
 
 @router.post("/webhooks/telegram", include_in_schema=False)
@@ -22,9 +36,14 @@ async def telegram_webhook(request: Request) -> Response:
         return Response(status_code=401)
     try:
         update = await request.json()
-    except ValueError:
-        return Response(status_code=400)
-    if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
-        return Response(status_code=400)
-    await channel.receive(update)  # a redelivered update is acknowledged and dropped here
+    except RecursionError:
+        return _bad(inbox.REASONS["too_deep"])
+    except ValueError:  # not JSON, or not UTF-8
+        return _bad("not JSON")
+    if not isinstance(update, dict) or type(update.get("update_id")) is not int:
+        return _bad("not a Telegram update")
+    try:
+        await channel.receive(update)  # a redelivered update is acknowledged and dropped here
+    except inbox.Unstorable as refused:  # recorded as failed, its chat told once
+        return _bad(str(refused))
     return Response(status_code=200)

@@ -3,7 +3,10 @@ through the engine and send the replies; track the 24-hour window, opt-outs and 
 
 - Inbound: the webhook stores the signed form (encrypted, in the inbox, keyed by MessageSid) and
   answers at once; processing runs in the background, one chat at a time. Unprocessed messages
-  are picked up again on start.
+  are picked up again on start. A chat waits for its turn on its own lock, then takes one of
+  the few shared slots only for the database and engine work, so one busy chat holds up no other.
+- A message that cannot be used (media that cannot be fetched, an error in the engine) is
+  finished as failed in the inbox, its sender told once, and never retried.
 - STOP (and its synonyms) opts the number out: it gets the confirmation and nothing else until
   START. Nothing is sent to an opted-out number, business-initiated or not.
 - Business-initiated messages (`notify`) go as free text inside the 24-hour window since the
@@ -53,6 +56,10 @@ MAX_CONCURRENT = {"sqlite": 4}
 DEFAULT_CONCURRENT = 8
 
 
+class MediaUnavailable(Exception):
+    """The media a user sent could not be fetched from Twilio."""
+
+
 class WhatsAppChannel:
     def __init__(
         self,
@@ -100,9 +107,14 @@ class WhatsAppChannel:
     # --- receiving --------------------------------------------------------------------------
 
     async def receive(self, form: dict[str, str]) -> bool:
-        """Store, then process in the background. False for a redelivered MessageSid."""
+        """Store, then process in the background. False for a redelivered MessageSid. A form that
+        cannot be stored (`inbox.Unstorable`) is raised before it joins any batch."""
         sid = _sid_of(form)
-        if not sid or not await self.inbox.store(CHANNEL, sid, json.dumps(form, ensure_ascii=False)):
+        if not sid:
+            return False
+        if problem := inbox.payload_problem(form):
+            raise inbox.Unstorable(problem)
+        if not await self.inbox.store(CHANNEL, sid, json.dumps(form, ensure_ascii=False)):
             return False
         self._schedule(form)
         return True
@@ -124,29 +136,45 @@ class WhatsAppChannel:
         return len(payloads)
 
     async def _process(self, form: dict[str, str]) -> None:
-        async with self._processing:
-            parsed = parse(form)
-            if parsed.inbound is None or form.get("From") == self.settings.whatsapp_from:
-                # Nothing from a user (e.g. a status callback sent to the wrong URL): never
-                # answer, or the bot would talk to itself.
-                async with self.sessions() as session, session.begin():
-                    await inbox.claim(session, CHANNEL, _sid_of(form))
-                return
-            async with self.chat_order.hold(parsed.address):
-                try:
-                    await self._handle(parsed)
-                except Exception:
-                    log.exception("whatsapp_message_failed")
+        parsed = parse(form)
+        if parsed.inbound is None or form.get("From") == self.settings.whatsapp_from:
+            # Nothing from a user (e.g. a status callback sent to the wrong URL): never
+            # answer, or the bot would talk to itself.
+            async with self._processing, self.sessions() as session, session.begin():
+                await inbox.claim(session, CHANNEL, _sid_of(form))
+            return
+        # The chat's lock first: its messages stay in order; a shared slot only inside.
+        async with self.chat_order.hold(parsed.address):
+            try:
+                replies = await self._handle(parsed)
+            except MediaUnavailable:
+                replies = await self._give_up(parsed, "file_unavailable", "file_unavailable")
+            except Exception:
+                log.exception("whatsapp_message_failed")
+                replies = await self._give_up(parsed, "processing_error", "internal_error")
+            try:
+                await self._deliver(parsed.address, replies)
+            except Exception:
+                log.exception("whatsapp_delivery_failed")
+                async with self._processing, self.sessions() as session, session.begin():
+                    await inbox.fail(session, CHANNEL, parsed.inbound.platform_id, "delivery_error")
 
-    async def _handle(self, parsed: Parsed) -> None:
+    async def _handle(self, parsed: Parsed) -> list[Reply]:
+        """The replies to one message (under the chat's lock); STOP / START answer themselves."""
         address = parsed.address
-        opted_out = await self._opted_out(address)
+        async with self._processing:
+            opted_out = await self._opted_out(address)
         if parsed.opt == "out" or opted_out:
             await self._opt(parsed)  # STOP; or START (or anything else) from an opted-out number
-            return
+            return []
         inbound = await self._with_media(parsed)
-        replies = await self.engine.handle(inbound, stored=True)
-        await self._deliver(address, replies)
+        async with self._processing:
+            return await self.engine.handle(inbound, stored=True)  # finishes failures itself
+
+    async def _give_up(self, parsed: Parsed, reason: str, say: str) -> list[Reply]:
+        """Finish the message as failed; the replies telling its sender (once), if any."""
+        async with self._processing:
+            return await self.engine.give_up(CHANNEL, parsed.address, parsed.inbound.platform_id, reason, say)
 
     async def _identity(self, address: str) -> ChannelIdentity | None:
         async with self.sessions() as session:
@@ -163,7 +191,7 @@ class WhatsAppChannel:
     async def _opt(self, parsed: Parsed) -> None:
         """STOP / START, and anything else an opted-out number sends (recorded, not answered)."""
         inbound, address = parsed.inbound, parsed.address
-        async with self.sessions() as session, session.begin():
+        async with self._processing, self.sessions() as session, session.begin():
             if not await inbox.claim(session, CHANNEL, inbound.platform_id):
                 return
             identity = await identity_for(session, CHANNEL, address, lock=True)
@@ -185,30 +213,33 @@ class WhatsAppChannel:
             await self._send_all(address, [Outgoing(body=translate(locale, "whatsapp_opted_out"))])
         elif parsed.opt == "in":
             replies = [Reply(text=translate(locale, "whatsapp_opted_in"))]
-            replies += await self.engine.current_prompt(CHANNEL, address)
+            async with self._processing:
+                replies += await self.engine.current_prompt(CHANNEL, address)
             await self._deliver(address, replies)
         # Anything else from an opted-out number: kept (window, inbox), not answered.
 
     async def _with_media(self, parsed: Parsed) -> Inbound:
-        """Fetch the first media file with the account's credentials and keep it encrypted."""
+        """Fetch the first media file with the account's credentials and keep it encrypted.
+        Raises MediaUnavailable when it cannot be fetched."""
         inbound = parsed.inbound
         if inbound.kind is not InboundKind.FILE or not parsed.media:
             return inbound
         media = parsed.media[0]
-        data = await self._download(media.url)
+        data = await self._download(media.url)  # outside the shared slot: a slow network
         if data is None:
-            return inbound  # file_ref stays empty: the step says it cannot use it
+            return inbound  # too large: file_ref stays empty, the step says it cannot use it
         extension = mimetypes.guess_extension(media.content_type.split(";")[0].strip()) or ""
-        file_ref = await store_upload(
-            self.sessions,
-            self.cipher,
-            channel=CHANNEL,
-            chat_id=inbound.chat_id,
-            platform_file_id=media.url.rsplit("/", 1)[-1],
-            filename=f"whatsapp-file{extension}",
-            content_type=media.content_type,
-            data=data,
-        )
+        async with self._processing:
+            file_ref = await store_upload(
+                self.sessions,
+                self.cipher,
+                channel=CHANNEL,
+                chat_id=inbound.chat_id,
+                platform_file_id=media.url.rsplit("/", 1)[-1],
+                filename=f"whatsapp-file{extension}",
+                content_type=media.content_type,
+                data=data,
+            )
         return Inbound(
             channel=inbound.channel,
             chat_id=inbound.chat_id,
@@ -219,12 +250,13 @@ class WhatsAppChannel:
         )
 
     async def _download(self, url: str) -> bytes | None:
+        """The media's bytes; None when it is over WhatsApp's size limit. Raises MediaUnavailable."""
         # Only Twilio's own media host (or the configured local Twilio): never fetch a URL that
         # merely appears in a form, with our credentials attached.
         allowed = (self.settings.api_base_url or "https://api.twilio.com").rstrip("/") + "/"
         if not url.startswith(allowed):
             log.warning("whatsapp_media_refused", reason="foreign host")
-            return None
+            raise MediaUnavailable("foreign host")
         auth = (self.settings.account_sid, self.settings.auth_token)
         try:
             async with (
@@ -233,7 +265,7 @@ class WhatsAppChannel:
             ):
                 if response.status_code != 200:
                     log.warning("whatsapp_media_failed", status=response.status_code)
-                    return None
+                    raise MediaUnavailable(f"HTTP {response.status_code}")
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
@@ -243,7 +275,7 @@ class WhatsAppChannel:
                 return b"".join(chunks)
         except httpx.HTTPError as failure:
             log.warning("whatsapp_media_failed", error=type(failure).__name__)
-            return None
+            raise MediaUnavailable(type(failure).__name__) from failure
 
     # --- sending ----------------------------------------------------------------------------
 

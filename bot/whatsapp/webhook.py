@@ -2,18 +2,54 @@
 
 The signature covers the URL Twilio was configured with, so it is checked against our public base
 URL (behind a proxy the internal address differs), over every field as posted (Twilio adds new
-fields without notice). Missing or wrong: 403, nothing stored, nothing sent."""
+fields without notice). Missing or wrong: 403, nothing stored, nothing sent.
+
+The form is parsed strictly (the standard library's parser, strict UTF-8): a body that is not
+url-encoded form data, or whose text is not valid UTF-8 (a lone surrogate), is answered 400 with
+its reason, never 500 and never silently altered (a lenient parser would replace the bytes and
+the signature would no longer say what was posted)."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
+import structlog
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 
+from backend import inbox
+
 router = APIRouter()
+log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 MAX_FORM_BYTES = 256 * 1024  # Twilio's forms are a few kB
+MAX_FIELDS = 500
+
+
+def _bad(reason: str) -> Response:
+    log.warning("whatsapp_webhook_refused", reason=reason)
+    return JSONResponse({"error": reason}, status_code=400)
+
+
+async def _strict_form(request: Request) -> FormData | Response:
+    body = await request.body()
+    try:
+        pairs = parse_qsl(
+            body.decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=bool(body),
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except UnicodeDecodeError:
+        return _bad("text that is not valid UTF-8 (a lone surrogate, or another encoding)")
+    except ValueError:
+        return _bad("not url-encoded form data")
+    return FormData(pairs)
 
 
 async def _signed_form(request: Request) -> FormData | Response:
@@ -25,10 +61,9 @@ async def _signed_form(request: Request) -> FormData | Response:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return Response(status_code=403)  # Twilio posts url-encoded forms; nothing else is signed
     signature = request.headers.get(SIGNATURE_HEADER, "")
-    try:
-        form = await request.form(max_fields=500)
-    except Exception:
-        return Response(status_code=403)
+    form = await _strict_form(request)
+    if isinstance(form, Response):
+        return form
     public = channel.app_settings.public_base_url.rstrip("/") + request.url.path
     if request.url.query:
         public += "?" + request.url.query
@@ -47,7 +82,10 @@ async def whatsapp_inbound(request: Request) -> Response:
     form = await _signed_form(request)
     if isinstance(form, Response):
         return form
-    await request.app.state.whatsapp.receive(_fields(form))  # a redelivered MessageSid: dropped
+    try:
+        await request.app.state.whatsapp.receive(_fields(form))  # a redelivered MessageSid: dropped
+    except inbox.Unstorable as refused:
+        return _bad(str(refused))
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 

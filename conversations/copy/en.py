@@ -30,6 +30,8 @@ MESSAGES: dict[str, str] = {
     "cancelled": "Cancelled.",
     "stopped": "Okay, we won't send you any more messages. Write to us any time to continue.",
     "internal_error": "Sorry, something went wrong on our side. Nothing was lost — please try again.",
+    "message_unusable": "Sorry, I couldn't read that message. Please send it again, or type menu.",
+    "file_unavailable": "Sorry, I couldn't fetch the file you sent. Please send it again.",
     "menu_button": "🏠 Main menu",
     "not_allowed": "Sorry, you are not allowed to do that.",
     # --- language overlay ---

@@ -228,3 +228,29 @@ def test_admin_tokens_only_for_admins(env):
     )
     assert doctor.returncode == 1 and "only issued to active admins" in doctor.stderr
     assert run(env, "admin-token", "create", "--email", "not-an-email", "--name", "x").returncode == 1
+
+
+def test_inbox_failed_lists_failed_updates_without_their_contents(env, tmp_path):
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    assert "No failed updates" in run(env, "inbox", "failed").stdout
+    database = sqlite3.connect(tmp_path / "cli.db")
+    database.executemany(
+        "INSERT INTO inbox_messages (id, channel, platform_id, payload_enc, processed_at, failed_at, failure,"
+        " created_at) VALUES (?, ?, ?, ?, '2026-11-27 10:00:00.000000', ?, ?, '2026-11-27 10:00:00.000000')",
+        [
+            ("i1", "telegram", "u4242", None, "2026-11-27 10:01:00.000000", "file_unavailable"),
+            ("i2", "whatsapp", "SM" + "7" * 32, None, "2026-11-27 10:02:00.000000", "engine_error"),
+            ("i3", "telegram", "u4243", b"chest pain", None, None),  # handled: not listed
+        ],
+    )
+    database.commit()
+    database.close()
+    listed = run(env, "inbox", "failed")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("2026-11-27 10:02 UTC  whatsapp") and "SM" + "7" * 32 in lines[0]
+    assert "engine_error" in lines[0]
+    assert "telegram" in lines[1] and "u4242" in lines[1] and "file_unavailable" in lines[1]
+    assert "u4243" not in listed.stdout and "chest" not in listed.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram import render
-from bot.telegram.updates import parse
+from bot.telegram.updates import Unusable, parse
 from bot.text import split_text, utf16_len
 from conversations.messages import Choice, InboundKind, Reply, RequestKind
 
@@ -63,7 +63,7 @@ def _message(**fields) -> dict:
         "message_id": 5,
         "date": 0,
         "chat": {"id": 42, "type": "private"},
-        "from": {"id": 42, "is_bot": False},
+        "from": {"id": 42, "is_bot": False, "first_name": "A"},
     }
     return {"update_id": 1000, "message": {**base, **fields}}
 
@@ -76,7 +76,8 @@ def test_text_and_callback_updates():
         "update_id": 1001,
         "callback_query": {
             "id": "cq1",
-            "from": {"id": 42, "is_bot": False},
+            "from": {"id": 42, "is_bot": False, "first_name": "A"},
+            "chat_instance": "ci",
             "data": "tok1",
             "message": {"message_id": 9, "date": 0, "chat": {"id": 42, "type": "private"}},
         },
@@ -121,4 +122,18 @@ def test_group_chats_and_other_updates_are_not_for_the_engine():
         "message": {"message_id": 1, "date": 0, "chat": {"id": -5, "type": "group"}, "text": "hi"},
     }
     assert parse(group).inbound is None
-    assert parse({"update_id": 8, "edited_message": {}}).inbound is None
+    edit = {"message_id": 2, "date": 0, "edit_date": 1, "chat": {"id": 42, "type": "private"}, "text": "hi"}
+    assert parse({"update_id": 8, "edited_message": edit}).inbound is None
+
+
+def test_malformed_updates_are_unusable_with_their_private_chat_when_it_can_be_told():
+    with pytest.raises(Unusable) as number_text:
+        parse(_message(text=5))
+    assert (number_text.value.reason, number_text.value.chat_id) == ("malformed_update", 42)
+    with pytest.raises(Unusable) as not_a_message:
+        parse({"update_id": 2, "message": 5})
+    assert not_a_message.value.chat_id is None
+    group = {"message_id": 1, "date": 0, "chat": {"id": -5, "type": "group"}, "text": ["x"]}
+    with pytest.raises(Unusable) as in_a_group:
+        parse({"update_id": 3, "message": group})
+    assert in_a_group.value.chat_id is None, "a group is never answered"

@@ -1090,6 +1090,12 @@ class FakeTelegram:
 
     async def _download(self, request: web.Request) -> web.Response:
         path = request.match_info["path"]
+        if failures := self._failures.get("download"):  # fail_next("download", ...)
+            failure = failures.popleft()
+            self.calls.append(
+                Call("file", {"file_path": path}, failure.status, None, time.monotonic(), "GET")
+            )
+            return web.json_response(failure.body(), status=failure.status)
         found = next((f for f in self._files.values() if f["file_path"] == path), None)
         ok = request.match_info["token"] == self.token and found is not None
         status = 200 if ok else 404
