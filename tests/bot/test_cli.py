@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from backend.accounts.chats import sealed_address
+from backend.crypto import FieldCipher, KeyRing
+
 TELECARE = str(Path(sys.executable).parent / "telecare")
 
 
@@ -148,21 +151,26 @@ def test_whatsapp_failures_lists_what_twilio_reported_with_masked_numbers(env, t
     assert run(env, "migrate").returncode == 0
     assert "No failed WhatsApp messages" in run(env, "whatsapp", "failures").stdout
     database = sqlite3.connect(tmp_path / "cli.db")
+    cipher = FieldCipher(KeyRing.load_file(Path(env["TELECARE_KEY_FILE"])))
     rows = [
         ("o1", "+919876543210", "SM" + "1" * 32, "text", "failed", 7, 63016, 1),
         ("o2", "+919876500000", "SM" + "2" * 32, "text", "delivered", 4, None, 0),
     ]
     database.executemany(
-        "INSERT INTO outbound_messages (id, channel, address, sid, kind, status, status_rank, error_code,"
-        " fallback_sent, created_at, updated_at) VALUES (?, 'whatsapp', ?, ?, ?, ?, ?, ?, ?,"
+        "INSERT INTO outbound_messages (id, channel, address_enc, address_bidx, sid, kind, status, status_rank,"
+        " error_code, fallback_sent, created_at, updated_at) VALUES (?, 'whatsapp', ?, ?, ?, ?, ?, ?, ?, ?,"
         " '2026-11-27 10:00:00.000000', '2026-11-27 10:00:00.000000')",
-        rows,
+        [
+            (row_id, *sealed_address(cipher, "outbound_messages", row_id, "whatsapp", number).values(), *rest)
+            for row_id, number, *rest in rows
+        ],
     )
     database.commit()
     database.close()
     listed = run(env, "whatsapp", "failures")
     assert listed.returncode == 0
     assert "63016" in listed.stdout and "template sent instead" in listed.stdout
+    assert "+91•••••••210" in listed.stdout, "decrypted, then masked"
     assert "+919876543210" not in listed.stdout and "SM" + "2" * 32 not in listed.stdout
 
 
