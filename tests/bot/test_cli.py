@@ -236,3 +236,18 @@ def test_admin_tokens_only_for_admins(env):
     )
     assert doctor.returncode == 1 and "only issued to active admins" in doctor.stderr
     assert run(env, "admin-token", "create", "--email", "not-an-email", "--name", "x").returncode == 1
+
+
+def test_keys_init_and_migrate_make_a_private_var_folder(env, tmp_path):
+    """What `make run` does first, under the usual umask 022: var/ 0700, key file and database 0600."""
+    var = tmp_path / "var"
+    env = {**env, "TELECARE_KEY_FILE": str(var / "keys.json")}
+    env["TELECARE_DATABASE_URL"] = f"sqlite+aiosqlite:///{var}/telecare.db"
+    for command in (("keys", "init"), ("migrate",)):
+        result = subprocess.run(
+            [TELECARE, *command], env=env, capture_output=True, text=True, timeout=120, umask=0o022
+        )
+        assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    for name in ("keys.json", "telecare.db"):
+        assert stat.S_IMODE((var / name).stat().st_mode) == 0o600, name
