@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Local development: key file (0600), migrations, demo data (idempotent), then serve on SQLite in var/.
+# Local development: key file (0600), migrations, demo data (idempotent), then serve on SQLite in var/
+# (0700, also when an older version made it wider; the database files in it are 0600).
 run: $(STAMP)
+	mkdir -p var && chmod 700 var
 	$(BIN)/telecare keys init
 	$(BIN)/telecare migrate
 	$(BIN)/telecare demo-data

@@ -123,7 +123,7 @@ class KeyRing:
 
     def save_file(self, path: Path) -> None:
         """Write atomically with 0600 permissions from the start (never briefly world-readable)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # var/: the owner's only
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,13 +17,36 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str) -> AsyncEngine:
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def private_sqlite_file(database: str) -> None:
+    """The database file (contact details, health data, even if encrypted) is the owner's only.
+
+    Created here, empty, with mode 0600 and in a folder made 0700 (`os.open`'s mode: no window in
+    which it is readable by others, and no process-wide umask to change under other threads);
+    SQLite then gives its -wal, -shm and -journal files the database file's own mode. A file
+    or companion left wider by an older version is narrowed."""
+    path = Path(database)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # an empty file is an empty database
+    for existing in (path, *(Path(f"{path}{suffix}") for suffix in SQLITE_COMPANIONS)):
+        try:
+            if stat.S_IMODE(existing.stat().st_mode) & 0o077:
+                existing.chmod(0o600)
+        except OSError:  # gone meanwhile, or not ours to change: creation above is the guarantee
+            continue
+
+
+def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
+    """`foreign_keys=False` only for migrations: SQLite alters a table by copying it, and dropping
+    the old copy would otherwise run the ON DELETE actions of the tables that reference it."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)
 
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_sqlite_file(database)
     # One connection: SQLite has one writer anyway, and every transaction begins IMMEDIATE. With
     # more connections the waiters sleep in SQLite's busy handler (1, 2, 5 … 100 ms naps, not first
     # come first served) while the lock sits free; with one they queue in the pool, in order.
@@ -37,7 +62,7 @@ def create_engine(url: str) -> AsyncEngine:
         # Take over transaction control from the driver so that we can BEGIN IMMEDIATE below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.crypto import FieldCipher
 from backend.models import (
     PROFILE_LISTS,
+    ChannelIdentity,
     Conversation,
     InboxMessage,
     OutboundMessage,
@@ -32,6 +33,8 @@ class SealedColumn:
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
     SealedColumn(User, "id", "phone_enc", "users", "phone"),
     SealedColumn(User, "id", "email_enc", "users", "email"),
+    SealedColumn(ChannelIdentity, "id", "address_enc", "channel_identities", "address"),
+    SealedColumn(OutboundMessage, "id", "address_enc", "outbound_messages", "address"),
     SealedColumn(Conversation, "id", "data_enc", "conversations", "data"),
     SealedColumn(InboxMessage, "id", "payload_enc", "inbox_messages", "payload"),
     SealedColumn(OutboundMessage, "id", "variables_enc", "outbound_messages", "variables"),

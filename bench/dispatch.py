@@ -441,6 +441,7 @@ def describe_counts(counts: list[int]) -> str:
 async def seed(url: str, cipher: FieldCipher, counts: list[int], seed_: int) -> list[str]:
     """Users, one Telegram-shaped chat each, and their due messages (bulk inserted, params sealed
     to their row as service.enqueue would), in a shuffled order of due times. Returns the ids."""
+    from backend.accounts.chats import sealed_address
     from backend.db import create_engine
 
     rng = random.Random(seed_)
@@ -452,11 +453,12 @@ async def seed(url: str, cipher: FieldCipher, counts: list[int], seed_: int) -> 
             {"id": user_id, "role": "patient", "locale": "en", "timezone": "Asia/Kolkata", "active": True}
             | {"created_at": now}
         )
+        identity_id = secrets.token_hex(16)
         identities.append(
             {
-                "id": secrets.token_hex(16),
+                "id": identity_id,
                 "channel": CHANNEL,
-                "address": str(FIRST_CHAT + chat),
+                **sealed_address(cipher, "channel_identities", identity_id, CHANNEL, str(FIRST_CHAT + chat)),
                 "user_id": user_id,
                 "muted": False,
                 "unreachable": False,

@@ -114,10 +114,19 @@ def worker(once: bool = typer.Option(False, "--once", help="Send what is due now
 
 @app.command()
 def migrate() -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date (with the keys, for migrations that encrypt data)."""
+    from backend.crypto import KeyMaterialError, load_key_ring
     from backend.migrate import upgrade
 
-    upgrade(get_settings().database_url)
+    settings = get_settings()
+    try:
+        ring = load_key_ring(settings.key_file, settings.keys_json)
+    except KeyMaterialError:
+        ring = None  # a database with nothing to encrypt migrates without keys
+    try:
+        upgrade(settings.database_url, key_ring=ring)
+    except RuntimeError as exc:
+        _fail(f"Migration: {exc}")
     typer.echo("Database is up to date.")
 
 
@@ -456,8 +465,11 @@ def whatsapp_failures(limit: int = typer.Option(50, min=1, max=1000)) -> None:
     (https://www.twilio.com/docs/api/errors/<code>). Numbers are masked."""
     from sqlalchemy import select
 
+    from backend.accounts.chats import address_of
     from backend.accounts.contacts import mask
     from backend.models import OutboundMessage
+
+    cipher = _cipher()  # numbers are stored encrypted
 
     async def run():
         engine, sessions = _sessions()
@@ -481,7 +493,7 @@ def whatsapp_failures(limit: int = typer.Option(50, min=1, max=1000)) -> None:
     for row in rows:
         fallback = " (template sent instead)" if row.fallback_sent else ""
         typer.echo(
-            f"{row.updated_at:%Y-%m-%d %H:%M} UTC  {mask('phone', row.address)}  {row.kind:<8} "
+            f"{row.updated_at:%Y-%m-%d %H:%M} UTC  {mask('phone', address_of(cipher, row))}  {row.kind:<8} "
             f"{row.status:<11} error {row.error_code or '-'}  {row.sid}{fallback}"
         )
 

@@ -22,7 +22,7 @@ async def store_upload(
 ) -> str:
     """Store the file's name and bytes encrypted; its id, which the engine then sees."""
     async with sessions() as session, session.begin():
-        identity = await identity_for(session, channel, chat_id)
+        identity = await identity_for(session, cipher, channel, chat_id)
         stored = StoredFile(
             id=new_id(),
             identity_id=identity.id,

@@ -181,7 +181,7 @@ class Engine:
         return True
 
     async def _load(self, session: AsyncSession, inbound: Inbound) -> Context:
-        identity = await identity_for(session, inbound.channel, inbound.chat_id, lock=True)
+        identity = await identity_for(session, self.cipher, inbound.channel, inbound.chat_id, lock=True)
         identity.last_seen_at = utcnow()
         user = await session.get(User, identity.user_id) if identity.user_id else None
         if user is not None and not user.active:

@@ -36,6 +36,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.accounts.chats import address_of
 from backend.crypto import FieldCipher
 from backend.models import (
     ChannelIdentity,
@@ -433,7 +434,8 @@ class Dispatcher:
         errors: list[str] = []
         for chat in chats:
             try:
-                delivery = await self.senders[chat.channel].deliver(chat.address, notice)
+                address = address_of(self.cipher, chat)  # only for a chat actually tried
+                delivery = await self.senders[chat.channel].deliver(address, notice)
             except Exception as failure:  # a channel's bug is that channel's failure, not ours
                 log.exception("outbox_channel_failed", channel=chat.channel)
                 delivery = Delivery.failed(type(failure).__name__)

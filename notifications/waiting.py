@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.accounts import chats
 from backend.crypto import FieldCipher
 from backend.models import ChannelIdentity, NotificationAction, OutboxMessage, User, utcnow
 from backend.outbox import queue
@@ -21,7 +22,7 @@ async def for_web_chat(
         user = await session.scalar(
             select(User)
             .join(ChannelIdentity, ChannelIdentity.user_id == User.id)
-            .where(ChannelIdentity.channel == "web", ChannelIdentity.address == address, User.active)
+            .where(*chats.is_chat(cipher, "web", address), User.active)
         )
         if user is None:
             return []

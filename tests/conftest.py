@@ -17,15 +17,14 @@ from backend.db import create_engine, create_sessionmaker
 from backend.migrate import upgrade
 from backend.settings import Environment, Settings
 from tests.chat import ChatDriver, RecordingOtpSender
+from tests.keys import TEST_RING
 
 POSTGRES_URL = os.environ.get("TELECARE_TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
 def key_ring() -> KeyRing:
-    ring = KeyRing.generate()
-    ring.add_key()  # two keys from the start: k1 (old) and k2 (active)
-    return ring
+    return TEST_RING  # two keys from the start: k1 (old) and k2 (active)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
 from backend.access import Actor
+from backend.accounts import chats
 from backend.crypto import FieldCipher, blind_index
 from backend.models import ChannelIdentity, Consent, Role, User, new_id, utcnow
 from backend.models.users import Channel
@@ -30,15 +31,13 @@ async def find_user_by_contact(
 
 
 async def identity_for(
-    session: AsyncSession, channel: str, address: str, *, lock: bool = False
+    session: AsyncSession, cipher: FieldCipher, channel: str, address: str, *, lock: bool = False
 ) -> ChannelIdentity:
     """The identity of one chat, created on first contact (nobody's until OTP succeeds)."""
-    query = select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.address == address
-    )
+    query = select(ChannelIdentity).where(*chats.is_chat(cipher, channel, address))
     identity = await session.scalar(query.with_for_update() if lock else query)
     if identity is None:
-        identity = ChannelIdentity(id=new_id(), channel=Channel(channel), address=address)
+        identity = chats.new_identity(cipher, channel, address)
         try:
             async with session.begin_nested():
                 session.add(identity)
@@ -50,13 +49,16 @@ async def identity_for(
 
 
 async def sign_out_if_idle(
-    session: AsyncSession, channel: str, address: str, idle_limit: timedelta, now: datetime
+    session: AsyncSession,
+    cipher: FieldCipher,
+    channel: str,
+    address: str,
+    idle_limit: timedelta,
+    now: datetime,
 ) -> bool:
     """A session unused for longer than `idle_limit` is signed out (the server enforces what the
     cookie's lifetime only suggests). True when it was."""
-    identity = await session.scalar(
-        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.address == address)
-    )
+    identity = await session.scalar(select(ChannelIdentity).where(*chats.is_chat(cipher, channel, address)))
     if identity is None or identity.user_id is None or identity.last_seen_at is None:
         return False
     if now - identity.last_seen_at <= idle_limit:

@@ -16,6 +16,7 @@ class OtpChallenge(IdMixin, CreatedMixin, Base):
     purpose: Mapped[str] = mapped_column(String(32), nullable=False)
     destination_kind: Mapped[str] = mapped_column(String(8), nullable=False)  # "phone" | "email"
     destination_bidx: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    # A keyed index of the chat (`channel:address`), never the address itself.
     chat_key: Mapped[str] = mapped_column(String(160), nullable=False)
     code_digest: Mapped[str] = mapped_column(String(64), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

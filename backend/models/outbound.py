@@ -37,7 +37,9 @@ class OutboundMessage(IdMixin, CreatedMixin, Base):
     __tablename__ = "outbound_messages"
 
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
-    address: Mapped[str] = mapped_column(String(128), nullable=False, index=True)
+    # The number it went to: encrypted and blind-indexed like a chat's (backend/accounts/chats.py).
+    address_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    address_bidx: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # text | media | template
     status: Mapped[str] = mapped_column(String(24), nullable=False, default="queued")

@@ -46,11 +46,16 @@ class ChannelIdentity(IdMixin, CreatedMixin, Base):
     completed OTP belongs to nobody yet."""
 
     __tablename__ = "channel_identities"
-    __table_args__ = (UniqueConstraint("channel", "address", name="uq_channel_identities_channel_address"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "address_bidx", name="uq_channel_identities_channel_address_bidx"),
+    )
 
     channel: Mapped[Channel] = mapped_column(enum_type(Channel), nullable=False)
-    # Platform chat id (Telegram chat id, WhatsApp number) or, for the web, a hash of the session token.
-    address: Mapped[str] = mapped_column(String(128), nullable=False)
+    # The platform's address of the chat (WhatsApp number, Telegram chat id, or for the web a hash
+    # of the session token) names a person: stored only encrypted, bound to this row, and found by
+    # its keyed blind index (backend/accounts/chats.py).
+    address_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    address_bidx: Mapped[str] = mapped_column(String(64), nullable=False)
     user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     muted: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     # The platform refuses to deliver to this chat (e.g. the user blocked the bot): stop sending.

@@ -52,6 +52,12 @@ class Verified:
     attempts_left: int = 0
 
 
+def _chat_reference(cipher: FieldCipher, chat_key: str) -> str:
+    """What a challenge stores of its chat: a keyed index of `channel:address`, never the address
+    (a WhatsApp number or Telegram chat id names a person)."""
+    return blind_index(cipher.ring, "otp_chat", chat_key)
+
+
 def _where(purpose: str, bidx: str, chat_key: str):
     return (
         OtpChallenge.purpose == purpose,
@@ -72,6 +78,7 @@ async def issue(
     now: datetime,
 ) -> Issued:
     bidx = blind_index(cipher.ring, kind, destination)
+    chat_key = _chat_reference(cipher, chat_key)
     recent = (
         await session.scalars(
             select(OtpChallenge.created_at)
@@ -138,6 +145,7 @@ async def verify(
     """`external_check`: the delivery service checks the code (Twilio Verify). It is asked only
     for a live challenge, so expiry, attempts and locking stay ours."""
     bidx = blind_index(cipher.ring, kind, destination)
+    chat_key = _chat_reference(cipher, chat_key)
     challenge = await session.scalar(
         select(OtpChallenge)
         .where(*_where(purpose, bidx, chat_key))

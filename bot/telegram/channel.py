@@ -31,6 +31,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import inbox
+from backend.accounts import chats
 from backend.crypto import FieldCipher
 from backend.inbox import InboxWriter
 from backend.models import ChannelIdentity
@@ -328,7 +329,7 @@ class TelegramChannel:
         async with self.sessions() as session, session.begin():
             await session.execute(
                 update(ChannelIdentity)
-                .where(ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == str(chat_id))
+                .where(*chats.is_chat(self.cipher, CHANNEL, str(chat_id)))
                 .values(unreachable=True)
             )
 

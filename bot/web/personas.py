@@ -45,6 +45,6 @@ class Personas:
             user = await accounts.find_user_by_contact(session, self.cipher, "email", demo.demo_email(key))
             if user is None:
                 return False
-            identity = await accounts.identity_for(session, Channel.WEB.value, address)
+            identity = await accounts.identity_for(session, self.cipher, Channel.WEB.value, address)
             await accounts.link_identity(session, identity, user)
         return True

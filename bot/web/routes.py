@@ -267,7 +267,9 @@ async def chat_socket(socket: WebSocket) -> None:
     chat_key = f"{Channel.WEB.value}:{address}"
     idle_limit = timedelta(days=state.settings.web_session_days)
     async with state.sessions() as session, session.begin():
-        await accounts.sign_out_if_idle(session, Channel.WEB.value, address, idle_limit, utcnow())
+        await accounts.sign_out_if_idle(
+            session, state.cipher, Channel.WEB.value, address, idle_limit, utcnow()
+        )
     await socket.accept()
     hub.add(chat_key, socket)
     await _announce(state.relay, chat_key, hub, opened=True)

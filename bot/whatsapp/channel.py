@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import audit, inbox
+from backend.accounts import chats
 from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
 from backend.inbox import InboxWriter
@@ -179,9 +180,7 @@ class WhatsAppChannel:
     async def _identity(self, address: str) -> ChannelIdentity | None:
         async with self.sessions() as session:
             return await session.scalar(
-                select(ChannelIdentity).where(
-                    ChannelIdentity.channel == CHANNEL, ChannelIdentity.address == address
-                )
+                select(ChannelIdentity).where(*chats.is_chat(self.cipher, CHANNEL, address))
             )
 
     async def _opted_out(self, address: str) -> bool:
@@ -194,7 +193,7 @@ class WhatsAppChannel:
         async with self._processing, self.sessions() as session, session.begin():
             if not await inbox.claim(session, CHANNEL, inbound.platform_id):
                 return
-            identity = await identity_for(session, CHANNEL, address, lock=True)
+            identity = await identity_for(session, self.cipher, CHANNEL, address, lock=True)
             identity.last_inbound_at = inbound.at
             was_out = identity.opted_out_at is not None
             if parsed.opt is not None and (parsed.opt == "out") != was_out:
@@ -449,12 +448,12 @@ class WhatsAppChannel:
                         row = OutboundMessage(
                             id=new_id(),
                             channel=CHANNEL,
-                            address=address[:128],
                             sid=sid,
                             kind="unknown",
                             status="queued",
                             status_rank=-1,
                         )
+                        chats.set_address(self.cipher, row, address[:128])
                         session.add(row)
                     change(row)
                     fallback = self._take_fallback(row)
@@ -477,7 +476,7 @@ class WhatsAppChannel:
             variables = json.loads(
                 self.cipher.decrypt("outbound_messages", "variables", row.id, row.variables_enc)
             )
-        return row.address, row.template, variables, row.outbox_id
+        return chats.address_of(self.cipher, row), row.template, variables, row.outbox_id
 
     async def _fallback(self, address: str, template: str, variables: dict, outbox_id: str | None) -> None:
         if await self._opted_out(address):  # a STOP since the free text was sent
@@ -491,7 +490,7 @@ class WhatsAppChannel:
 
     async def _mark_opted_out(self, address: str) -> None:
         async with self.sessions() as session, session.begin():
-            identity = await identity_for(session, CHANNEL, address)
+            identity = await identity_for(session, self.cipher, CHANNEL, address)
             if identity.opted_out_at is None:
                 identity.opted_out_at = utcnow()
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend.accounts import service as accounts
+from backend.accounts.chats import new_identity
 from backend.models import (
     AuditEntry,
     OutboxMessage,
@@ -22,6 +23,7 @@ from backend.models import (
 from backend.providers import admin_tokens
 from backend.providers import service as providers
 from bot.app import create_app
+from tests.keys import run_cipher
 
 PDF = b"%PDF-1.4 test"
 
@@ -53,12 +55,11 @@ def client(settings):
 
 async def _pharmacy(session, cipher, name: str) -> str:
     """A pending pharmacy application with its licence, as the chat would file it."""
-    from backend.models import ChannelIdentity
 
     user = User(id=new_id(), role=Role.PHARMACY)
     session.add(user)
     await session.flush()
-    identity = ChannelIdentity(channel="web", address=new_id(), user_id=user.id)
+    identity = new_identity(run_cipher(), "web", new_id(), user_id=user.id)
     session.add(identity)
     await session.flush()
     stored = StoredFile(

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from backend import demo
 from backend.access import Actor
 from backend.accounts import service as accounts
+from backend.accounts.chats import new_identity
 from backend.crypto import FieldCipher, KeyRing
 from backend.db import create_engine, create_sessionmaker
 from backend.keys import SEALED_COLUMNS, key_ids_in_use, reencrypt_all
 from backend.models import (
     AvailabilityRule,
-    ChannelIdentity,
     Conversation,
     Doctor,
     Lab,
@@ -160,7 +160,7 @@ async def _populate(sessions, cipher: FieldCipher) -> None:
         await records.add_item(
             session, cipher, Actor(user.id, Role.PATIENT), user.id, "allergies", "Penicillin"
         )
-        identity = ChannelIdentity(id=new_id(), channel=Channel.TELEGRAM, address="12345", user_id=user.id)
+        identity = new_identity(cipher, Channel.TELEGRAM, "12345", user_id=user.id)
         session.add(identity)
         await session.flush()
         conversation_id = new_id()

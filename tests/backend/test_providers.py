@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from backend.access import AccessDenied, Actor
+from backend.accounts.chats import new_identity
 from backend.models import (
     AdminToken,
-    ChannelIdentity,
     Pharmacy,
     Role,
     StoredFile,
@@ -23,6 +23,7 @@ from backend.models import (
 )
 from backend.providers import admin_tokens
 from backend.providers import service as providers
+from tests.keys import run_cipher
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -35,7 +36,7 @@ async def _user(session, role: Role, name: str | None = None) -> User:
 
 
 async def _file(session, cipher, user: User, content_type="application/pdf") -> str:
-    identity = ChannelIdentity(channel="web", address=new_id(), user_id=user.id)
+    identity = new_identity(run_cipher(), "web", new_id(), user_id=user.id)
     session.add(identity)
     await session.flush()
     stored = StoredFile(

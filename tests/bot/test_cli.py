@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from backend.accounts.chats import sealed_address
+from backend.crypto import FieldCipher, KeyRing
+
 TELECARE = str(Path(sys.executable).parent / "telecare")
 
 
@@ -148,21 +151,26 @@ def test_whatsapp_failures_lists_what_twilio_reported_with_masked_numbers(env, t
     assert run(env, "migrate").returncode == 0
     assert "No failed WhatsApp messages" in run(env, "whatsapp", "failures").stdout
     database = sqlite3.connect(tmp_path / "cli.db")
+    cipher = FieldCipher(KeyRing.load_file(Path(env["TELECARE_KEY_FILE"])))
     rows = [
         ("o1", "+919876543210", "SM" + "1" * 32, "text", "failed", 7, 63016, 1),
         ("o2", "+919876500000", "SM" + "2" * 32, "text", "delivered", 4, None, 0),
     ]
     database.executemany(
-        "INSERT INTO outbound_messages (id, channel, address, sid, kind, status, status_rank, error_code,"
-        " fallback_sent, created_at, updated_at) VALUES (?, 'whatsapp', ?, ?, ?, ?, ?, ?, ?,"
+        "INSERT INTO outbound_messages (id, channel, address_enc, address_bidx, sid, kind, status, status_rank,"
+        " error_code, fallback_sent, created_at, updated_at) VALUES (?, 'whatsapp', ?, ?, ?, ?, ?, ?, ?, ?,"
         " '2026-11-27 10:00:00.000000', '2026-11-27 10:00:00.000000')",
-        rows,
+        [
+            (row_id, *sealed_address(cipher, "outbound_messages", row_id, "whatsapp", number).values(), *rest)
+            for row_id, number, *rest in rows
+        ],
     )
     database.commit()
     database.close()
     listed = run(env, "whatsapp", "failures")
     assert listed.returncode == 0
     assert "63016" in listed.stdout and "template sent instead" in listed.stdout
+    assert "+91•••••••210" in listed.stdout, "decrypted, then masked"
     assert "+919876543210" not in listed.stdout and "SM" + "2" * 32 not in listed.stdout
 
 
@@ -254,3 +262,18 @@ def test_inbox_failed_lists_failed_updates_without_their_contents(env, tmp_path)
     assert "engine_error" in lines[0]
     assert "telegram" in lines[1] and "u4242" in lines[1] and "file_unavailable" in lines[1]
     assert "u4243" not in listed.stdout and "chest" not in listed.stdout
+
+
+def test_keys_init_and_migrate_make_a_private_var_folder(env, tmp_path):
+    """What `make run` does first, under the usual umask 022: var/ 0700, key file and database 0600."""
+    var = tmp_path / "var"
+    env = {**env, "TELECARE_KEY_FILE": str(var / "keys.json")}
+    env["TELECARE_DATABASE_URL"] = f"sqlite+aiosqlite:///{var}/telecare.db"
+    for command in (("keys", "init"), ("migrate",)):
+        result = subprocess.run(
+            [TELECARE, *command], env=env, capture_output=True, text=True, timeout=120, umask=0o022
+        )
+        assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(var.stat().st_mode) == 0o700
+    for name in ("keys.json", "telecare.db"):
+        assert stat.S_IMODE((var / name).stat().st_mode) == 0o600, name

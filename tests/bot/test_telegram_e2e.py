@@ -12,11 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from backend.accounts.chats import is_chat, new_identity
 from backend.models import ChannelIdentity, InboxMessage, OutboxMessage, OutboxStatus, StoredFile, User
 from bot.app import create_app
 from bot.telegram.settings import TelegramMode, TelegramSettings
 from tests.chat import RecordingOtpSender
 from tests.fakes.telegram_api import FakeTelegram
+from tests.keys import run_cipher
 from tests.notifications.helpers import nudge_through_app
 
 SECRET = "s3cret-Token_for-tests"
@@ -265,7 +267,9 @@ async def test_a_blocked_user_is_marked_unreachable_and_not_sent_to(harness):
     harness.fake.block(5007)
     await asha.press("sign up")  # the reply hits 403
     async with harness.app.state.sessions() as session:
-        identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.address == "5007"))
+        identity = await session.scalar(
+            select(ChannelIdentity).where(*is_chat(run_cipher(), "telegram", "5007"))
+        )
         assert identity.unreachable is True
     refused = len(_refused_calls(harness.fake))
     # Unblocking and writing again proves the chat is reachable again.
@@ -475,7 +479,7 @@ async def test_a_blocked_bot_passes_the_notification_to_the_users_next_chat(harn
     await _signed_up(asha)
     async with harness.app.state.sessions() as session, session.begin():
         user = await session.scalar(select(User))
-        session.add(ChannelIdentity(channel="web", address="w" * 64, user_id=user.id))
+        session.add(new_identity(run_cipher(), "web", "w" * 64, user_id=user.id))
     harness.fake.block(5102)
     row = await _settled_row(harness, await nudge_through_app(harness.app, "tg:2"))
     # Telegram refused (403): the chat is marked unreachable and the web chat keeps it until it opens.

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from sqlalchemy import select, update
 
+from backend.accounts.chats import address_of, is_chat, new_identity
 from backend.models import (
     AuditEntry,
     ChannelIdentity,
@@ -27,6 +28,7 @@ from backend.models import (
 from bot.app import create_app
 from bot.whatsapp.settings import TwilioSettings
 from tests.fakes.twilio_api import FakeTwilio
+from tests.keys import run_cipher
 from tests.notifications.helpers import nudge_through_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
@@ -214,7 +216,7 @@ async def test_a_patient_signs_up_with_numbered_replies_edits_the_profile_and_re
     async with sessions() as session:
         user = await session.scalar(select(User))
         identity = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == "whatsapp"))
-    assert identity.user_id == user.id and identity.address == "+919876543210"
+    assert identity.user_id == user.id and address_of(run_cipher(), identity) == "+919876543210"
     assert user.phone_enc and b"9876543210" not in user.phone_enc
 
     menu = await asha.say("menu")
@@ -377,7 +379,7 @@ async def test_stop_sends_only_the_confirmation_until_start(harness, sessions):
     assert await asha.say("menu") == []
     async with sessions() as session:
         identity = await session.scalar(
-            select(ChannelIdentity).where(ChannelIdentity.address == "+919876543210")
+            select(ChannelIdentity).where(*is_chat(run_cipher(), "whatsapp", "+919876543210"))
         )
         actions = set((await session.scalars(select(AuditEntry.action))).all())
     assert identity.opted_out_at is not None and "whatsapp_opt_out" in actions
@@ -511,7 +513,7 @@ async def test_an_undelivered_notification_goes_to_the_next_chat(harness):
     await _sign_up(asha)
     async with harness.app.state.sessions() as session, session.begin():
         user = await session.scalar(select(User))
-        session.add(ChannelIdentity(channel="web", address="w" * 64, user_id=user.id))
+        session.add(new_identity(run_cipher(), "web", "w" * 64, user_id=user.id))
     harness.fake.auto_callbacks = False
     row_id = await nudge_through_app(harness.app, "wa:2")
     sent = await _outbox_row(harness, row_id, lambda r: r.status is OutboxStatus.SENT)

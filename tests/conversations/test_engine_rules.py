@@ -9,11 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from backend.accounts.chats import address_of, is_chat
 from backend.models import AuditEntry, ChannelIdentity, Conversation, InboxMessage, User
 from conversations.flow import Flow, Option, Step, next_step, prompt
 from conversations.flows import registry
 from conversations.messages import Inbound
 from tests.chat import ChatDriver
+from tests.keys import run_cipher
 
 
 async def _at_name_step(chat: ChatDriver) -> None:
@@ -408,7 +410,7 @@ async def test_a_verified_contact_cannot_be_swapped_for_someone_elses(engine, ot
     # However the chat reaches the contact step again, a new contact clears the proof.
     async with sessions() as session, session.begin():
         conversation = await session.scalar(
-            select(Conversation).join(ChannelIdentity).where(ChannelIdentity.address == "attacker")
+            select(Conversation).join(ChannelIdentity).where(*is_chat(run_cipher(), "web", "attacker"))
         )
         conversation.step = "contact"
     await attacker.open()
@@ -423,7 +425,7 @@ async def test_a_verified_contact_cannot_be_swapped_for_someone_elses(engine, ot
         linked = (
             await session.scalars(select(ChannelIdentity).where(ChannelIdentity.user_id == victim_user.id))
         ).all()
-        assert [i.address for i in linked] == ["victim"]
+        assert [address_of(run_cipher(), i) for i in linked] == ["victim"]
 
 
 async def test_back_after_the_otp_skips_the_used_code(chat: ChatDriver, otp_sender):

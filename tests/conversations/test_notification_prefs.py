@@ -8,10 +8,12 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
+from backend.accounts.chats import new_identity
 from backend.models import Channel, ChannelIdentity, Conversation, NotificationPreference, Role, User
 from backend.outbox import preferences
 from conversations.flows.notifications import parse_hours
 from tests.chat import ChatDriver
+from tests.keys import run_cipher
 
 
 async def _at_settings(chat: ChatDriver, **sign_up) -> None:
@@ -28,7 +30,7 @@ async def _preference(sessions) -> NotificationPreference | None:
 async def _link_another_chat(sessions, channel: Channel, address: str) -> None:
     async with sessions() as session, session.begin():
         user = await session.scalar(select(User))
-        session.add(ChannelIdentity(channel=channel, address=address, user_id=user.id))
+        session.add(new_identity(run_cipher(), channel, address, user_id=user.id))
 
 
 async def _step(sessions) -> tuple[str, str]:

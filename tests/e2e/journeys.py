@@ -28,9 +28,9 @@ from sqlalchemy import select
 
 from backend.access import Actor
 from backend.accounts import service as accounts
+from backend.accounts.chats import new_identity
 from backend.models import (
     Appointment,
-    ChannelIdentity,
     Doctor,
     LedgerEntry,
     NotificationPreference,
@@ -46,6 +46,7 @@ from backend.models import (
 from backend.payments.sandbox import SandboxGateway
 from backend.records import service as records
 from bot.app import create_app
+from tests.keys import run_cipher
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
@@ -488,7 +489,7 @@ async def make_patient(
     session.add(user)
     await session.flush()
     for channel, address in chats:
-        session.add(ChannelIdentity(channel=channel, address=address, user_id=user.id))
+        session.add(new_identity(cipher or run_cipher(), channel, address, user_id=user.id))
     await records.create_profile(
         session,
         cipher,
@@ -525,7 +526,7 @@ async def make_doctor(
     session.add(user)
     await session.flush()
     for channel, address in chats:
-        session.add(ChannelIdentity(channel=channel, address=address, user_id=user.id))
+        session.add(new_identity(cipher or run_cipher(), channel, address, user_id=user.id))
     found = await session.scalar(select(Specialty).where(Specialty.name == specialty))
     if found is None:
         found = Specialty(id=new_id(), name=specialty)

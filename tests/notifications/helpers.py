@@ -7,9 +7,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from backend.models import ChannelIdentity, OutboxMessage, Role, User, new_id
+from backend.accounts.chats import new_identity
+from backend.models import OutboxMessage, Role, User, new_id
 from backend.outbox import service
 from notifications.sender import Delivery, Notice
+from tests.keys import run_cipher
 
 
 async def make_user(
@@ -26,9 +28,10 @@ async def make_user(
     await session.flush()
     for index, (channel, address) in enumerate(chats):
         session.add(
-            ChannelIdentity(
-                channel=channel,
-                address=address or f"{channel}-{user.id[:8]}-{index}",
+            new_identity(
+                run_cipher(),
+                channel,
+                address or f"{channel}-{user.id[:8]}-{index}",
                 user_id=user.id,
                 last_seen_at=last_seen[index] if index < len(last_seen) else None,
             )

@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, insert, select
 
+from backend.accounts.chats import sealed_address
 from backend.models import ChannelIdentity, OutboxMessage, OutboxStatus, Role, User, new_id, utcnow
 from backend.outbox.service import seal_params
 
@@ -39,9 +40,9 @@ async def seed(sessions, cipher, *, chats: int, per_chat: int) -> list[str]:
     ]
     identities = [
         {
-            "id": new_id(),
+            "id": (identity_id := new_id()),
             "channel": "telegram",
-            "address": str(1000 + i),
+            **sealed_address(cipher, "channel_identities", identity_id, "telegram", str(1000 + i)),
             "user_id": u["id"],
             "muted": False,
             "unreachable": False,
