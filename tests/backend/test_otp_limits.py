@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -116,6 +117,15 @@ async def test_one_client_address_gets_codes_for_three_numbers_however_many_chat
     # Another client address is another client.
     other = await issue(sessions, cipher, indian(50), chat="web:chat-50", client="198.51.100.9")
     assert other.code is not None
+
+
+async def test_chats_racing_from_one_address_cannot_take_more_than_three_places(sessions, cipher) -> None:
+    """Ten chats at once (ten transactions, as from several server processes): still three codes."""
+    results = await asyncio.gather(
+        *(issue(sessions, cipher, indian(i), chat=f"web:race-{i}", client="203.0.113.7") for i in range(10))
+    )
+    assert sum(r.code is not None for r in results) == 3
+    assert len(await rows(sessions, OtpChallenge)) == 3
 
 
 async def test_an_ipv6_client_is_one_client_across_its_64(sessions, cipher) -> None:
