@@ -103,14 +103,11 @@ async def issue(
     if lock is not None:
         wait = _seconds(lock.locked_until - now)
         return await _refuse(session, Refusal.CONTACT_LOCKED, wait, until=lock.locked_until)
-    refusal = await _pacing(session, bidx, now) or await _scopes(
-        session, limits, bidx, chat_key, client_bidx, now
+    refusal = (
+        await _pacing(session, bidx, now)
+        or await _scopes(session, limits, bidx, chat_key, client_bidx, now)
+        or (await _sms_budget(session, cipher, limits, now) if kind == "phone" else None)
     )
-    if refusal is None and kind == "phone":
-        wait = await send_limits.sms_budget_wait(session, limits, now)
-        if wait is not None:
-            await send_limits.alert_budget_spent(session, cipher, limits, now)
-            refusal = (Refusal.SMS_BUDGET, wait)
     if refusal is not None:
         return await _refuse(session, *refusal)
 
@@ -182,6 +179,17 @@ async def _scopes(
         if wait is not None:
             return Refusal.DESTINATIONS, wait
     return None
+
+
+async def _sms_budget(
+    session: AsyncSession, cipher: FieldCipher, limits: SendLimits, now: datetime
+) -> tuple[Refusal, int] | None:
+    """This hour's SMS budget; when it is spent, every admin hears of it (once an hour)."""
+    wait = await send_limits.sms_budget_wait(session, limits, now)
+    if wait is None:
+        return None
+    await send_limits.alert_budget_spent(session, cipher, limits, now)
+    return Refusal.SMS_BUDGET, wait
 
 
 async def _refuse(
