@@ -40,6 +40,15 @@ def _digest(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+async def hold_chain(session: AsyncSession) -> None:
+    """Wait for, and hold until the transaction ends, the lock that serialises appends to the
+    chain (PostgreSQL; SQLite serialises its writers anyway). A service that must count and then
+    write atomically (backend.otp's limits) takes it first: every such transaction appends an
+    entry anyway, and one lock taken in one order cannot deadlock with the audit's own."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -53,8 +62,7 @@ async def record(
     channel: str | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (it commits or rolls back with the change)."""
-    if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+    await hold_chain(session)
     last = (
         await session.execute(
             select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import phonenumbers
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = PROJECT_ROOT / "var"
@@ -55,6 +57,12 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     terms_version: str = "2026-11"
     web_session_days: int = 30
+    # OTP abuse limits, counted in the database so they hold across processes and restarts.
+    # Distinct contacts that one chat, and one client address (the web chat's IP), may get codes
+    # for in 24 hours; SMS only to these country calling codes ("+91,+977"); SMS codes per hour.
+    otp_destinations_per_day: int = Field(default=3, ge=1)
+    sms_allowed_country_codes: Annotated[list[str], NoDecode] = ["+91"]
+    sms_hourly_budget: int = Field(default=500, ge=0)
     # Notifications. Redis (redis://host:6379/0) shares send rate limits across processes;
     # without it each process keeps its own. `serve` runs a dispatcher in process unless
     # TELECARE_DISPATCHER=off (then run `telecare worker`, as many as you like, on PostgreSQL).
@@ -88,6 +96,23 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     log_json: bool = False
+
+    @field_validator("sms_allowed_country_codes", mode="before")
+    @classmethod
+    def _country_calling_codes(cls, value: object) -> list[str]:
+        """ "+91, 977" → ["+91", "+977"]; each must be a country calling code phonenumbers knows."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            raise ValueError("a comma-separated list of country calling codes, e.g. +91,+977")
+        codes = []
+        for item in items:
+            digits = str(item).strip().removeprefix("+")
+            if not digits:
+                continue
+            if not digits.isdigit() or phonenumbers.region_code_for_country_code(int(digits)) == "ZZ":
+                raise ValueError(f"{str(item).strip()!r} is not a country calling code (e.g. +91)")
+            codes.append(f"+{int(digits)}")
+        return codes
 
     @model_validator(mode="after")
     def _production_is_strict(self) -> Settings:

@@ -38,6 +38,9 @@ class Inbound:
     file_ref: str | None = None
     platform_id: str | None = None  # the platform's message/update id, for deduplication
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The client's network address where the channel sees one (the web chat's peer IP), for the
+    # OTP send limits; None on Telegram and WhatsApp, where the chat itself is the client.
+    client_address: str | None = None
 
     @property
     def chat_key(self) -> str:

@@ -53,7 +53,12 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "dead_letter": ("template", "attempts", "error"),
 }
 # Each area keeps its templates in its own module (EN, HI, VARIABLES), merged here.
-for _area in (template_sets.providers, template_sets.booking, template_sets.payments):
+for _area in (
+    template_sets.providers,
+    template_sets.booking,
+    template_sets.payments,
+    template_sets.security,
+):
     EN |= _area.EN
     HI |= _area.HI
     VARIABLES |= _area.VARIABLES

@@ -19,7 +19,7 @@ from backend.models.directory import (
     VerificationStatus,
 )
 from backend.models.files import FileGrant
-from backend.models.otp import OtpChallenge
+from backend.models.otp import OtpChallenge, OtpContactLock
 from backend.models.outbound import STATUS_RANK, OutboundMessage
 from backend.models.outbox import NotificationAction, NotificationPreference, OutboxMessage, OutboxStatus
 from backend.models.payments import LedgerEntry, Payment, PaymentEvent, PaymentStatus, Payout, Refund
@@ -52,6 +52,7 @@ __all__ = [
     "NotificationAction",
     "NotificationPreference",
     "OtpChallenge",
+    "OtpContactLock",
     "OutboundMessage",
     "OutboxMessage",
     "OutboxStatus",

@@ -3,7 +3,10 @@
 - 6 digits from `secrets`, stored only as an HMAC keyed by the OTP key, bound to the challenge id;
 - valid 5 minutes, once, for one purpose, one destination and one chat;
 - 5 wrong tries lock the challenge; a resend replaces (kills) the previous code;
-- 60 s between sends and at most 3 sends per 15 minutes per destination.
+- 60 s between sends and at most 3 sends per 15 minutes per destination;
+- codes for at most a few distinct contacts per chat and per client address in 24 h, SMS only to
+  allowed countries, and a global hourly SMS budget (`backend.otp.limits`);
+- 20 wrong codes for one contact in 24 h lock that contact for 24 h (`backend.otp.lockout`).
 The answers never reveal whether the destination belongs to an account."""
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import audit
 from backend.crypto import FieldCipher, blind_index, otp_digest
 from backend.models import OtpChallenge, new_id
+from backend.otp import limits as send_limits
+from backend.otp import lockout
+from backend.otp.limits import SendLimits
 
 CODE_DIGITS = 6
 TTL = timedelta(minutes=5)
@@ -31,11 +37,21 @@ SEND_WINDOW = timedelta(minutes=15)
 MAX_SENDS_PER_WINDOW = 3
 
 
+class Refusal(enum.StrEnum):
+    COOLDOWN = "cooldown"  # 60 s between codes to one destination
+    TOO_MANY = "too_many"  # 3 codes to one destination per 15 minutes
+    DESTINATIONS = "destinations"  # this chat or client got codes for too many contacts today
+    SMS_COUNTRY = "sms_country"  # no SMS to that country
+    SMS_BUDGET = "sms_budget"  # this hour's SMS budget is spent
+    CONTACT_LOCKED = "contact_locked"  # too many wrong codes for this contact
+
+
 @dataclass(frozen=True)
 class Issued:
     code: str | None  # the code to deliver; None when refused
-    retry_after: int = 0  # seconds to wait when refused
-    refused: str | None = None  # "cooldown" | "too_many"
+    retry_after: int = 0  # seconds to wait when refused (0: waiting will not help)
+    refused: Refusal | None = None
+    until: datetime | None = None  # CONTACT_LOCKED: when the lock ends
 
 
 class VerifyOutcome(enum.StrEnum):
@@ -44,12 +60,14 @@ class VerifyOutcome(enum.StrEnum):
     LOCKED = "locked"  # too many wrong tries: ask for a new code
     EXPIRED = "expired"
     NONE = "none"  # no live challenge for this chat/purpose/destination
+    CONTACT_LOCKED = "contact_locked"  # too many wrong codes for this contact: locked for a day
 
 
 @dataclass(frozen=True)
 class Verified:
     outcome: VerifyOutcome
     attempts_left: int = 0
+    locked_until: datetime | None = None  # CONTACT_LOCKED: when the lock ends
 
 
 def _chat_reference(cipher: FieldCipher, chat_key: str) -> str:
@@ -76,22 +94,29 @@ async def issue(
     destination: str,
     chat_key: str,
     now: datetime,
+    limits: SendLimits = send_limits.DEFAULT_LIMITS,
+    client: str | None = None,
 ) -> Issued:
+    """`client`: the client's network address where the channel knows it (the web chat's IP);
+    only its keyed hash is stored. Elsewhere the chat is the client."""
+    if kind == "phone" and not send_limits.sms_country_allowed(limits, destination):
+        return await _refuse(session, Refusal.SMS_COUNTRY, 0)
     bidx = blind_index(cipher.ring, kind, destination)
     chat_key = _chat_reference(cipher, chat_key)
-    recent = (
-        await session.scalars(
-            select(OtpChallenge.created_at)
-            .where(OtpChallenge.destination_bidx == bidx, OtpChallenge.created_at > now - SEND_WINDOW)
-            .order_by(OtpChallenge.created_at.desc())
-        )
-    ).all()
-    if recent and now - recent[0] < RESEND_COOLDOWN:
-        wait = RESEND_COOLDOWN - (now - recent[0])
-        return await _refuse(session, "cooldown", math.ceil(wait.total_seconds()))
-    if len(recent) >= MAX_SENDS_PER_WINDOW:
-        wait = SEND_WINDOW - (now - recent[-1])
-        return await _refuse(session, "too_many", math.ceil(wait.total_seconds()))
+    client_bidx = send_limits.client_index(cipher.ring, client)
+    # Count and write as one, so two chats racing cannot both take the last place.
+    await audit.hold_chain(session)
+    lock = await lockout.active_lock(session, bidx, now)
+    if lock is not None:
+        wait = _seconds(lock.locked_until - now)
+        return await _refuse(session, Refusal.CONTACT_LOCKED, wait, until=lock.locked_until)
+    refusal = (
+        await _pacing(session, bidx, now)
+        or await _scopes(session, limits, bidx, chat_key, client_bidx, now)
+        or (await _sms_budget(session, cipher, limits, now) if kind == "phone" else None)
+    )
+    if refusal is not None:
+        return await _refuse(session, *refusal)
 
     # A resend kills this chat's earlier live code for the destination: only the newest one works.
     # (Another chat asking for the same destination does not kill this chat's code; the send
@@ -114,6 +139,7 @@ async def issue(
             destination_kind=kind,
             destination_bidx=bidx,
             chat_key=chat_key,
+            client_bidx=client_bidx,
             code_digest=otp_digest(cipher.ring, challenge_id, code),
             created_at=now,
             expires_at=now + TTL,
@@ -123,11 +149,63 @@ async def issue(
     return Issued(code=code)
 
 
-async def _refuse(session: AsyncSession, reason: str, retry_after: int) -> Issued:
+def _seconds(delta: timedelta) -> int:
+    return max(1, math.ceil(delta.total_seconds()))
+
+
+async def _pacing(session: AsyncSession, bidx: str, now: datetime) -> tuple[Refusal, int] | None:
+    """Per destination: 60 s between codes, at most 3 per 15 minutes, whoever asks."""
+    recent = (
+        await session.scalars(
+            select(OtpChallenge.created_at)
+            .where(OtpChallenge.destination_bidx == bidx, OtpChallenge.created_at > now - SEND_WINDOW)
+            .order_by(OtpChallenge.created_at.desc())
+        )
+    ).all()
+    if recent and now - recent[0] < RESEND_COOLDOWN:
+        return Refusal.COOLDOWN, math.ceil((RESEND_COOLDOWN - (now - recent[0])).total_seconds())
+    if len(recent) >= MAX_SENDS_PER_WINDOW:
+        return Refusal.TOO_MANY, math.ceil((SEND_WINDOW - (now - recent[-1])).total_seconds())
+    return None
+
+
+async def _scopes(
+    session: AsyncSession,
+    limits: SendLimits,
+    bidx: str,
+    chat_key: str,
+    client_bidx: str | None,
+    now: datetime,
+) -> tuple[Refusal, int] | None:
+    """Per chat and per client address: codes for at most a few distinct contacts in 24 h."""
+    scopes = [OtpChallenge.chat_key == chat_key]
+    if client_bidx is not None:
+        scopes.append(OtpChallenge.client_bidx == client_bidx)
+    for scope in scopes:
+        wait = await send_limits.destinations_wait(session, scope, bidx, now, limits.destinations_per_day)
+        if wait is not None:
+            return Refusal.DESTINATIONS, wait
+    return None
+
+
+async def _sms_budget(
+    session: AsyncSession, cipher: FieldCipher, limits: SendLimits, now: datetime
+) -> tuple[Refusal, int] | None:
+    """This hour's SMS budget; when it is spent, every admin hears of it (once an hour)."""
+    wait = await send_limits.sms_budget_wait(session, limits, now)
+    if wait is None:
+        return None
+    await send_limits.alert_budget_spent(session, cipher, limits, now)
+    return Refusal.SMS_BUDGET, wait
+
+
+async def _refuse(
+    session: AsyncSession, reason: Refusal, retry_after: int, until: datetime | None = None
+) -> Issued:
     await audit.record(
-        session, actor=None, action="otp_send", resource_type="otp", outcome=f"refused_{reason}"
+        session, actor=None, action="otp_send", resource_type="otp", outcome=f"refused_{reason.value}"
     )
-    return Issued(code=None, retry_after=retry_after, refused=reason)
+    return Issued(code=None, retry_after=retry_after, refused=reason, until=until)
 
 
 async def verify(
@@ -143,17 +221,31 @@ async def verify(
     external_check: Callable[[], Awaitable[bool]] | None = None,
 ) -> Verified:
     """`external_check`: the delivery service checks the code (Twilio Verify). It is asked only
-    for a live challenge, so expiry, attempts and locking stay ours."""
+    for a live challenge of a contact that is not locked, so expiry, attempts and locking stay
+    ours."""
     bidx = blind_index(cipher.ring, kind, destination)
     chat_key = _chat_reference(cipher, chat_key)
-    challenge = await session.scalar(
-        select(OtpChallenge)
-        .where(*_where(purpose, bidx, chat_key))
-        .order_by(OtpChallenge.created_at.desc())
-        .limit(1)
-        .with_for_update()
-    )
-    result = await _check(cipher, challenge, code.strip(), now, external_check)
+    lock = await lockout.active_lock(session, bidx, now)
+    challenge = None
+    if lock is None:
+        challenge = await session.scalar(
+            select(OtpChallenge)
+            .where(*_where(purpose, bidx, chat_key))
+            .order_by(OtpChallenge.created_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        result = await _check(cipher, challenge, code.strip(), now, external_check)
+        if result.outcome in (VerifyOutcome.WRONG, VerifyOutcome.LOCKED):
+            # Taken only now, not around the external check (a network call).
+            await audit.hold_chain(session)
+            lock = await lockout.lock_if_guessed(
+                session, cipher, kind=kind, destination=destination, bidx=bidx, now=now
+            )
+    if lock is not None:
+        if challenge is not None and challenge.closed_at is None:
+            challenge.closed_at, challenge.closed_reason = now, "contact_locked"
+        result = Verified(VerifyOutcome.CONTACT_LOCKED, locked_until=lock.locked_until)
     await audit.record(
         session,
         actor=None,

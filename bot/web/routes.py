@@ -109,8 +109,9 @@ async def signout(request: Request) -> Response:
     return response
 
 
-def _inbound(address: str, raw: str) -> Inbound | str:
-    """A browser frame as an Inbound, or the reason it is not one."""
+def _inbound(address: str, raw: str, client: str | None = None) -> Inbound | str:
+    """A browser frame as an Inbound, or the reason it is not one. `client`: the peer's IP (behind
+    a proxy, uvicorn puts the forwarded client here only for proxies in FORWARDED_ALLOW_IPS)."""
     if len(raw) > MAX_FRAME_BYTES:
         return "That message is too long."
     try:
@@ -125,7 +126,13 @@ def _inbound(address: str, raw: str) -> Inbound | str:
     own_id = str(message_id)[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
     platform_id = f"{address[:32]}:{own_id}"
     if frame.get("type") == "text" and isinstance(frame.get("text"), str):
-        return Inbound(channel=Channel.WEB, chat_id=address, text=frame["text"], platform_id=platform_id)
+        return Inbound(
+            channel=Channel.WEB,
+            chat_id=address,
+            text=frame["text"],
+            platform_id=platform_id,
+            client_address=client,
+        )
     if frame.get("type") == "choice" and isinstance(frame.get("token"), str):
         return Inbound(
             channel=Channel.WEB,
@@ -133,6 +140,7 @@ def _inbound(address: str, raw: str) -> Inbound | str:
             kind=InboundKind.CHOICE,
             choice_token=frame["token"][:64],
             platform_id=platform_id,
+            client_address=client,
         )
     return "Unsupported message."
 
@@ -265,6 +273,7 @@ async def chat_socket(socket: WebSocket) -> None:
     engine, hub = state.engine, state.hub
     address = chat_address(token)
     chat_key = f"{Channel.WEB.value}:{address}"
+    client = socket.client.host if socket.client else None  # for the OTP send limits
     idle_limit = timedelta(days=state.settings.web_session_days)
     async with state.sessions() as session, session.begin():
         await accounts.sign_out_if_idle(
@@ -280,7 +289,7 @@ async def chat_socket(socket: WebSocket) -> None:
         replies = await engine.current_prompt(Channel.WEB.value, address)
         await socket.send_json(_replies_frame(replies, state.settings.public_base_url))
         while True:
-            inbound = _inbound(address, await socket.receive_text())
+            inbound = _inbound(address, await socket.receive_text(), client)
             if isinstance(inbound, str):
                 await socket.send_json({"type": "error", "text": inbound})
                 continue

@@ -98,6 +98,14 @@ MESSAGES: dict[str, str] = {
     "otp_locked": "Too many wrong tries. Please ask for a new code.",
     "otp_expired": "That code has expired. Please ask for a new code.",
     "otp_none": "There is no active code. Please ask for a new code.",
+    "otp_destinations": "Codes have already gone to {limit} different numbers or emails from here today. "
+    "Please use one of those, or try again in about {hours} hours.",
+    "otp_sms_country": "We can send codes by SMS only to numbers in {countries}. "
+    "Please type your email address instead.",
+    "otp_sms_budget": "We can't send more SMS codes just now. Please type your email address instead, "
+    "or try again in about {minutes} minutes.",
+    "otp_contact_locked": "Too many wrong codes were tried for this number or email, so it can't be used "
+    "to sign in until {until}. Please use another number or email, or come back then.",
     "contact_verified": "✅ Confirmed.",
     "no_account_yet": "✅ Confirmed. We don't have an account for you yet — let's create one.",
     "welcome_back": "✅ Welcome back! This chat is now linked to your account.",

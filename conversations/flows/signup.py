@@ -22,6 +22,7 @@ from backend.accounts import service as accounts
 from backend.accounts.contacts import InvalidContact, looks_like_email, mask, normalise_email, normalise_phone
 from backend.models import Role, User
 from backend.otp import service as otp
+from backend.otp.limits import SendLimits
 from backend.otp.senders import OtpDeliveryError
 from conversations.context import Context
 from conversations.copy import LANGUAGES
@@ -39,6 +40,7 @@ from conversations.flow import (
     switch,
 )
 from conversations.messages import InboundKind, Reply, RequestKind
+from conversations.otp_refusals import locked_text, refusal_text
 
 PURPOSE = "account"
 SEXES = ("female", "male", "other", "undisclosed")
@@ -271,10 +273,11 @@ async def _send_code(ctx: Context, kind: str, value: str) -> str | None:
         destination=value,
         chat_key=ctx.inbound.chat_key,
         now=ctx.now,
+        limits=SendLimits.from_settings(ctx.settings),
+        client=ctx.inbound.client_address,
     )
     if issued.code is None:
-        key = "otp_cooldown" if issued.refused == "cooldown" else "otp_too_many"
-        return ctx.t(key, seconds=issued.retry_after, minutes=max(1, round(issued.retry_after / 60)))
+        return refusal_text(ctx, issued)
     code, chat_key, sender = issued.code, ctx.inbound.chat_key, ctx.otp_sender
     message = ctx.t("otp_message", code=code, minutes=int(otp.TTL.total_seconds() // 60))
     failed = ctx.t("otp_delivery_failed")
@@ -333,6 +336,8 @@ async def answer_otp(ctx: Context, answer: Answer) -> Outcome:
         return retry(ctx.t("otp_check_failed"))
     if result.outcome is otp.VerifyOutcome.OK:
         return await _verified(ctx, kind, value)
+    if result.outcome is otp.VerifyOutcome.CONTACT_LOCKED and result.locked_until is not None:
+        return retry(locked_text(ctx, result.locked_until))
     if result.outcome is otp.VerifyOutcome.WRONG:
         key = "otp_wrong_last" if result.attempts_left == 1 else "otp_wrong"
         return retry(ctx.t(key, left=result.attempts_left))

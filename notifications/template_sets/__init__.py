@@ -1,5 +1,5 @@
 """Notification templates, one module per area."""
 
-from notifications.template_sets import booking, payments, providers
+from notifications.template_sets import booking, payments, providers, security
 
-__all__ = ["booking", "payments", "providers"]
+__all__ = ["booking", "payments", "providers", "security"]
