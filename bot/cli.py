@@ -129,7 +129,7 @@ def migrate() -> None:
     try:
         upgrade(get_settings().database_url)
     except AuditSealError as exc:
-        _fail(f"Migration stopped, nothing changed: {exc}.")
+        _fail(f"Migration: {exc}.")
     typer.echo("Database is up to date.")
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from structlog.testing import capture_logs
 
-from backend import audit, audit_heads
+from backend import audit, audit_heads, logs
 from backend.payments.gateway import Gateways
 from bot.housekeeping import Housekeeper
 from tests.backend.test_audit import _drop_triggers, _record_n, _verify
@@ -75,7 +75,14 @@ async def test_the_head_is_logged_as_audit_head(sessions, tmp_path) -> None:
     with capture_logs() as logs:
         head = await _publish(sessions, tmp_path / "h.log")
     [event] = [line for line in logs if line["event"] == "audit_head"]
-    assert (event["seq"], event["link"], event["key_id"]) == (2, head.link, head.key_id)
+    assert (event["seq"], event["audit_link"], event["audit_key_id"]) == (2, head.link, head.key_id)
+
+
+def test_the_logged_head_survives_redaction_intact() -> None:
+    """A link is hex and may hold a digit run that looks like a phone number; a `key_id` field
+    would be redacted as a secret. The head's fields are left exactly as they are."""
+    fields = {"event": "audit_head", "seq": 7, "audit_link": "9876543210" * 6 + "abcd", "audit_key_id": "k2"}
+    assert logs.redact(None, "info", dict(fields)) == fields
 
 
 async def test_verify_checks_every_published_head(sessions, tmp_path) -> None:

@@ -151,7 +151,8 @@ async def test_a_broken_chain_is_not_resealed_and_nothing_changes(empty_url, key
     await _old_database(empty_url, _legacy_rows(5, broken_at=3))
     keys_in_env(KeyRing.generate())
     with pytest.raises(
-        audit.AuditSealError, match=r"already broken at entry 3 \(its contents were changed\)"
+        audit.AuditSealError,
+        match=r"already broken at entry 3 \(its contents were changed\).*nothing was changed",
     ):
         await upgrade_async(empty_url, KEYED)
     assert await _revision(empty_url) == BEFORE
@@ -170,3 +171,24 @@ async def test_an_empty_audit_table_needs_no_keys(empty_url, keys_in_env) -> Non
     keys_in_env(None)
     await upgrade_async(empty_url, KEYED)
     assert await _revision(empty_url) == KEYED
+
+
+async def test_a_key_ring_given_by_the_caller_is_used(empty_url, keys_in_env) -> None:
+    """`telecare migrate` may hand Alembic the key ring it loaded (config attribute `key_ring`)."""
+    import asyncio
+
+    from alembic import command
+
+    await _old_database(empty_url, _legacy_rows(3))
+    keys_in_env(None)
+    ring = KeyRing.generate()
+    config = alembic_config(empty_url)
+    config.attributes["key_ring"] = ring
+    await asyncio.to_thread(command.upgrade, config, KEYED)
+    engine = create_engine(empty_url)
+    try:
+        async with create_sessionmaker(engine, ring)() as session:
+            report = await audit.verify_chain(session)
+        assert report.ok and report.entries == 3
+    finally:
+        await engine.dispose()

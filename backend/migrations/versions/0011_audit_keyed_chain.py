@@ -19,7 +19,7 @@ import json
 from types import SimpleNamespace
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 import backend.models.base
 from backend import audit
@@ -84,16 +84,21 @@ def downgrade() -> None:
 
 
 def _key_ring():
+    """The key ring the caller gave Alembic (config attribute `key_ring`), else the settings'."""
     from backend.crypto import KeyMaterialError, load_key_ring
     from backend.settings import get_settings
 
+    ring = context.config.attributes.get("key_ring")
+    if ring is not None:
+        return ring
     settings = get_settings()
     try:
         return load_key_ring(settings.key_file, settings.keys_json)
     except KeyMaterialError as exc:
         raise audit.AuditSealError(
             f"the audit entries written so far must be re-sealed with the key ring, which is not available "
-            f"({exc}); make the keys available as for `telecare serve`, then run `telecare migrate` again"
+            f"({exc}); nothing was changed. Make the keys available as for `telecare serve`, then run "
+            "`telecare migrate` again"
         ) from exc
 
 
@@ -128,7 +133,8 @@ def _reseal(connection, ring) -> None:
             if fault:
                 raise audit.AuditSealError(
                     f"the audit chain is already broken at entry {row.seq} ({fault}); re-sealing it with a key "
-                    "would hide that. Keep a copy of the database as evidence; see docs/operations.md"
+                    "would hide that, so nothing was changed. Keep a copy of the database as evidence; see "
+                    "docs/operations.md"
                 )
             entry = SimpleNamespace(**{**row._asdict(), "prev_hash": new_prev, "key_id": ring.active})
             new_link = audit.link(mac_key, entry)
