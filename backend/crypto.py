@@ -11,6 +11,10 @@ bytes from the OS; no caller can supply one.
 
 Phone numbers and emails are found through a blind index: HMAC-SHA256 over the normalised value
 with a key derived per purpose from a separate index key, never from an encryption key.
+
+The audit chain is keyed too: each encryption key has an audit MAC key derived from it with HKDF
+under its own label, so no key serves two purposes. A retired encryption key leaves its audit MAC
+key behind (`audit_keys`), because the audit entries sealed with it are kept for good.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 ENVELOPE_VERSION = 1
 NONCE_BYTES = 12
 KEY_BYTES = 32
+AUDIT_MAC_LABEL = b"telecare|audit-chain-mac|v1"
 
 
 class KeyMaterialError(Exception):
@@ -60,13 +65,16 @@ def _unb64(text: str, what: str) -> bytes:
 @dataclass
 class KeyRing:
     """Named key-encryption keys (all usable for decryption), one active for new values,
-    plus the root keys for blind indexes and OTP hashing."""
+    plus the root keys for blind indexes and OTP hashing, and the audit MAC keys left behind by
+    retired encryption keys (for verifying old audit entries only)."""
 
     keys: dict[str, bytes]
     active: str
     index_key: bytes
     otp_key: bytes
+    audit_keys: dict[str, bytes] = field(default_factory=dict)
     _index_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _audit_mac_keys: dict[str, bytes] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.active not in self.keys:
@@ -76,6 +84,8 @@ class KeyRing:
                 raise KeyMaterialError(f"key {key_id!r} is malformed")
         if len(self.index_key) != KEY_BYTES or len(self.otp_key) != KEY_BYTES:
             raise KeyMaterialError("index and OTP keys must be 32 bytes")
+        if any(len(key) != KEY_BYTES for key in self.audit_keys.values()):
+            raise KeyMaterialError("audit MAC keys must be 32 bytes")
 
     # --- construction and persistence -------------------------------------------------------
 
@@ -97,20 +107,23 @@ class KeyRing:
                 active=data["active"],
                 index_key=_unb64(data["index_key"], "index_key"),
                 otp_key=_unb64(data["otp_key"], "otp_key"),
+                audit_keys={
+                    kid: _unb64(v, f"audit key {kid}") for kid, v in data.get("audit_keys", {}).items()
+                },
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise KeyMaterialError(f"key material is malformed: {exc}") from exc
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "keys": {kid: _b64(k) for kid, k in self.keys.items()},
-                "active": self.active,
-                "index_key": _b64(self.index_key),
-                "otp_key": _b64(self.otp_key),
-            },
-            indent=2,
-        )
+        data = {
+            "keys": {kid: _b64(k) for kid, k in self.keys.items()},
+            "active": self.active,
+            "index_key": _b64(self.index_key),
+            "otp_key": _b64(self.otp_key),
+        }
+        if self.audit_keys:
+            data["audit_keys"] = {kid: _b64(k) for kid, k in self.audit_keys.items()}
+        return json.dumps(data, indent=2)
 
     @classmethod
     def load_file(cls, path: Path) -> KeyRing:
@@ -133,16 +146,32 @@ class KeyRing:
 
     def add_key(self) -> str:
         """Add a new key and make it the active one; older keys stay for decryption."""
-        number = 1 + max((int(k[1:]) for k in self.keys if k[1:].isdigit()), default=0)
+        known = [*self.keys, *self.audit_keys]  # a retired id is never given to a new key
+        number = 1 + max((int(k[1:]) for k in known if k[1:].isdigit()), default=0)
         key_id = f"k{number}"
         self.keys[key_id] = AESGCM.generate_key(bit_length=256)
         self.active = key_id
         return key_id
 
-    def retire(self, key_id: str) -> None:
+    def retire(self, key_id: str, *, keep_audit_mac: bool = False) -> None:
+        """Drop an encryption key. With `keep_audit_mac` (audit entries name the key), its derived
+        audit MAC key stays in the ring: it can verify those entries and decrypts nothing."""
         if key_id == self.active:
             raise KeyMaterialError("the active key cannot be retired")
+        if keep_audit_mac and key_id in self.keys:
+            self.audit_keys[key_id] = self.audit_mac_key(key_id)
         self.keys.pop(key_id, None)
+        self._audit_mac_keys.pop(key_id, None)
+
+    def audit_mac_key(self, key_id: str) -> bytes | None:
+        """The key that seals audit entries naming `key_id`, or None if the ring has none."""
+        if key_id in self.keys:
+            if key_id not in self._audit_mac_keys:
+                self._audit_mac_keys[key_id] = HKDF(
+                    algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=AUDIT_MAC_LABEL
+                ).derive(self.keys[key_id])
+            return self._audit_mac_keys[key_id]
+        return self.audit_keys.get(key_id)
 
     def derived_index_key(self, purpose: str) -> bytes:
         if purpose not in self._index_keys:

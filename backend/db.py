@@ -12,6 +12,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from backend.crypto import KeyRing
+
+KEY_RING = "key_ring"  # the session.info entry that holds the key ring
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -77,8 +81,13 @@ def create_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
     return engine
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def create_sessionmaker(
+    engine: AsyncEngine, key_ring: KeyRing | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that carry the key ring (in `session.info`) can append to the audit chain and
+    check it; without one, `backend.audit` refuses to."""
+    info = {KEY_RING: key_ring} if key_ring is not None else {}
+    return async_sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @asynccontextmanager

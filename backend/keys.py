@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.crypto import FieldCipher
 from backend.models import (
     PROFILE_LISTS,
+    AuditEntry,
     ChannelIdentity,
     Conversation,
     InboxMessage,
@@ -86,3 +87,10 @@ async def key_ids_in_use(sessions: async_sessionmaker[AsyncSession]) -> set[str]
                 if envelope:
                     used.add(FieldCipher.key_id_of(envelope))
     return used
+
+
+async def audit_key_ids(sessions: async_sessionmaker[AsyncSession]) -> set[str]:
+    """The keys audit entries are sealed with. Entries are never re-sealed, so a retired key
+    keeps its audit MAC key for as long as this names it."""
+    async with sessions() as session:
+        return {key_id for key_id in await session.scalars(select(AuditEntry.key_id).distinct()) if key_id}

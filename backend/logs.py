@@ -33,8 +33,12 @@ _ALLOWED_KEYS = {
     "duration_ms",
     "destination",
     "dev_code",
+    "audit_link",
+    "audit_key_id",
 }
-_UNMASKED_KEYS = {"timestamp", "level", "logger", "exception", "dev_code"}
+# The audit head's link is hex, which may hold a run of digits that looks like a phone number;
+# masked, the log's copy of the head would be useless.
+_UNMASKED_KEYS = {"timestamp", "level", "logger", "exception", "dev_code", "audit_link", "audit_key_id"}
 _PHONE = re.compile(r"\+?\d[\d\s().-]{7,}\d")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 

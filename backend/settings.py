@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Keys: a JSON key file (created by `telecare keys init`), or the same JSON inline.
     key_file: Path = VAR_DIR / "keys.json"
     keys_json: str | None = None
+    # The audit chain's head is appended here (mode 0600) and logged as `audit_head`, by the
+    # process that runs the housekeeping sweep, at most this often and only when it moved.
+    audit_head_file: Path = VAR_DIR / "audit-heads.log"
+    audit_head_seconds: float = 300.0
 
     otp_delivery: OtpDelivery = OtpDelivery.DEV
     smtp_url: str | None = None  # smtp://user:pass@host:port or smtps://...

@@ -288,8 +288,8 @@ async def worker(config_path: str) -> None:
     counting_logs()
     config = json.loads(await asyncio.to_thread(Path(config_path).read_text))
     engine = create_engine(config["database_url"])
-    sessions = create_sessionmaker(engine)
     cipher = FieldCipher(KeyRing.from_json(config["keys"]))
+    sessions = create_sessionmaker(engine, cipher.ring)
     limits = None
     if config["limits"] == "redis":
         limits = RedisLimits(config["redis_url"], prefix=config["redis_prefix"])

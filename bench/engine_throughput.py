@@ -51,9 +51,10 @@ async def main() -> None:
         await upgrade_async(url)
         db = create_engine(url)
         settings = Settings(_env_file=None, database_url=url, keys_json=KeyRing.generate().to_json())
+        ring = KeyRing.from_json(settings.keys_json)
         engine = Engine(
-            create_sessionmaker(db),
-            FieldCipher(KeyRing.from_json(settings.keys_json)),
+            create_sessionmaker(db, ring),
+            FieldCipher(ring),
             settings,
             NullOtpSender(),
         )

@@ -38,6 +38,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
@@ -385,6 +386,7 @@ def telecare_app(fake: FakeTelegram, database_url: str) -> FastAPI:
         _env_file=None,
         database_url=database_url,
         keys_json=KeyRing.generate().to_json(),
+        audit_head_file=Path(tempfile.mkdtemp(prefix="telecare-bench-")) / "audit-heads.log",
         log_level="WARNING",
     )
     telegram = TelegramSettings(

@@ -161,7 +161,7 @@ def build_parts(settings: Settings, telegram: TelegramSettings, twilio: TwilioSe
         load_key_ring(settings.key_file, settings.keys_json)
     )  # refuses to start without keys
     db_engine = create_engine(settings.database_url)
-    sessions = create_sessionmaker(db_engine)
+    sessions = create_sessionmaker(db_engine, cipher.ring)  # the ring seals the audit chain
     hub = SocketHub()
     gateway = TwilioGateway(twilio) if twilio.enabled else None
     limits = ratelimit.build(settings.redis_url)

@@ -58,10 +58,18 @@ def _cipher():
 
 
 def _sessions():
+    """The database, with the key ring when there is one (it seals and checks the audit chain;
+    the commands that need keys have already refused to run without them)."""
+    from backend.crypto import KeyMaterialError, load_key_ring
     from backend.db import create_engine, create_sessionmaker
 
-    engine = create_engine(get_settings().database_url)
-    return engine, create_sessionmaker(engine)
+    settings = get_settings()
+    try:
+        ring = load_key_ring(settings.key_file, settings.keys_json)
+    except KeyMaterialError:
+        ring = None
+    engine = create_engine(settings.database_url)
+    return engine, create_sessionmaker(engine, ring)
 
 
 @app.command()
@@ -305,13 +313,15 @@ _RESTART = (
 )
 
 
-def _reencrypt(cipher) -> tuple[int, set[str]]:
-    from backend.keys import key_ids_in_use, reencrypt_all
+def _reencrypt(cipher) -> tuple[int, set[str], set[str]]:
+    """Re-encrypts; returns how many values, and the key ids envelopes and audit entries name."""
+    from backend.keys import audit_key_ids, key_ids_in_use, reencrypt_all
 
-    async def run() -> tuple[int, set[str]]:
+    async def run() -> tuple[int, set[str], set[str]]:
         engine, sessions = _sessions()
         try:
-            return await reencrypt_all(sessions, cipher), await key_ids_in_use(sessions)
+            changed = await reencrypt_all(sessions, cipher)
+            return changed, await key_ids_in_use(sessions), await audit_key_ids(sessions)
         finally:
             await engine.dispose()
 
@@ -337,7 +347,7 @@ def keys_rotate() -> None:
     key_file, ring = _key_file_ring()
     new_key = ring.add_key()
     ring.save_file(key_file)  # first, so that a crash mid-way leaves every key available
-    changed, _used = _reencrypt(FieldCipher(ring))
+    changed, _used, _audited = _reencrypt(FieldCipher(ring))
     typer.echo(f"New active key {new_key}; re-encrypted {changed} values.")
     typer.secho(_RESTART, fg=typer.colors.YELLOW)
     typer.echo("After the restart, `telecare keys retire` drops the old keys.")
@@ -349,12 +359,18 @@ def keys_retire() -> None:
     from backend.crypto import FieldCipher
 
     key_file, ring = _key_file_ring()
-    changed, used = _reencrypt(FieldCipher(ring))
+    changed, used, audited = _reencrypt(FieldCipher(ring))
     retired = [k for k in list(ring.keys) if k != ring.active and k not in used]
     for key_id in retired:
-        ring.retire(key_id)
+        # Audit entries are never re-sealed: the key's audit MAC key stays, to verify them.
+        ring.retire(key_id, keep_audit_mac=key_id in audited)
     ring.save_file(key_file)
     typer.echo(f"Re-encrypted {changed} values; retired {', '.join(retired) or 'no keys'}.")
+    if kept := [k for k in retired if k in audited]:
+        typer.echo(
+            f"Kept the audit MAC key of {', '.join(kept)} (it decrypts nothing): audit entries sealed with it "
+            "are verified with it."
+        )
 
 
 @audit_app.command("verify")
@@ -363,36 +379,70 @@ def audit_verify(
         None, help="SEQ:HASH printed by an earlier verify; fails if the chain no longer holds that entry."
     ),
 ) -> None:
-    """Check the audit log's hash chain; exits 1 at the first entry that was changed or removed."""
-    from backend import audit
+    """Recompute the audit chain's keyed links and check every head published in the head file;
+    exits 1 at the first entry that was changed or removed."""
+    from backend import audit, audit_heads
 
     expected_seq, _, expected_hash = (expect or "").partition(":")
-    if expect and not (expected_seq.isdigit() and len(expected_hash) == 64):
+    if expect and not (expected_seq.isdigit() and int(expected_seq) >= 1 and len(expected_hash) == 64):
         _fail("--expect takes SEQ:HASH as printed by `telecare audit verify`.")
+    _cipher()  # the links are keyed: no keys, no check
+    head_file = get_settings().audit_head_file
+    try:
+        anchors = [head.anchor() for head in audit_heads.read_heads(head_file)]
+    except audit_heads.HeadFileError as exc:
+        typer.secho(f"Audit head file damaged: {exc}.", fg=typer.colors.RED)
+        sys.exit(1)
+    published = len(anchors)
+    if expect:
+        anchors.append(audit.Anchor(int(expected_seq), expected_hash, "the entry noted with --expect"))
 
     async def run():
         engine, sessions = _sessions()
         try:
             async with sessions() as session:
-                report = await audit.verify_chain(session)
-                anchored = await audit.hash_at(session, int(expected_seq)) if expect else None
-                return report, anchored
+                return await audit.verify_chain(session, anchors=anchors)
         finally:
             await engine.dispose()
 
-    report, anchored = asyncio.run(run())
+    report = asyncio.run(run())
     if not report.ok:
         typer.secho(
             f"Audit chain BROKEN at entry {report.first_bad_seq}: {report.reason}.", fg=typer.colors.RED
         )
         sys.exit(1)
-    if expect and anchored != expected_hash:
-        typer.secho(
-            f"Audit chain does not hold entry {expected_seq} as noted: entries were removed or rewritten.",
-            fg=typer.colors.RED,
-        )
+    heads = f"the {published} published head(s) match" if published else f"no published heads in {head_file}"
+    typer.echo(
+        f"Audit chain intact: {report.entries} entries; {heads}. Head: {report.head_seq}:{report.head_hash}"
+    )
+
+
+@audit_app.command("publish")
+def audit_publish() -> None:
+    """Append the chain's head to the head file (TELECARE_AUDIT_HEAD_FILE) now, if it moved."""
+    from backend import audit_heads
+    from backend.models import utcnow
+
+    _cipher()
+    head_file = get_settings().audit_head_file
+
+    async def run():
+        engine, sessions = _sessions()
+        try:
+            async with sessions() as session:
+                return await audit_heads.publish(session, head_file, now=utcnow())
+        finally:
+            await engine.dispose()
+
+    try:
+        head = asyncio.run(run())
+    except audit_heads.HeadFileError as exc:
+        typer.secho(f"Audit head NOT published: {exc}.", fg=typer.colors.RED)
         sys.exit(1)
-    typer.echo(f"Audit chain intact: {report.entries} entries. Head: {report.entries}:{report.head_hash}")
+    if head is None:
+        typer.echo(f"The chain has not moved since its last published head; {head_file} unchanged.")
+        return
+    typer.echo(f"Published head {head.seq}:{head.link} (key {head.key_id}) to {head_file}.")
 
 
 def _telegram_call(method) -> object:

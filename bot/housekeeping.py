@@ -1,6 +1,7 @@
 """Time passing, acted on: lapsed holds are freed, paid requests nobody answered in time are
-refunded, urgent consults nobody took are refunded, and every verified doctor's slots are kept
-generated up to the booking horizon. Runs wherever the outbox dispatcher runs (`serve` in
+refunded, urgent consults nobody took are refunded, every verified doctor's slots are kept
+generated up to the booking horizon, and the audit chain's head is published outside the
+database (every TELECARE_AUDIT_HEAD_SECONDS, when it moved). Runs wherever the outbox dispatcher runs (`serve` in
 process, or `telecare worker`); several at once are safe, as every change is conditional on the
 state it expects and refunds are idempotent by key."""
 
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend import audit_heads
 from backend.appointments import service as appointments
 from backend.crypto import FieldCipher
 from backend.models import utcnow
@@ -40,6 +42,7 @@ class Housekeeper:
         self.wake = wake
         self._stopping = asyncio.Event()
         self._slots_refreshed: datetime | None = None
+        self._head_checked: datetime | None = None
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -77,8 +80,20 @@ class Housekeeper:
                     session, now=now, horizon_days=self.settings.booking_horizon_days
                 )
             self._slots_refreshed = now
+        await self._publish_audit_head(now)
         if done:
             log.info("housekeeping_done", changed=done)
         if wrote and self.wake:
             self.wake()
         return done
+
+    async def _publish_audit_head(self, now: datetime) -> None:
+        """A refused publication (the chain no longer extends the last published head) is
+        logged by audit_heads and tried again next interval; the sweep goes on."""
+        interval = timedelta(seconds=self.settings.audit_head_seconds)
+        if self._head_checked is not None and now - self._head_checked < interval:
+            return
+        self._head_checked = now
+        with contextlib.suppress(audit_heads.HeadFileError):
+            async with self.sessions() as session:
+                await audit_heads.publish(session, self.settings.audit_head_file, now=now)

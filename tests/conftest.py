@@ -106,21 +106,22 @@ def _truncate_postgres(url: str) -> None:
 
 
 @pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessions(database_url: str, key_ring: KeyRing) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(database_url)
     try:
-        yield create_sessionmaker(engine)
+        yield create_sessionmaker(engine, key_ring)
     finally:
         await engine.dispose()
 
 
 @pytest.fixture
-def settings(database_url: str, key_ring: KeyRing) -> Settings:
+def settings(database_url: str, key_ring: KeyRing, tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,
         env=Environment.DEVELOPMENT,
         database_url=database_url,
         keys_json=key_ring.to_json(),
+        audit_head_file=tmp_path / "audit-heads.log",
         public_base_url="http://testserver",
     )
 

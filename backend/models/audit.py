@@ -1,5 +1,5 @@
-"""The append-only, hash-chained audit log. It never holds health data, only who did what to
-which record, when, why and with what outcome."""
+"""The append-only audit log, chained with a keyed MAC (see backend/audit.py). It never holds
+health data, only who did what to which record, when, why and with what outcome."""
 
 from __future__ import annotations
 
@@ -28,4 +28,8 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(48), nullable=False)
     purpose: Mapped[str | None] = mapped_column(String(48))
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    # The link: HMAC-SHA256 over the entry and prev_hash, under the audit MAC key of key ring key
+    # `key_id`. Every entry has a key id; the column is nullable only because migration 0011
+    # added it to a table that had rows (and re-sealed them).
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    key_id: Mapped[str | None] = mapped_column(String(255))

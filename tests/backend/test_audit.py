@@ -1,9 +1,12 @@
-"""The hash-chained, append-only audit log, on SQLite and PostgreSQL."""
+"""The append-only audit log chained with a keyed MAC, on SQLite and PostgreSQL. Heads
+published outside the database: tests/backend/test_audit_heads.py."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+import json
 
 import pytest
 from sqlalchemy import func, select, text
@@ -11,6 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from backend import audit
 from backend.access import Actor
+from backend.crypto import KeyRing
+from backend.db import create_sessionmaker
 from backend.models import AuditEntry, Role
 
 ACTOR = Actor("u-patient-1", Role.PATIENT)
@@ -151,12 +156,123 @@ async def test_edit_with_recomputed_hash_breaks_the_next_link(sessions) -> None:
             await session.execute(statement)
         entry = await session.get(AuditEntry, 3)
         entry.outcome = "denied"
-        entry.hash = audit._digest(entry)  # a careful forger fixes this row's hash…
+        # Even a forger holding the key who fixes this row's link…
+        entry.hash = audit.link(audit.key_ring_of(session).audit_mac_key(entry.key_id), entry)
         await session.flush()
         report = await audit.verify_chain(session)
         assert report.first_bad_seq == 4  # …but the next entry still points at the old one
         assert report.reason == "does not link to the previous entry"
         await session.rollback()
+
+
+def _plain_sha256(entry: AuditEntry) -> str:
+    """How links were computed before the chain was keyed: anyone could do it again."""
+    fields = {
+        name: getattr(entry, name)
+        for name in (
+            "seq", "event_id", "actor_id", "actor_role", "channel", "action", "resource_type",
+            "resource_id", "patient_id", "outcome", "purpose", "prev_hash",
+        )
+    }  # fmt: skip
+    fields["at"] = entry.at.isoformat()
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+async def _forge(session, seq: int, relink) -> None:
+    """Change entry `seq`, then recompute its link and every link after it with `relink`, the
+    way someone who can write the database would cover their tracks."""
+    for statement in _drop_triggers(session):
+        await session.execute(statement)
+    entries = (
+        await session.scalars(select(AuditEntry).where(AuditEntry.seq >= seq).order_by(AuditEntry.seq))
+    ).all()
+    entries[0].outcome = "denied"
+    previous = (await session.get(AuditEntry, seq - 1)).hash
+    for entry in entries:
+        entry.prev_hash = previous
+        relink(entry)
+        previous = entry.hash
+    await session.flush()
+
+
+async def test_a_row_rewritten_with_the_plain_hashes_recomputed_after_it_is_detected(sessions) -> None:
+    await _record_n(sessions, 5)
+    async with sessions() as session:
+
+        def plain(entry: AuditEntry) -> None:
+            entry.hash = _plain_sha256(entry)
+
+        await _forge(session, 3, plain)
+        report = await audit.verify_chain(session)
+        assert (report.first_bad_seq, report.reason) == (3, "its contents were changed")
+        await session.rollback()
+
+
+async def test_a_row_rewritten_as_if_sealed_before_keys_is_detected(sessions) -> None:
+    await _record_n(sessions, 5)
+    async with sessions() as session:
+
+        def unkeyed(entry: AuditEntry) -> None:
+            entry.key_id = None
+            entry.hash = _plain_sha256(entry)
+
+        await _forge(session, 2, unkeyed)
+        report = await audit.verify_chain(session)
+        assert (report.first_bad_seq, report.reason) == (2, "it is not sealed with a key")
+        await session.rollback()
+
+
+async def test_a_chain_recomputed_with_a_wrong_key_is_detected(sessions, key_ring) -> None:
+    await _record_n(sessions, 5)
+    wrong = KeyRing.generate()  # a key the forger made up, under the same key id
+    wrong.keys = {key_ring.active: wrong.keys["k1"]}
+    wrong.active = key_ring.active
+    async with sessions() as session:
+
+        def rekeyed(entry: AuditEntry) -> None:
+            entry.hash = audit.link(wrong.audit_mac_key(entry.key_id), entry)
+
+        await _forge(session, 4, rekeyed)
+        report = await audit.verify_chain(session)
+        assert (report.first_bad_seq, report.reason) == (4, "its contents were changed")
+        await session.rollback()
+
+
+async def test_the_link_is_an_hmac_under_a_key_derived_for_the_audit_chain(sessions, key_ring) -> None:
+    await _record_n(sessions, 1)
+    [entry] = await _entries(sessions)
+    assert entry.key_id == key_ring.active
+    mac_key = key_ring.audit_mac_key(entry.key_id)
+    assert mac_key not in key_ring.keys.values()  # the encryption key never serves two purposes
+    assert entry.hash == audit.link(mac_key, entry) != _plain_sha256(entry)
+
+
+async def test_recording_without_a_key_ring_is_refused(sessions) -> None:
+    keyless = create_sessionmaker(sessions.kw["bind"])
+    async with keyless() as session, session.begin():
+        with pytest.raises(audit.AuditKeyMissing):
+            await audit.record(session, actor=None, action="read", resource_type="x")
+    assert await _entries(sessions) == []
+
+
+async def test_rotation_seals_new_entries_with_the_new_key_and_old_ones_still_verify(sessions) -> None:
+    ring = KeyRing.generate()
+    keyed = create_sessionmaker(sessions.kw["bind"], ring)
+    await _record_n(keyed, 2)
+    ring.add_key()
+    await _record_n(keyed, 2)
+    assert [e.key_id for e in await _entries(sessions)] == ["k1", "k1", "k2", "k2"]
+    assert (await _verify(keyed)).ok
+
+    ring.retire("k1", keep_audit_mac=True)  # as `keys retire` does while entries name k1
+    reloaded = KeyRing.from_json(ring.to_json())
+    assert set(reloaded.keys) == {"k2"} and set(reloaded.audit_keys) == {"k1"}
+    report = await _verify(create_sessionmaker(sessions.kw["bind"], reloaded))
+    assert report.ok and report.entries == 4
+
+    reloaded.audit_keys.clear()  # a ring that lost the old audit key cannot vouch for those entries
+    report = await _verify(create_sessionmaker(sessions.kw["bind"], reloaded))
+    assert (report.first_bad_seq, report.reason) == (1, "it names key k1, which the key ring does not hold")
 
 
 async def test_deleted_middle_row_is_detected(sessions) -> None:
@@ -187,6 +303,41 @@ async def test_deleting_the_newest_entries_is_caught_only_by_the_noted_head(sess
         await session.rollback()
     async with sessions() as session:
         assert await audit.hash_at(session, noted.entries) == noted.head_hash
+
+
+async def test_anchors_catch_truncation_below_them_and_a_rewritten_entry(sessions) -> None:
+    await _record_n(sessions, 5)
+    noted = await _verify(sessions)
+    head = audit.Anchor(noted.head_seq, noted.head_hash, "the head published at T")
+    async with sessions() as session:
+        report = await audit.verify_chain(session, anchors=[head])
+        assert report.ok and report.anchors_checked == 1
+        for statement in _drop_triggers(session):
+            await session.execute(statement)
+        await session.execute(text("DELETE FROM audit_entries WHERE seq >= 4"))
+        report = await audit.verify_chain(session, anchors=[head])
+        assert (report.first_bad_seq, report.entries) == (5, 3)
+        assert report.reason == "it is gone, yet the head published at T holds it: entries were removed"
+        await session.rollback()
+    wrong = audit.Anchor(3, "f" * 64, "the entry noted with --expect")
+    async with sessions() as session:
+        report = await audit.verify_chain(session, anchors=[head, wrong])
+        assert report.first_bad_seq == 3
+        assert report.reason == "it differs from the entry noted with --expect: the chain was rewritten"
+
+
+async def test_verify_since_an_anchor_walks_only_the_entries_after_it(sessions) -> None:
+    await _record_n(sessions, 3)
+    noted = await _verify(sessions)
+    await _record_n(sessions, 4)
+    since = audit.Anchor(noted.head_seq, noted.head_hash, "the last published head")
+    async with sessions() as session:
+        report = await audit.verify_chain(session, since=since, batch=2)
+        assert report.ok and report.entries == 4 and report.head_seq == 7
+        moved = audit.Anchor(3, "e" * 64, "the last published head")
+        report = await audit.verify_chain(session, since=moved)
+        assert (report.first_bad_seq, report.entries) == (3, 0)
+        assert "the chain was rewritten" in report.reason
 
 
 async def test_trigger_is_back_after_the_tamper_tests(sessions) -> None:

@@ -241,8 +241,8 @@ async def test_sqlite_file_holds_no_plaintext(tmp_path: Path, sqlite_template: P
     path = tmp_path / "leak.db"
     shutil.copyfile(sqlite_template, path)
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    sessions = create_sessionmaker(engine)
     cipher = FieldCipher(KeyRing.generate())
+    sessions = create_sessionmaker(engine, cipher.ring)
     try:
         await _populate(sessions, cipher)
         # Sanity check: the values really are in the database, encrypted.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -23,6 +24,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     environment.update(
         TELECARE_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/cli.db",
         TELECARE_KEY_FILE=str(tmp_path / "keys.json"),
+        TELECARE_AUDIT_HEAD_FILE=str(tmp_path / "audit-heads.log"),
         TELECARE_ENV="development",
     )
     return environment
@@ -77,11 +79,14 @@ def test_migrate_demo_data_admin_rotate_and_audit(env, tmp_path):
     assert '"k1"' in Path(env["TELECARE_KEY_FILE"]).read_text(), "old keys stay until retired"
     retired = run(env, "keys", "retire")
     assert retired.returncode == 0 and "retired k1" in retired.stdout
-    assert '"k1"' not in Path(env["TELECARE_KEY_FILE"]).read_text()
+    ring = json.loads(Path(env["TELECARE_KEY_FILE"]).read_text())
+    assert set(ring["keys"]) == {"k2"}, "the old encryption key is gone"
+    assert set(ring["audit_keys"]) == {"k1"}, "its audit MAC key stays: entries sealed with it remain"
+    assert "Kept the audit MAC key of k1" in retired.stdout
     assert run(env, "demo-data").returncode == 0, "data is still readable with the rotated keys"
 
     verified = run(env, "audit", "verify")
-    assert verified.returncode == 0 and "intact" in verified.stdout
+    assert verified.returncode == 0 and "intact" in verified.stdout  # entries under k1 and k2
     head = verified.stdout.rsplit("Head: ", 1)[1].strip()
     assert run(env, "audit", "verify", "--expect", head).returncode == 0
     wrong = head.split(":")[0] + ":" + "0" * 64
@@ -122,6 +127,73 @@ def test_audit_verify_fails_after_a_row_is_edited_by_hand(env, tmp_path):
     database.close()
     result = run(env, "audit", "verify")
     assert result.returncode == 1 and "BROKEN at entry 1" in result.stdout
+
+
+def test_audit_publish_and_verify_against_the_published_heads(env, tmp_path):
+    heads = Path(env["TELECARE_AUDIT_HEAD_FILE"])
+    for command in (("keys", "init"), ("migrate",), ("demo-data",)):
+        assert run(env, *command).returncode == 0
+    unpublished = run(env, "audit", "verify")
+    assert unpublished.returncode == 0 and f"no published heads in {heads}" in unpublished.stdout
+
+    published = run(env, "audit", "publish")
+    assert published.returncode == 0 and "Published head " in published.stdout
+    assert stat.S_IMODE(heads.stat().st_mode) == 0o600
+    line = json.loads(heads.read_text())
+    assert set(line) == {"at", "seq", "link", "key_id"} and line["key_id"] == "k1"
+    again = run(env, "audit", "publish")
+    assert (
+        again.returncode == 0 and "has not moved" in again.stdout and len(heads.read_text().splitlines()) == 1
+    )
+
+    verified = run(env, "audit", "verify")
+    assert verified.returncode == 0
+    assert (
+        f"Audit chain intact: {line['seq']} entries; the 1 published head(s) match. Head: {line['seq']}:"
+        in (verified.stdout)
+    )
+
+    database = sqlite3.connect(tmp_path / "cli.db")  # the newest entry is cut off
+    database.execute("DROP TRIGGER audit_entries_no_delete")
+    database.execute("DELETE FROM audit_entries WHERE seq = ?", (line["seq"],))
+    database.commit()
+    database.close()
+    broken = run(env, "audit", "verify")
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert (
+        f"Audit chain BROKEN at entry {line['seq']}: it is gone, yet the head published at " in broken.stdout
+    )
+    assert "entries were removed." in broken.stdout
+    refused = run(env, "audit", "publish")
+    assert refused.returncode == 1 and "Audit head NOT published" in refused.stdout
+
+
+def test_audit_verify_needs_the_keys(env):
+    assert run(env, "migrate").returncode == 0
+    result = run(env, "audit", "verify")
+    assert result.returncode == 1 and "keys init" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_migrate_reseals_entries_from_before_the_keyed_chain_once_keys_are_there(env, tmp_path):
+    import sqlalchemy
+
+    from backend.migrate import upgrade
+    from tests.backend.test_audit_upgrade import _LEGACY, BEFORE, _legacy_rows
+
+    upgrade(env["TELECARE_DATABASE_URL"], BEFORE)  # a database as the previous release left it
+    database = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with database.begin() as connection:
+        connection.execute(_LEGACY.insert(), _legacy_rows(4))
+    database.dispose()
+
+    stopped = run(env, "migrate")
+    assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
+    assert "Migration: the audit entries written so far must be re-sealed with the key ring" in stopped.stderr
+    assert "nothing was changed" in stopped.stderr
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    verified = run(env, "audit", "verify")
+    assert verified.returncode == 0 and "Audit chain intact: 4 entries" in verified.stdout
 
 
 def test_the_database_file_holds_no_contact_details_in_clear(env, tmp_path):

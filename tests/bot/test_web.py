@@ -44,7 +44,7 @@ def client(app):
 
 
 @pytest.fixture
-def in_db(database_url):
+def in_db(database_url, key_ring):
     """Run `work(session_factory)` on a fresh event loop with its own engine: these tests are
     synchronous (TestClient), and pooled asyncpg connections cannot cross event loops."""
     import asyncio
@@ -55,7 +55,7 @@ def in_db(database_url):
         async def main():
             engine = create_engine(database_url)
             try:
-                return await work(create_sessionmaker(engine))
+                return await work(create_sessionmaker(engine, key_ring))
             finally:
                 await engine.dispose()
 

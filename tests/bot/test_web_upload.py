@@ -32,7 +32,7 @@ def client(settings):
 
 
 @pytest.fixture
-def in_db(database_url):
+def in_db(database_url, key_ring):
     import asyncio
 
     from backend.db import create_engine, create_sessionmaker
@@ -41,7 +41,7 @@ def in_db(database_url):
         async def main():
             engine = create_engine(database_url)
             try:
-                return await work(create_sessionmaker(engine))
+                return await work(create_sessionmaker(engine, key_ring))
             finally:
                 await engine.dispose()
 

@@ -89,6 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     env.update(
         TELECARE_DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/t.db",
         TELECARE_KEY_FILE=str(workdir / "keys.json"),
+        TELECARE_AUDIT_HEAD_FILE=str(workdir / "audit-heads.log"),
         TELECARE_ENV="development",
         TELECARE_PUBLIC_BASE_URL=base_url,
     )
@@ -315,7 +316,7 @@ def _nudge_newest_user(server: Server, key: str) -> None:
         engine = create_engine(server.env["TELECARE_DATABASE_URL"])
         cipher = FieldCipher(load_key_ring(Path(server.env["TELECARE_KEY_FILE"]), None))
         try:
-            async with create_sessionmaker(engine)() as session, session.begin():
+            async with create_sessionmaker(engine, cipher.ring)() as session, session.begin():
                 await enqueue_nudge(session, cipher, key=key, name="Ravi")
         finally:
             await engine.dispose()

@@ -61,7 +61,7 @@ async def main(config: dict) -> None:
         batch_size=config.get("batch_size", 200),
         poll_seconds=0.2,
     )
-    dispatcher = Dispatcher(create_sessionmaker(engine), cipher, {"telegram": sender}, settings)
+    dispatcher = Dispatcher(create_sessionmaker(engine, cipher.ring), cipher, {"telegram": sender}, settings)
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, dispatcher.stop)
     print("ready", flush=True)
     try:
