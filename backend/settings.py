@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Kolkata"
     terms_version: str = "2026-11"
     web_session_days: int = 30
+    # How long an admin API token works (`telecare admin-token create --days N` overrides it).
+    admin_token_days: int = Field(default=30, ge=1, le=365)
     # Notifications. Redis (redis://host:6379/0) shares send rate limits across processes;
     # without it each process keeps its own. `serve` runs a dispatcher in process unless
     # TELECARE_DISPATCHER=off (then run `telecare worker`, as many as you like, on PostgreSQL).
