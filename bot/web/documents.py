@@ -120,14 +120,18 @@ async def _provider_document(session, cipher, grant, document_id: str, channel: 
         return None  # the refusal's audit entry commits with this transaction
 
 
-async def _browser_actor(session, cookie: str | None, now: datetime, idle_limit: timedelta) -> Actor | None:
+async def _browser_actor(
+    session, cipher, cookie: str | None, now: datetime, idle_limit: timedelta
+) -> Actor | None:
     """Whom a browser's web chat session is signed in as (None: anonymous, idle too long, or no
-    cookie). Only read: the socket signs an idle chat out when it next connects."""
+    cookie). Only read: the socket signs an idle chat out when it next connects. (`cipher` finds
+    the chat once addresses are sealed: `*chats.is_chat(cipher, "web", address)`.)"""
     if not cookie or len(cookie) > 100:
         return None
+    address = chat_address(cookie)
     identity = await session.scalar(
         select(ChannelIdentity).where(
-            ChannelIdentity.channel == Channel.WEB.value, ChannelIdentity.address == chat_address(cookie)
+            ChannelIdentity.channel == Channel.WEB.value, ChannelIdentity.address == address
         )
     )
     if identity is None or identity.user_id is None:
@@ -183,7 +187,7 @@ async def open_link(
         now = utcnow()
         actor = None
         if opener_how is files.Opening.BROWSER:
-            actor = await _browser_actor(session, cookie, now, idle_limit)
+            actor = await _browser_actor(session, cipher, cookie, now, idle_limit)
         opener = files.Opener(opener_how, channel, actor)
         redeemed = await files.redeem(session, token, now, opener)
         grant, refusal, content = redeemed.grant, redeemed.refusal, None
