@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     otp_destinations_per_day: int = Field(default=3, ge=1)
     sms_allowed_country_codes: Annotated[list[str], NoDecode] = ["+91"]
     sms_hourly_budget: int = Field(default=500, ge=0)
+    # How long an admin API token works (`telecare admin-token create --days N` overrides it).
+    admin_token_days: int = Field(default=30, ge=1, le=365)
     # Notifications. Redis (redis://host:6379/0) shares send rate limits across processes;
     # without it each process keeps its own. `serve` runs a dispatcher in process unless
     # TELECARE_DISPATCHER=off (then run `telecare worker`, as many as you like, on PostgreSQL).

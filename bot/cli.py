@@ -208,8 +208,11 @@ def admin_add(
 def admin_token_create(
     email: str = typer.Option(..., help="The email of the admin the token acts as."),
     name: str = typer.Option(..., help="A label to recognise the token by (e.g. 'ops laptop')."),
+    days: int | None = typer.Option(
+        None, min=1, max=365, help="Days it works (default TELECARE_ADMIN_TOKEN_DAYS, 30)."
+    ),
 ) -> None:
-    """Issue a token; it is printed once and only its SHA-256 is kept."""
+    """Issue a token; it is printed once and only its SHA-256 is kept. It expires."""
     from backend.accounts import service as accounts
     from backend.accounts.contacts import InvalidContact, normalise_email
     from backend.providers import admin_tokens
@@ -228,7 +231,9 @@ def admin_token_create(
                 if user is None:
                     return "No account has that email."
                 try:
-                    return await admin_tokens.create(session, user_id=user.id, name=name)
+                    return await admin_tokens.create(
+                        session, user_id=user.id, name=name, days=days or get_settings().admin_token_days
+                    )
                 except admin_tokens.TokenError as refused:
                     return f"Refused: {refused}."
         finally:
@@ -237,7 +242,8 @@ def admin_token_create(
     issued = asyncio.run(run())
     if isinstance(issued, str):
         _fail(issued)
-    typer.echo(f"Token {issued.id} ({issued.name}). Copy it now; it is not shown again:")
+    expires = issued.expires_at.isoformat(timespec="seconds")
+    typer.echo(f"Token {issued.id} ({issued.name}), expires {expires}. Copy it now; it is not shown again:")
     typer.echo(issued.token)
 
 
@@ -264,7 +270,8 @@ def admin_token_revoke(
 
 @admin_token_app.command("list")
 def admin_token_list() -> None:
-    """Every token: id, label, admin, created, last used, revoked."""
+    """Every token: id, label, owner, created, expires, last used, and live / expired / revoked."""
+    from backend.models import utcnow
     from backend.providers import admin_tokens
 
     async def run():
@@ -280,12 +287,21 @@ def admin_token_list() -> None:
     if not tokens:
         typer.echo("No tokens.")
         return
+    now = utcnow()
     for t in tokens:
-        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never used"
-        state = f"revoked {t.revoked_at.isoformat(timespec='seconds')}" if t.revoked_at else "live"
-        typer.echo(
-            f"{t.id}  {t.name}  admin {t.user_id}  created {t.created_at.isoformat(timespec='seconds')}  {used}  {state}"
-        )
+        typer.echo(_token_line(t, now))
+
+
+def _token_line(t, now) -> str:
+    def at(moment) -> str:
+        return moment.isoformat(timespec="seconds")
+
+    owner = f"{t.owner} ({t.user_id})" if t.owner else t.user_id
+    used = f"last used {at(t.last_used_at)}" if t.last_used_at else "never used"
+    return (
+        f"{t.id}  {t.name}  owner {owner}  created {at(t.created_at)}  expires {at(t.expires_at)}  "
+        f"{used}  {t.state(now)}"
+    )
 
 
 @keys_app.command("init")

@@ -29,7 +29,9 @@ class DocumentOut(BaseModel):
     content_type: str
     size: int = Field(description="bytes")
     download_url: str | None = Field(
-        None, description="A link for this admin, valid for a few minutes (only when reading one application)"
+        None,
+        description="A link for this admin, valid for a few minutes while the token that asked for it "
+        "is live (only when reading one application)",
     )
 
 
@@ -128,7 +130,7 @@ def _wake(request: Request) -> None:
         dispatcher.wake()
 
 
-_ERRORS = {401: {"model": ErrorOut, "description": "Missing, unknown or revoked token"}}
+_ERRORS = {401: {"model": ErrorOut, "description": "Missing, unknown, revoked or expired token"}}
 _ONE = {**_ERRORS, 404: {"model": ErrorOut, "description": "No application of that kind with that id"}}
 _DECIDE = {**_ONE, 409: {"model": ConflictOut, "description": "Already decided (by whom, when)"}}
 
@@ -162,10 +164,14 @@ async def get_application(
         except providers.ApplicationNotFound:
             raise _not_found() from None
         now = utcnow()
-        links = {
-            d.id: f"{base}/files/{await providers.document_link(session, admin, d.id, now=now, channel='api')}"
-            for d in application.documents
-        }
+        # Each link is granted to the calling token: revoked or expired, its links stop too.
+        token_id = request.state.admin_token_id
+        links = {}
+        for d in application.documents:
+            token = await providers.document_link(
+                session, admin, d.id, now=now, channel="api", admin_token_id=token_id
+            )
+            links[d.id] = f"{base}/files/{token}"
     return _out(application, links)
 
 

@@ -2,7 +2,9 @@
 
 `require_admin` is the one dependency every `/api/admin/` route takes. It uses FastAPI's
 HTTPBearer scheme so OpenAPI documents the security requirement, answers 401 (with
-`WWW-Authenticate: Bearer`) for a missing, unknown or revoked token, and audits every use."""
+`WWW-Authenticate: Bearer`) for a missing, unknown, revoked or expired token, and audits every
+use. Only "expired" is told apart in the answer: the owner of a token that simply ran out needs to
+know, while telling unknown from revoked would say which tokens exist."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backend import audit
 from backend.access import Actor
+from backend.models import utcnow
 from backend.providers import admin_tokens
 
 log = structlog.get_logger(__name__)
@@ -49,8 +52,8 @@ async def require_admin(
     endpoint = getattr(request.scope.get("endpoint"), "__name__", "unknown")
     purpose = f"{request.method} {endpoint}"[:48]
     async with request.app.state.sessions() as session, session.begin():
-        actor = await admin_tokens.verify(session, token)
-        token_id = await admin_tokens.token_id_for(session, token)
+        checked = await admin_tokens.check(session, token, now=utcnow())
+        actor, token_id = checked.actor, checked.token_id
         if actor is not None:
             await audit.record(
                 session,
@@ -62,8 +65,9 @@ async def require_admin(
                 channel="api",
             )
         elif token_id is not None:
-            # A known token that no longer works (revoked, or its user is no longer an admin):
-            # worth an audit entry. Unknown tokens are only logged, so guessing cannot fill the log.
+            # A known token that no longer works (expired, revoked, or its user is no longer an
+            # admin): worth an audit entry. Unknown tokens are only logged, so guessing cannot
+            # fill the log.
             await audit.record(
                 session,
                 actor=None,
@@ -76,5 +80,9 @@ async def require_admin(
             )
     if actor is None:
         log.warning("admin_api_refused", method=request.method, path=request.url.path)
+        if checked.refusal is admin_tokens.Refusal.EXPIRED:
+            raise _unauthorised("The token has expired. Ask for a new one (telecare admin-token create).")
         raise _unauthorised("The token is unknown or revoked.")
+    # The routes grant download links to this token (they die with it).
+    request.state.admin_token_id = token_id
     return actor

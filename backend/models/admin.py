@@ -1,4 +1,5 @@
-"""Bearer tokens for the admin REST API (`/api/admin/`). Only the token's SHA-256 is stored."""
+"""Bearer tokens for the admin REST API (`/api/admin/`). Only the token's SHA-256 is stored; every
+token expires."""
 
 from __future__ import annotations
 
@@ -17,5 +18,8 @@ class AdminToken(IdMixin, CreatedMixin, Base):
     token_digest: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     # The admin the token acts as: decisions through the API are audited under this user.
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    # Set at creation (TELECARE_ADMIN_TOKEN_DAYS, or `--days`); tokens older than migration 0012
+    # got created_at + 30 days.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -731,11 +731,20 @@ async def document_link(
     document_id: str,
     *,
     now: datetime,
-    channel: str | None = None,
+    channel: str,
+    admin_token_id: str | None = None,
 ) -> str:
-    """A short-lived download token for one application document, for an admin only (audited)."""
+    """A short-lived download token for one application document, for an admin only (audited);
+    made in a chat on `channel`, or for the admin API token `admin_token_id` (it dies with it)."""
     document = await _authorise_document(session, actor, document_id, channel, "link")
-    return await files.grant(session, user_id=actor.user_id, kind=grant_kind(document.id), now=now)
+    return await files.grant(
+        session,
+        user_id=actor.user_id,
+        kind=grant_kind(document.id),
+        now=now,
+        channel=channel,
+        admin_token_id=admin_token_id,
+    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ through the engine and send the replies; track the 24-hour window, opt-outs and 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import mimetypes
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from backend.models import STATUS_RANK, ChannelIdentity, OutboundMessage, User, 
 from backend.outbox import queue as outbox_queue
 from backend.settings import Settings
 from bot.uploads import store_upload
+from bot.web import documents
 from bot.whatsapp import render
 from bot.whatsapp.client import TwilioGateway
 from bot.whatsapp.inbound import CHANNEL, Parsed, parse
@@ -279,7 +281,13 @@ class WhatsAppChannel:
     # --- sending ----------------------------------------------------------------------------
 
     async def _deliver(self, address: str, replies: list[Reply]) -> None:
-        outgoing = [message for reply in replies for message in render.messages(reply, self.settings)]
+        media_url = functools.partial(
+            documents.media_url,
+            public_base_url=self.app_settings.public_base_url,
+            ring=self.cipher.ring,
+            now=utcnow(),
+        )
+        outgoing = [m for reply in replies for m in render.messages(reply, self.settings, media_url)]
         await self._send_all(address, outgoing)
 
     async def _send_all(self, address: str, outgoing: list[Outgoing]) -> None:

@@ -8,6 +8,7 @@ Twilio's 1600 characters."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.text import split_text, utf16_len
@@ -32,7 +33,11 @@ class Outgoing:
         return "template" if self.content_sid else "media" if self.media_url else "text"
 
 
-def messages(reply: Reply, settings: TwilioSettings) -> list[Outgoing]:
+def messages(
+    reply: Reply, settings: TwilioSettings, media_url: Callable[[str], str] | None = None
+) -> list[Outgoing]:
+    """`media_url` turns a document's link into the URL Twilio fetches it from (our links: a
+    signed, single-use media URL; see bot/web/documents.media_url)."""
     out: list[Outgoing] = []
     text = f"*{reply.text}*" if reply.urgent and reply.text else reply.text
     if reply.choices and (interactive := _interactive(text, reply, settings)):
@@ -43,10 +48,12 @@ def messages(reply: Reply, settings: TwilioSettings) -> list[Outgoing]:
             text = f"{text}\n\n{numbered}\n{reply.number_hint}".strip()
         out.extend(Outgoing(body=piece) for piece in split_text(text or "…", MAX_BODY))
     if reply.document:
-        # The link is our own signed, expiring one; it is also in the caption so the user can
-        # still fetch the file if their WhatsApp cannot show this media type.
+        # Twilio fetches the media once, through the signed media URL. The plain link is in the
+        # caption too, for a WhatsApp that cannot show this media type: it opens in a browser
+        # signed in to telecare as this user.
         caption = f"{reply.document.caption}\n{reply.document.url}".strip()
-        out.append(Outgoing(body=split_text(caption, MAX_BODY)[0], media_url=reply.document.url))
+        fetched_from = media_url(reply.document.url) if media_url else reply.document.url
+        out.append(Outgoing(body=split_text(caption, MAX_BODY)[0], media_url=fetched_from))
     return out
 
 

@@ -66,7 +66,9 @@ async def answer_overview(ctx: Context, answer: Answer) -> Outcome:
 
 async def _summary_link(ctx: Context) -> Outcome:
     """A download link for the printable summary; the document is made when it is fetched."""
-    token = await files.grant(ctx.session, user_id=ctx.user.id, kind="profile_summary", now=ctx.now)
+    token = await files.grant(
+        ctx.session, user_id=ctx.user.id, kind="profile_summary", now=ctx.now, channel=ctx.channel
+    )
     url = f"{ctx.settings.public_base_url.rstrip('/')}/files/{token}"
     minutes = int(files.LINK_LIFETIME.total_seconds() // 60)
     document = Document(

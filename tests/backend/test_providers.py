@@ -190,8 +190,12 @@ async def test_document_links_are_for_admins_only(sessions, cipher):
         application = await providers.get_application(session, providers.ProviderKind.PHARMACY, pharmacy_id)
         (document,) = application.documents
         with pytest.raises(AccessDenied):
-            await providers.document_link(session, Actor(user.id, Role.PHARMACY), document.id, now=NOW)
-        token = await providers.document_link(session, Actor(admin.id, Role.ADMIN), document.id, now=NOW)
+            await providers.document_link(
+                session, Actor(user.id, Role.PHARMACY), document.id, now=NOW, channel="web"
+            )
+        token = await providers.document_link(
+            session, Actor(admin.id, Role.ADMIN), document.id, now=NOW, channel="web"
+        )
         assert token
         read = await providers.read_document(session, cipher, Actor(admin.id, Role.ADMIN), document.id)
         assert read.data == b"%PDF" and read.content_type == "application/pdf"

@@ -297,6 +297,42 @@ def test_admin_tokens_are_shown_once_listed_and_revoked(env):
     assert again.returncode == 1 and "No live token" in again.stderr
 
 
+def test_admin_tokens_expire_and_the_list_says_who_when_and_in_what_state(env):
+    assert run(env, "keys", "init").returncode == 0
+    assert run(env, "migrate").returncode == 0
+    assert run(env, "admin", "add", "--email", "ops@example.com", "--name", "Ops Lead").returncode == 0
+    env = env | {"TELECARE_ADMIN_TOKEN_DAYS": "7"}
+    week = run(env, "admin-token", "create", "--email", "ops@example.com", "--name", "week")
+    day = run(env, "admin-token", "create", "--email", "ops@example.com", "--name", "day", "--days", "1")
+    old = run(env, "admin-token", "create", "--email", "ops@example.com", "--name", "old")
+    assert week.returncode == day.returncode == old.returncode == 0, day.stderr
+    assert "expires" in week.stdout
+    ids = {name: out.stdout.split()[1] for name, out in (("week", week), ("day", day), ("old", old))}
+    db = env["TELECARE_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(db) as conn:
+        lifetimes = dict(
+            conn.execute("SELECT name, julianday(expires_at) - julianday(created_at) FROM admin_tokens")
+        )
+        # An old token, expired long ago whatever today's date (no wall-clock dependence).
+        conn.execute(
+            "UPDATE admin_tokens SET created_at = '2000-01-01 00:00:00.000000', "
+            "expires_at = '2000-01-31 00:00:00.000000' WHERE name = 'old'"
+        )
+    assert round(lifetimes["week"], 6) == 7 and round(lifetimes["day"], 6) == 1
+    listed = {line.split()[0]: line for line in run(env, "admin-token", "list").stdout.splitlines()}
+    assert "owner Ops Lead" in listed[ids["week"]] and "never used" in listed[ids["week"]]
+    assert listed[ids["week"]].endswith("live") and listed[ids["day"]].endswith("live")
+    assert "expires 2000-01-31T00:00:00+00:00" in listed[ids["old"]] and listed[ids["old"]].endswith(
+        "expired"
+    )
+    assert "created 2000-01-01T00:00:00+00:00" in listed[ids["old"]]
+    assert run(env, "admin-token", "revoke", ids["old"]).returncode == 0, "an expired token can be revoked"
+    relisted = {line.split()[0]: line for line in run(env, "admin-token", "list").stdout.splitlines()}
+    assert " revoked " in relisted[ids["old"]] and relisted[ids["week"]].endswith("live")
+    too_long = run(env, "admin-token", "create", "--email", "ops@example.com", "--name", "x", "--days", "400")
+    assert too_long.returncode != 0 and "Traceback" not in too_long.stderr
+
+
 def test_admin_tokens_only_for_admins(env):
     assert run(env, "keys", "init").returncode == 0
     assert run(env, "migrate").returncode == 0

@@ -13,7 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from backend.accounts.chats import is_chat, new_identity
-from backend.models import ChannelIdentity, InboxMessage, OutboxMessage, OutboxStatus, StoredFile, User
+from backend.models import (
+    ChannelIdentity,
+    FileGrant,
+    InboxMessage,
+    OutboxMessage,
+    OutboxStatus,
+    StoredFile,
+    User,
+)
 from bot.app import create_app
 from bot.telegram.settings import TelegramMode, TelegramSettings
 from tests.chat import RecordingOtpSender
@@ -325,6 +333,9 @@ async def test_the_health_summary_is_sent_as_a_document(harness):
     assert upload.ok and upload.files, "the file itself is uploaded, not a link"
     (part,) = upload.files.values()
     assert part.filename == "health-summary.html" and b"Asha Verma" in part.data
+    async with harness.app.state.sessions() as session:
+        grant = await session.scalar(select(FileGrant))
+    assert grant.channel == "telegram" and grant.downloads == 1, "made for this chat, opened in process"
 
 
 async def test_updates_stored_before_a_crash_are_processed_on_start(settings, fake):

@@ -279,7 +279,7 @@ def test_the_health_summary_is_a_short_lived_private_download(client, in_db):
     body = response.text
     assert "Asha Verma" in body and "23 April 1990" in body, "dates in Indian English"
     assert "<script>alert" not in body and "&lt;script&gt;alert" in body, "user text is escaped"
-    assert client.get(path.replace("/files/", "/files/x")).status_code == 404
+    assert client.get(path.replace("/files/", "/files/x")).status_code == 403  # the sign-in page
     tab.close()
 
 
@@ -299,11 +299,13 @@ def test_an_expired_download_link_is_refused(client, in_db, monkeypatch):
             user = User(id=new_id(), role=Role.PATIENT)
             session.add(user)
             await session.flush()
-            return await files.grant(session, user_id=user.id, kind="profile_summary", now=utcnow())
+            return await files.grant(
+                session, user_id=user.id, kind="profile_summary", now=utcnow(), channel="web"
+            )
 
     token = in_db(grant)
     response = client.get(f"/files/{token}")
-    assert response.status_code == 404 and "expired" in response.text
+    assert response.status_code == 403 and "Sign in" in response.text
 
 
 def test_a_socket_from_another_site_is_refused(client):
@@ -340,7 +342,7 @@ def test_an_idle_web_session_is_signed_out_by_the_server(client, in_db):
     again.close()
 
 
-def test_a_refused_download_is_a_plain_404_and_stays_audited(client, in_db, monkeypatch):
+def test_a_refused_download_is_the_sign_in_page_and_stays_audited(client, in_db, monkeypatch):
 
     from sqlalchemy import select
 
@@ -353,7 +355,9 @@ def test_a_refused_download_is_a_plain_404_and_stays_audited(client, in_db, monk
             user = User(id=new_id(), role=Role.DOCTOR)  # not a patient: the policy refuses
             session.add(user)
             await session.flush()
-            return await files.grant(session, user_id=user.id, kind="profile_summary", now=utcnow())
+            return await files.grant(
+                session, user_id=user.id, kind="profile_summary", now=utcnow(), channel="web"
+            )
 
     async def denied_entries(db) -> list:
         async with db() as session:
@@ -362,7 +366,7 @@ def test_a_refused_download_is_a_plain_404_and_stays_audited(client, in_db, monk
     token = in_db(grant)
     monkeypatch.setattr(records, "_load", None)  # never reached: the refusal comes first
     response = client.get(f"/files/{token}")
-    assert response.status_code == 404 and "expired" in response.text
+    assert response.status_code == 403 and "Sign in" in response.text
     assert len(in_db(denied_entries)) == 1
 
 

@@ -187,9 +187,9 @@ def test_an_admin_opens_the_documents_through_short_lived_links(client, settings
     assert licence.headers["content-type"] == "application/pdf"
     assert licence.headers["content-disposition"].startswith("attachment")
     assert licence.headers["x-content-type-options"] == "nosniff"
-    # A link is the admin's: another browser with the URL reaches it only until it expires or is
-    # used up; a made-up token reaches nothing.
-    assert client.get("/files/not-a-real-token").status_code == 404
+    # A link is the admin's (tests/bot/test_download_links.py: another browser gets the sign-in
+    # page); a made-up token reaches nothing.
+    assert client.get("/files/not-a-real-token").status_code == 403
 
     async def reads(sessions):
         async with sessions() as session:

@@ -233,6 +233,32 @@ async def test_a_patient_signs_up_with_numbered_replies_edits_the_profile_and_re
     assert statuses == {"delivered"}, "status callbacks recorded"
 
 
+async def test_the_health_summary_goes_as_media_that_twilio_fetches_once_without_a_cookie(harness):
+    asha = harness.user("+919876543210")
+    await _sign_up(asha)
+    await asha.say("menu")
+    await asha.pick("medical profile")
+    await asha.pick("Allergies")
+    await asha.pick("Add")
+    await asha.say("Penicillin")
+    await asha.say("back")
+    await asha.pick("Download")
+    (sent,) = [m for m in harness.fake.messages_to("whatsapp:+919876543210") if m.media_urls]
+    (media_url,) = sent.media_urls
+    plain = media_url.split("?")[0]
+    assert media_url.startswith(harness.public + "/files/") and "?media=" in media_url
+    assert plain in sent.body and "media=" not in sent.body, "the caption has the plain link only"
+    async with httpx.AsyncClient() as twilio:  # Twilio's fetch: no cookie, the signed media URL
+        fetched = await twilio.get(media_url)
+        assert fetched.status_code == 200 and "Penicillin" in fetched.text and "Asha Verma" in fetched.text
+        again = await twilio.get(media_url)
+        assert again.status_code == 403 and "Penicillin" not in again.text, "one media fetch"
+        copied = await twilio.get(plain)  # the caption's link in a browser not signed in
+        assert copied.status_code == 403 and "Penicillin" not in copied.text
+        forged = await twilio.get(plain + "?media=9999999999." + "0" * 64)
+        assert forged.status_code == 403 and "Penicillin" not in forged.text
+
+
 async def test_a_forged_or_unsigned_webhook_is_refused_and_nothing_is_sent(harness):
     fake, url = harness.fake, harness.base + "/webhooks/whatsapp"
     params = fake.inbound_params("+919876500001", "hi")
