@@ -2,7 +2,8 @@
 
 The signature covers the URL Twilio was configured with, so it is checked against our public base
 URL (behind a proxy the internal address differs), over every field as posted (Twilio adds new
-fields without notice). Missing or wrong: 403, nothing stored, nothing sent."""
+fields without notice). Missing or wrong: 403, nothing stored, nothing sent. Bodies over 64 KB
+are refused with 413 while they are read (bot/body_limits.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,12 @@ from twilio.request_validator import RequestValidator
 router = APIRouter()
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-MAX_FORM_BYTES = 256 * 1024  # Twilio's forms are a few kB
 
 
 async def _signed_form(request: Request) -> FormData | Response:
     channel = getattr(request.app.state, "whatsapp", None)
     if channel is None:
         return Response(status_code=404)
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        return Response(status_code=413)
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return Response(status_code=403)  # Twilio posts url-encoded forms; nothing else is signed
     signature = request.headers.get(SIGNATURE_HEADER, "")
