@@ -6,7 +6,8 @@ anything is read; a chunked body is cut the moment it passes the limit. Either w
 answers 413 itself, with a short JSON reason and `Connection: close` (so the server stops reading
 the rest instead of reading it only to throw it away), and the route can no longer answer: what it
 sends afterwards is dropped, and its next read raises `BodyTooLarge`, which ends here, never as a
-500 or a traceback.
+500 or a traceback. A route that answers without reading its body has the rest read for it (and
+thrown away) up to the limit first, with the same 413 past it.
 
 FastAPI's own `max_body_size` (FastAPI 0.16x, Starlette 1.x) was tried and not used: its 413 is
 plain text for a declared length and JSON for a streamed one; a streamed overrun is an
@@ -104,15 +105,12 @@ def _has_body(scope: Scope) -> bool:
     )
 
 
-_CLOSE = (b"connection", b"close")
-
-
 async def _refuse(limit: BodyLimit, send: Send) -> None:
     body = json.dumps({"detail": limit.reason}).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        _CLOSE,  # uvicorn closes after the answer: the rest is never read
+        (b"connection", b"close"),  # uvicorn closes after the answer: the rest is never read
     ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
@@ -144,18 +142,30 @@ class _CountedBody:
                     self.answered = True
                     await _refuse(self.limit, self._send)
                 raise BodyTooLarge
+        elif message["type"] == "http.disconnect":
+            self.unread = False
         return message
 
     async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start" and self.unread and not self.answered:
+            await self._read_the_rest()
         if self.answered:
             return
         if message["type"] == "http.response.start":
             self.started = True
-            if self.unread:
-                # The route answered without reading its body (a 401, a 404): close afterwards
-                # rather than let the server read the rest of it only to throw it away.
-                message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
         await self._send(message)
+
+    async def _read_the_rest(self) -> None:
+        """The route answers without reading its body (a 401, a 404). Read the rest first, up to
+        the limit and throwing it away: within the limit the route's answer goes out as usual;
+        past it the 413 goes instead and the connection closes. (Left to itself, uvicorn would
+        read and discard all of it, however long; closing at once instead would reset the
+        connection under a client still sending, which would then never see the answer.)"""
+        try:
+            while self.unread:
+                await self.receive()
+        except BodyTooLarge:
+            pass  # answered 413; the route's own answer is dropped
 
 
 class BodyLimitMiddleware:

@@ -305,3 +305,17 @@ async def test_a_body_at_the_limit_is_whole_for_the_route():
     limit = DEFAULT_LIMIT.max_bytes
     assert _starts(await _drive(route, [b"x" * (limit - 10), b"x" * 10])) == [204]
     assert got == [limit]
+
+
+async def test_a_route_answering_without_reading_its_body_is_heard_within_the_limit_only():
+    """The rest is read for it (and thrown away) up to the limit: uvicorn, left to itself, would
+    read and discard all 200 MB of it."""
+
+    async def route(scope, receive, send):
+        await send({"type": "http.response.start", "status": 401, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    chunked = [(b"transfer-encoding", b"chunked")]
+    assert _starts(await _drive(route, [b"x" * 1000, b"x"], headers=chunked)) == [401]
+    assert _starts(await _drive(route, [b"x" * 40_000] * 100, headers=chunked)) == [413]
+    assert _starts(await _drive(route, [b""])) == [401]  # no body at all
