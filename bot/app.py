@@ -25,6 +25,7 @@ from backend.otp.senders import DevOtpSender, OtpSender, RoutingOtpSender, SmtpO
 from backend.payments import build_gateways
 from backend.payments.gateway import Gateways
 from backend.settings import DispatcherMode, OtpDelivery, Settings, get_settings
+from bot.body_limits import BodyLimitMiddleware
 from bot.housekeeping import Housekeeper
 from bot.telegram import webhook as telegram_webhook
 from bot.telegram.channel import TelegramChannel
@@ -275,4 +276,5 @@ def create_app(
     app.include_router(telegram_webhook.router)
     app.include_router(whatsapp_webhook.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+    app.add_middleware(BodyLimitMiddleware)  # every request body is bounded while it is read
     return app

@@ -82,6 +82,7 @@ def serve(
     from pydantic import ValidationError
 
     from bot.app import create_app
+    from bot.body_limits import SERVER_LIMITS
 
     settings = get_settings()
     _cipher()  # fail early, with a clear message, when the keys are missing
@@ -94,7 +95,9 @@ def serve(
     except ValueError as exc:
         _fail(f"Configuration: {exc}")
     typer.echo(f"telecare on http://{host or settings.host}:{port or settings.port} ({settings.env.value})")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="warning")
+    uvicorn.run(
+        app, host=host or settings.host, port=port or settings.port, log_level="warning", **SERVER_LIMITS
+    )
 
 
 @app.command()

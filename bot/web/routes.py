@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import secrets
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import pydantic_core
 import structlog
 from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 
 from backend.accounts import service as accounts
 from backend.models import Channel, utcnow
+from bot.body_limits import MAX_FRAME_BYTES, MAX_UPLOAD_BYTES
 from bot.uploads import store_upload
 from bot.web import notify
 from conversations.messages import Inbound, InboundKind
@@ -30,8 +31,6 @@ log = structlog.get_logger(__name__)
 router = APIRouter()
 STATIC = Path(__file__).resolve().parent / "static"
 COOKIE = "telecare_session"
-MAX_FRAME_BYTES = 32_000
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # What the web chat accepts as a file, recognised by the file's first bytes (what a browser says
 # about a file's type comes from its name and proves nothing).
 UPLOAD_SIGNATURES = {
@@ -109,14 +108,31 @@ async def signout(request: Request) -> Response:
     return response
 
 
+async def _next_text_frame(socket: WebSocket) -> str | None:
+    """The next text frame; None once the socket was closed for a frame the page never sends (a
+    binary one: 1003, or one over MAX_FRAME_BYTES: 1009, which uvicorn also enforces)."""
+    message = await socket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    if text is None:
+        await socket.close(code=1003, reason="only text frames are accepted")
+        return None
+    if len(text) > MAX_FRAME_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
+        await socket.close(code=1009, reason="message too big")
+        return None
+    return text
+
+
 def _inbound(address: str, raw: str, client: str | None = None) -> Inbound | str:
     """A browser frame as an Inbound, or the reason it is not one. `client`: the peer's IP (behind
     a proxy, uvicorn puts the forwarded client here only for proxies in FORWARDED_ALLOW_IPS)."""
-    if len(raw) > MAX_FRAME_BYTES:
-        return "That message is too long."
     try:
-        frame = json.loads(raw)
-    except ValueError:
+        # pydantic's parser, not json.loads: it stops nesting at a fixed depth with a ValueError
+        # (json.loads recurses, and 2,000 brackets raise RecursionError) and refuses lone
+        # surrogates, raw or escaped, which no browser sends and no database stores.
+        frame = pydantic_core.from_json(raw.encode())
+    except ValueError:  # UnicodeEncodeError included
         return "Malformed message."
     if not isinstance(frame, dict):
         return "Malformed message."
@@ -176,9 +192,7 @@ async def upload(request: Request) -> JSONResponse:
         return _upload_error(401, "No session: please reload the page.")
     if not _same_origin_request(request):
         return _upload_error(403, "Cross-site request refused.")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES + 64 * 1024:
-        return _upload_error(413, "That file is larger than 10 MB. Please send a smaller one.")
+    # The body as a whole is bounded while it is read (bot/body_limits.py); the file, here.
     try:
         form = await request.form(max_files=1, max_fields=2)
     except Exception:  # not multipart, or more parts than allowed: the parser's own errors vary
@@ -289,7 +303,10 @@ async def chat_socket(socket: WebSocket) -> None:
         replies = await engine.current_prompt(Channel.WEB.value, address)
         await socket.send_json(_replies_frame(replies, state.settings.public_base_url))
         while True:
-            inbound = _inbound(address, await socket.receive_text(), client)
+            raw = await _next_text_frame(socket)
+            if raw is None:
+                return
+            inbound = _inbound(address, raw, client)
             if isinstance(inbound, str):
                 await socket.send_json({"type": "error", "text": inbound})
                 continue

@@ -7,7 +7,10 @@ fields without notice). Missing or wrong: 403, nothing stored, nothing sent.
 The form is parsed strictly (the standard library's parser, strict UTF-8): a body that is not
 url-encoded form data, or whose text is not valid UTF-8 (a lone surrogate), is answered 400 with
 its reason, never 500 and never silently altered (a lenient parser would replace the bytes and
-the signature would no longer say what was posted)."""
+the signature would no longer say what was posted).
+
+Bodies over 64 KB are refused with 413 while they are read (bot/body_limits.py), so the strict
+parser only ever sees a bounded body."""
 
 from __future__ import annotations
 
@@ -25,7 +28,6 @@ router = APIRouter()
 log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
-MAX_FORM_BYTES = 256 * 1024  # Twilio's forms are a few kB
 MAX_FIELDS = 500
 
 
@@ -56,8 +58,6 @@ async def _signed_form(request: Request) -> FormData | Response:
     channel = getattr(request.app.state, "whatsapp", None)
     if channel is None:
         return Response(status_code=404)
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        return Response(status_code=413)
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         return Response(status_code=403)  # Twilio posts url-encoded forms; nothing else is signed
     signature = request.headers.get(SIGNATURE_HEADER, "")

@@ -194,8 +194,6 @@ def test_malformed_frames_get_an_error_and_the_socket_stays_usable(client):
     assert tab.socket.receive_json() == {"type": "error", "text": "Malformed message."}
     tab.socket.send_text(json.dumps({"type": "telepathy"}))
     assert tab.socket.receive_json()["type"] == "error"
-    tab.socket.send_text("x" * 40_000)
-    assert tab.socket.receive_json()["type"] == "error"
     assert "agree" in tab.tap("sign up")[-1]["text"].lower()
     tab.close()
 

@@ -527,7 +527,7 @@
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (data) {
           if (!response.ok || !data || data.ok !== true) {
-            uploadError((data && asText(data.error)) || "The file could not be sent (HTTP " + response.status + ").");
+            uploadError((data && asText(data.error || data.detail)) || "The file could not be sent (HTTP " + response.status + ").");
             return;
           }
           // The answer normally comes on the socket; a page whose socket was closed meanwhile
