@@ -115,6 +115,25 @@ async def sessions(database_url: str, key_ring: KeyRing) -> AsyncIterator[async_
 
 
 @pytest.fixture
+def in_db(database_url: str, key_ring: KeyRing):
+    """Run `work(session_factory)` on a fresh event loop with its own engine, for synchronous
+    tests (TestClient): pooled asyncpg connections cannot cross event loops."""
+    import asyncio
+
+    def run(work):
+        async def main():
+            engine = create_engine(database_url)
+            try:
+                return await work(create_sessionmaker(engine, key_ring))
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(main())
+
+    return run
+
+
+@pytest.fixture
 def settings(database_url: str, key_ring: KeyRing, tmp_path: Path) -> Settings:
     return Settings(
         _env_file=None,

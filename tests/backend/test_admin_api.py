@@ -29,25 +29,6 @@ PDF = b"%PDF-1.4 test"
 
 
 @pytest.fixture
-def in_db(database_url, key_ring):
-    import asyncio
-
-    from backend.db import create_engine, create_sessionmaker
-
-    def run(work):
-        async def main():
-            engine = create_engine(database_url)
-            try:
-                return await work(create_sessionmaker(engine, key_ring))
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(main())
-
-    return run
-
-
-@pytest.fixture
 def client(settings):
     with TestClient(create_app(settings)) as client:
         yield client

@@ -34,25 +34,6 @@ def client(settings):
                 Browser.open_tabs.pop().close()
 
 
-@pytest.fixture
-def in_db(database_url):
-    import asyncio
-
-    from backend.db import create_engine, create_sessionmaker
-
-    def run(work):
-        async def main():
-            engine = create_engine(database_url)
-            try:
-                return await work(create_sessionmaker(engine))
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(main())
-
-    return run
-
-
 def _summary_link(tab: Browser) -> str:
     tab.tap("My medical profile")
     tab.tap("Allergies")

@@ -43,27 +43,6 @@ def client(app):
                 tab.close()
 
 
-@pytest.fixture
-def in_db(database_url, key_ring):
-    """Run `work(session_factory)` on a fresh event loop with its own engine: these tests are
-    synchronous (TestClient), and pooled asyncpg connections cannot cross event loops."""
-    import asyncio
-
-    from backend.db import create_engine, create_sessionmaker
-
-    def run(work):
-        async def main():
-            engine = create_engine(database_url)
-            try:
-                return await work(create_sessionmaker(engine, key_ring))
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(main())
-
-    return run
-
-
 class Browser:
     """One browser tab: its cookie jar is the TestClient's; messages go over the socket."""
 

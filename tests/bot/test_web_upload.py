@@ -31,25 +31,6 @@ def client(settings):
                 Browser.open_tabs.pop().close()
 
 
-@pytest.fixture
-def in_db(database_url, key_ring):
-    import asyncio
-
-    from backend.db import create_engine, create_sessionmaker
-
-    def run(work):
-        async def main():
-            engine = create_engine(database_url)
-            try:
-                return await work(create_sessionmaker(engine, key_ring))
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(main())
-
-    return run
-
-
 def upload(client: TestClient, data: bytes, name: str = "licence.pdf", content_type="application/pdf", **kw):
     return client.post("/web/upload", files={"file": (name, data, content_type)}, data={"id": new_id()}, **kw)
 
