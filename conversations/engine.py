@@ -71,6 +71,11 @@ class ChatLocks:
             else:
                 self._locks[key] = (lock, users - 1)
 
+    async def wait_turn(self, key: str) -> None:
+        """Return once everything already holding or queued for this chat's lock is done."""
+        async with self.hold(key):
+            return
+
     def __len__(self) -> int:
         return len(self._locks)
 

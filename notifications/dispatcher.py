@@ -2,7 +2,8 @@
 
 One loop claims batches while there is room (`max_in_flight`) and keeps the claims alive;
 claimed messages queue per recipient and each recipient's queue is sent in order by its own task,
-so one busy chat never holds up the others. A priority gate lets urgent messages, then the
+so one busy chat never holds up the others (a chat busy with the user's own updates is waited for
+before a sending slot is taken, see `_wait_for_first_chat`). A priority gate lets urgent messages, then the
 longest queues, send first. For each message, in order:
 
 1. a worker died holding it too often, or it cannot be read → dead;
@@ -339,6 +340,7 @@ class Dispatcher:
                 if (pause := ready_at - loop.time()) > 0:
                     await asyncio.sleep(pause)
                 try:
+                    await self._wait_for_first_chat(job)
                     # Urgent first, then the longest queue (see notifications/gate.py).
                     await self._sending.acquire(
                         priority=len(queue_) + 1 + (URGENT_FIRST if job.row.urgent else 0)
@@ -370,6 +372,18 @@ class Dispatcher:
             self._runners.pop(user_id, None)
             if not queue_:
                 self._queues.pop(user_id, None)
+
+    async def _wait_for_first_chat(self, job: Job) -> None:
+        """Before taking a sending slot, wait while the chat this message will try first is busy
+        with the user's own updates (their replies go first, paced): a burst in one chat must not
+        hold a slot that other recipients' messages need. Best effort: an update that arrives
+        between this wait and the send is waited for inside the slot, one update at most."""
+        chats = self._chats(job)
+        if not chats:
+            return
+        wait = getattr(self.senders.get(chats[0].channel), "wait_for_chat", None)
+        if wait is not None:
+            await wait(address_of(self.cipher, chats[0]))
 
     async def _still_ours(self, job: Job) -> bool:
         """Confirmed in groups: every send that asks while one confirmation is running joins the

@@ -58,6 +58,10 @@ class Sender(Protocol):
     # dispatcher waits this out itself, so the sender's own per-chat limit rarely has to.
     chat_interval: float
 
+    # Optional: `async def wait_for_chat(self, address: str) -> None` returns once what the chat
+    # is busy with (the user's own updates and their paced replies, which go first) is done. The
+    # dispatcher waits there before it takes a sending slot, so one busy chat holds none.
+
     async def deliver(self, address: str, notice: Notice) -> Delivery:
         """Send one notice to one chat, within the channel's rate limits. Never raises for the
         platform's refusals: they come back as a Delivery."""

@@ -18,6 +18,11 @@ class TelegramNotifier:
         self.telegram = telegram
         self.chat_interval = telegram.sender.chat_interval
 
+    async def wait_for_chat(self, address: str) -> None:
+        """The dispatcher waits here, holding no sending slot, while the chat's own updates and
+        their replies are in progress."""
+        await self.telegram.chat_order.wait_turn(address)
+
     async def deliver(self, address: str, notice: Notice) -> Delivery:
         try:
             chat_id = int(address)

@@ -17,6 +17,11 @@ class WhatsAppNotifier:
     def __init__(self, whatsapp: WhatsAppChannel) -> None:
         self.whatsapp = whatsapp
 
+    async def wait_for_chat(self, address: str) -> None:
+        """The dispatcher waits here, holding no sending slot, while the chat's own updates and
+        their replies are in progress."""
+        await self.whatsapp.chat_order.wait_turn(address)
+
     async def deliver(self, address: str, notice: Notice) -> Delivery:
         hint = f"\n\n{notice.typed_hint}" if notice.typed_hint else ""
         body = notice.text
