@@ -5,11 +5,9 @@ its token. Both outcomes of every opening are audited."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend.accounts import service as accounts
@@ -19,7 +17,7 @@ from bot.app import create_app
 from bot.web import documents
 from bot.web.routes import COOKIE
 from tests.backend.test_admin_api import _pharmacy
-from tests.bot.test_web import Browser
+from tests.bot.test_web import Browser, web_client
 
 T0 = datetime(2031, 3, 10, 12, 0, tzinfo=UTC)
 ALLERGY = "Peanuts and penicillin"
@@ -27,11 +25,8 @@ ALLERGY = "Peanuts and penicillin"
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as client:
+    with web_client(create_app(settings)) as client:
         yield client
-        while Browser.open_tabs:
-            with contextlib.suppress(Exception):
-                Browser.open_tabs.pop().close()
 
 
 def _summary_link(tab: Browser) -> str:

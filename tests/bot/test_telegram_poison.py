@@ -16,11 +16,13 @@ from backend.models import InboxMessage
 from bot.app import create_app
 from bot.telegram.settings import TelegramSettings
 from conversations.messages import Reply
-from tests.bot.test_telegram_e2e import SECRET, Harness, _telegram_settings, _update_ids
-from tests.chat import RecordingOtpSender
+from tests.bot import test_telegram_e2e
+from tests.bot.test_telegram_e2e import SECRET, _telegram_settings, _update_ids
 from tests.fakes.telegram_api import FakeTelegram
 
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "content-type": "application/json"}
+# The same fake Bot API and app as the end-to-end tests.
+fake, harness = test_telegram_e2e.fake, test_telegram_e2e.harness
 
 
 def _update(chat_id: int, **message) -> dict:
@@ -90,23 +92,6 @@ async def test_a_burst_in_one_chat_does_not_hold_up_another_chats_answer(setting
 
 
 # --- poison updates ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def fake():
-    async with FakeTelegram(
-        per_chat_rate=200, per_chat_burst=50, per_bot_rate=1000, per_bot_burst=200
-    ) as server:
-        yield server
-
-
-@pytest.fixture
-async def harness(settings, fake):
-    app = create_app(settings, _telegram_settings(fake))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield Harness(fake, app, http, RecordingOtpSender())
 
 
 def _deep(depth: int, chat_id: int) -> bytes:

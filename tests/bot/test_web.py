@@ -32,15 +32,21 @@ def app(settings):
     return create_app(settings)
 
 
-@pytest.fixture
-def client(app):
+@contextlib.contextmanager
+def web_client(app):
+    """A TestClient for `app` that closes the tabs a test left open: a failed test may leave
+    sockets open, and the TestClient would wait for them for ever."""
     with TestClient(app) as client:
         yield client
-        # A failed test may leave sockets open; close them or the TestClient waits for ever.
         while Browser.open_tabs:
-            tab = Browser.open_tabs.pop()
             with contextlib.suppress(Exception):
-                tab.close()
+                Browser.open_tabs.pop().close()
+
+
+@pytest.fixture
+def client(app):
+    with web_client(app) as client:
+        yield client
 
 
 class Browser:

@@ -13,7 +13,6 @@ import socket
 
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
@@ -21,7 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from bot.app import create_app
 from bot.body_limits import MAX_FRAME_BYTES, SERVER_LIMITS
 from bot.web.routes import COOKIE
-from tests.bot.test_web import Browser
+from tests.bot.test_web import Browser, web_client
 
 DEEP = "[" * 2000 + "]" * 2000
 JUNK = [
@@ -37,11 +36,8 @@ TOO_BIG = "é" * (MAX_FRAME_BYTES // 2 + 1)
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as client:
+    with web_client(create_app(settings)) as client:
         yield client
-        while Browser.open_tabs:
-            with contextlib.suppress(Exception):
-                Browser.open_tabs.pop().close()
 
 
 def closed_with(tab: Browser) -> int:

@@ -3,22 +3,16 @@ codes for at most three contacts a day."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from fastapi.testclient import TestClient
 
 from bot.app import create_app
-from tests.bot.test_web import Browser
+from tests.bot.test_web import Browser, web_client
 
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as client:
+    with web_client(create_app(settings)) as client:
         yield client
-        while Browser.open_tabs:
-            with contextlib.suppress(Exception):
-                Browser.open_tabs.pop().close()
 
 
 def test_many_chats_from_one_address_get_codes_for_three_contacts(client):

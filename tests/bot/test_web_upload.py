@@ -4,7 +4,6 @@ short-lived link that nobody else can use."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from backend.accounts import service as accounts
 from backend.models import AuditEntry, Doctor, ProviderDocument, Role, User, VerificationStatus, new_id
 from bot.app import create_app
 from bot.web.routes import MAX_UPLOAD_BYTES
-from tests.bot.test_web import Browser
+from tests.bot.test_web import Browser, web_client
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
@@ -24,11 +23,8 @@ STATIC = Path(__file__).resolve().parents[2] / "bot" / "web" / "static"
 
 @pytest.fixture
 def client(settings):
-    with TestClient(create_app(settings)) as client:
+    with web_client(create_app(settings)) as client:
         yield client
-        while Browser.open_tabs:
-            with contextlib.suppress(Exception):
-                Browser.open_tabs.pop().close()
 
 
 def upload(client: TestClient, data: bytes, name: str = "licence.pdf", content_type="application/pdf", **kw):

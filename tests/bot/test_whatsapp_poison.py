@@ -14,24 +14,14 @@ from sqlalchemy import select
 
 from backend.models import InboxMessage
 from conversations.messages import Reply
-from tests.bot.test_whatsapp_e2e import CONTENT, Harness, _harness, serving
+from tests.bot import test_whatsapp_e2e
+from tests.bot.test_whatsapp_e2e import Harness, _harness
 from tests.fakes.twilio_api import FakeTwilio
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio")
+# The same fake Twilio and app as the end-to-end tests.
+fake, harness = test_whatsapp_e2e.fake, test_whatsapp_e2e.harness
 FORM = {"content-type": "application/x-www-form-urlencoded"}
-
-
-@pytest.fixture
-async def fake():
-    async with FakeTwilio(content=CONTENT) as server:
-        yield server
-
-
-@pytest.fixture
-async def harness(settings, fake):
-    app, base = await _harness(settings, fake)
-    async with serving(app, int(base.rsplit(":", 1)[1])), app.router.lifespan_context(app):
-        yield Harness(fake, app, base, base)
 
 
 def _bodies_to(fake: FakeTwilio, number: str) -> list[str]:
