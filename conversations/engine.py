@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend import audit, inbox
 from backend.access import AccessDenied
+from backend.accounts import chats
 from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
-from backend.models import Conversation, InboxMessage, User, new_id, utcnow
+from backend.models import ChannelIdentity, Conversation, InboxMessage, User, new_id, utcnow
 from backend.otp.senders import OtpSender
 from backend.outbox import service as outbox
 from backend.payments.gateway import Gateways
@@ -162,9 +163,12 @@ class Engine:
             return []
         locale = "en"
         try:
-            async with self.sessions() as session, session.begin():
-                identity = await identity_for(session, channel, chat_id)
-                user = await session.get(User, identity.user_id) if identity.user_id else None
+            async with self.sessions() as session:  # only read: an unusable update creates no chat
+                user = await session.scalar(
+                    select(User)
+                    .join(ChannelIdentity, ChannelIdentity.user_id == User.id)
+                    .where(*chats.is_chat(self.cipher, channel, chat_id))
+                )
                 locale = user.locale if user is not None else locale
         except Exception:
             log.exception("apology_locale_failed", channel=channel)
