@@ -124,6 +124,16 @@ async def _next_text_frame(socket: WebSocket) -> str | None:
     return text
 
 
+def _platform_id(address: str, message_id: object) -> str:
+    """The browser's own id for a message, scoped to its chat. Browsers choose their ids, so they
+    are hashed with the chat's address: one browser's ids never collide with (and silently drop)
+    another's, the stored id is plain hex (a browser's may hold anything, NUL included, which
+    PostgreSQL text refuses), and no two rows link to one chat without that address, which is
+    sealed. No id: a random one (never a duplicate)."""
+    own_id = message_id[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
+    return hashlib.sha256(f"{address}:{own_id}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _inbound(address: str, raw: str, client: str | None = None) -> Inbound | str:
     """A browser frame as an Inbound, or the reason it is not one. `client`: the peer's IP (behind
     a proxy, uvicorn puts the forwarded client here only for proxies in FORWARDED_ALLOW_IPS)."""
@@ -136,11 +146,7 @@ def _inbound(address: str, raw: str, client: str | None = None) -> Inbound | str
         return "Malformed message."
     if not isinstance(frame, dict):
         return "Malformed message."
-    message_id = frame.get("id")
-    # Browsers choose their message ids, so scope them to this chat: one browser's ids can never
-    # collide with (and silently drop) another's.
-    own_id = str(message_id)[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
-    platform_id = f"{address[:32]}:{own_id}"
+    platform_id = _platform_id(address, frame.get("id"))
     if frame.get("type") == "text" and isinstance(frame.get("text"), str):
         return Inbound(
             channel=Channel.WEB,
@@ -211,14 +217,13 @@ async def upload(request: Request) -> JSONResponse:
         return _upload_error(415, "Only PDF, JPG or PNG files can be sent.")
     state = request.app.state
     address = chat_address(token)
-    message_id = form.get("id")
-    own_id = message_id[:64] if isinstance(message_id, str) and message_id else uuid.uuid4().hex
+    platform_id = _platform_id(address, form.get("id"))
     file_ref = await store_upload(
         state.sessions,
         state.cipher,
         channel=Channel.WEB.value,
         chat_id=address,
-        platform_file_id=f"web:{own_id}",
+        platform_file_id=f"web:{platform_id}",
         filename=(sent.filename or "upload")[:200],
         content_type=content_type,
         data=data,
@@ -228,7 +233,7 @@ async def upload(request: Request) -> JSONResponse:
         chat_id=address,
         kind=InboundKind.FILE,
         file_ref=file_ref,
-        platform_id=f"{address[:32]}:{own_id}",
+        platform_id=platform_id,
     )
     replies = await state.engine.handle(inbound)
     frame = _replies_frame(replies, state.settings.public_base_url)

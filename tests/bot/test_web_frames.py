@@ -13,13 +13,15 @@ import socket
 
 import pytest
 import uvicorn
+from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from backend.models import InboxMessage
 from bot.app import create_app
 from bot.body_limits import MAX_FRAME_BYTES, SERVER_LIMITS
-from bot.web.routes import COOKIE
+from bot.web.routes import COOKIE, chat_address
 from tests.bot.test_web import Browser, web_client
 
 DEEP = "[" * 2000 + "]" * 2000
@@ -67,6 +69,28 @@ def test_a_frame_at_the_size_limit_is_read(client):
     tab.socket.send_text(frame)
     assert tab.receive_replies()  # answered like any message (the welcome asks again)
     tab.close()
+
+
+def test_a_message_id_with_any_characters_is_answered_and_kept_only_as_a_hash(client, in_db):
+    """Browsers choose their ids: NUL (which PostgreSQL text refuses) or an emoji is answered like
+    any id, the same id twice is one message, and what is stored is a hash that does not hold
+    the chat's address."""
+    tab = Browser(client)
+    weird = "a\u0000b😀"
+    assert tab.send("hello", message_id=weird)  # answered (the welcome asks again)
+    tab.socket.send_text(json.dumps({"type": "text", "text": "hello", "id": weird}))
+    tab.socket.send_text(json.dumps({"type": "text", "text": "again", "id": "next"}))
+    assert tab.receive_replies() == [], "the replayed id is dropped"
+    assert tab.receive_replies(), "the next message is answered"
+    tab.close()
+
+    async def stored(sessions):
+        async with sessions() as session:
+            return (await session.scalars(select(InboxMessage.platform_id))).all()
+
+    ids = in_db(stored)
+    address = chat_address(client.cookies.get(COOKIE))
+    assert len(ids) == 2 and all(len(i) == 64 and address[:16] not in i for i in ids)
 
 
 @pytest.mark.parametrize("junk", JUNK, ids=["deep array", "deep object", "not json", "surrogate", "cut"])
