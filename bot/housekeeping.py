@@ -89,11 +89,18 @@ class Housekeeper:
 
     async def _publish_audit_head(self, now: datetime) -> None:
         """A refused publication (the chain no longer extends the last published head) is
-        logged by audit_heads and tried again next interval; the sweep goes on."""
+        logged by audit_heads and tried again next interval; so is a head file that cannot be
+        written (a full disk, a read-only folder): the sweep goes on either way."""
         interval = timedelta(seconds=self.settings.audit_head_seconds)
         if self._head_checked is not None and now - self._head_checked < interval:
             return
         self._head_checked = now
-        with contextlib.suppress(audit_heads.HeadFileError):
+        try:
             async with self.sessions() as session:
                 await audit_heads.publish(session, self.settings.audit_head_file, now=now)
+        except audit_heads.HeadFileError:
+            pass  # logged as audit_head_refused
+        except OSError as failure:
+            log.error(
+                "audit_head_failed", error=type(failure).__name__, file=str(self.settings.audit_head_file)
+            )

@@ -148,3 +148,16 @@ async def test_the_housekeeper_publishes_at_its_interval_when_the_head_moved(
     await keeper.sweep_once(now=T0 + timedelta(minutes=10))  # due, but the head has not moved
     heads = audit_heads.read_heads(settings.audit_head_file)
     assert [(h.seq, h.at) for h in heads] == [(2, T0), (3, T0 + timedelta(minutes=5))]
+
+
+async def test_a_head_file_that_cannot_be_written_does_not_stop_the_sweep(
+    sessions, cipher, settings, gateways, tmp_path
+) -> None:
+    (tmp_path / "a-file").write_text("")
+    unwritable = tmp_path / "a-file" / "heads.log"  # its "folder" is a file (as root, modes won't do)
+    settings = settings.model_copy(update={"audit_head_seconds": 300.0, "audit_head_file": unwritable})
+    keeper = Housekeeper(sessions, cipher, settings, Gateways(default=gateways.default))
+    await _record_n(sessions, 1)
+    with capture_logs() as logged:
+        await keeper.sweep_once(now=T0)  # does not raise: the rest of the sweep has run
+    assert [e["event"] for e in logged if e["event"].startswith("audit_head")] == ["audit_head_failed"]
