@@ -31,7 +31,7 @@ class DocumentOut(BaseModel):
     download_url: str | None = Field(
         None,
         description="A link for this admin, valid for a few minutes while the token that asked for it "
-        "is live (only when reading one application)",
+        "is live; fetch it with the same `Authorization: Bearer` token (only when reading one application)",
     )
 
 

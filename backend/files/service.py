@@ -57,6 +57,8 @@ class Opener:
     how: Opening
     channel: str
     actor: Actor | None = None
+    # The live admin API token the request carried (`Authorization: Bearer`), by id.
+    admin_token_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,8 @@ def _who_refusal(found: FileGrant, opener: Opener) -> Refusal | None:
         return Refusal.USED_UP if found.media_fetched_at is not None else None
     if opener.how is Opening.IN_PROCESS:
         return None if found.channel == opener.channel else Refusal.NOT_YOURS
-    if found.channel == API:
-        return None  # the API client fetching it; bound to its token (checked by the caller)
+    if found.channel == API:  # only a request carrying the token the link was granted to
+        return None if opener.admin_token_id == found.admin_token_id else Refusal.NOT_YOURS
     signed_in_as_owner = opener.actor is not None and opener.actor.user_id == found.user_id
     return None if signed_in_as_owner else Refusal.NOT_YOURS
 
@@ -114,7 +116,10 @@ async def redeem(session: AsyncSession, token: str, now: datetime, opener: Opene
     not (with the grant when the token is known, for the audit)."""
     if not token or len(token) > 100:
         return Redeemed(None, Refusal.UNKNOWN)
-    found = await session.scalar(select(FileGrant).where(FileGrant.token_digest == _digest(token)))
+    found = await session.scalar(
+        # Locked: two fetches at once must not both take the last download or the one media fetch.
+        select(FileGrant).where(FileGrant.token_digest == _digest(token)).with_for_update()
+    )
     if found is None:
         return Redeemed(None, Refusal.UNKNOWN)
     if now >= found.expires_at:

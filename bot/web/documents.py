@@ -25,6 +25,7 @@ from backend.accounts import chats
 from backend.crypto import KeyRing
 from backend.files import service as files
 from backend.models import PROFILE_LISTS, Channel, ChannelIdentity, FileGrant, User, utcnow
+from backend.providers import admin_tokens
 from backend.providers import service as providers
 from backend.records import service as records
 from bot.web.routes import COOKIE, chat_address
@@ -140,6 +141,15 @@ async def _browser_actor(
     return Actor(user.id, user.role) if user is not None and user.active else None
 
 
+async def _live_api_token(session, bearer: str | None, now: datetime) -> str | None:
+    """The id of the live admin API token a request carried, if any (links the API hands out open
+    only with the token they were granted to)."""
+    if not bearer:
+        return None
+    checked = await admin_tokens.check(session, bearer, now=now)
+    return checked.token_id if checked.refusal is None else None
+
+
 async def _audit_opening(
     session, grant: FileGrant | None, refusal: files.Refusal | None, opener: files.Opener
 ) -> None:
@@ -177,16 +187,18 @@ async def open_link(
     channel: str,
     *,
     cookie: str | None = None,
+    bearer: str | None = None,
     idle_limit: timedelta = timedelta(days=30),
 ) -> Opened:
     """Open a link token for whoever presents it (a browser with its cookie, Telegram in process,
     Twilio's media fetch), audited either way."""
     async with sessions() as session, session.begin():
         now = utcnow()
-        actor = None
+        actor, api_token_id = None, None
         if opener_how is files.Opening.BROWSER:
             actor = await _browser_actor(session, cipher, cookie, now, idle_limit)
-        opener = files.Opener(opener_how, channel, actor)
+            api_token_id = await _live_api_token(session, bearer, now)
+        opener = files.Opener(opener_how, channel, actor, api_token_id)
         redeemed = await files.redeem(session, token, now, opener)
         grant, refusal, content = redeemed.grant, redeemed.refusal, None
         if refusal is None and grant is not None:
@@ -252,10 +264,15 @@ _SAFE_HEADERS = {
 _EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
+def _bearer_of(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return (credentials.strip() or None) if scheme.lower() == "bearer" else None
+
+
 @router.get("/files/{token}", include_in_schema=False)
 async def download(request: Request, token: str, media: str | None = None) -> Response:
-    """A browser opens a link with its session cookie; Twilio fetches a WhatsApp link's media
-    with the signed `media` parameter and no cookie."""
+    """A browser opens a link with its session cookie; an admin API client with its bearer token;
+    Twilio fetches a WhatsApp link's media with the signed `media` parameter and no cookie."""
     state = request.app.state
     if media is None:
         opened = await open_link(
@@ -265,6 +282,7 @@ async def download(request: Request, token: str, media: str | None = None) -> Re
             files.Opening.BROWSER,
             Channel.WEB.value,
             cookie=request.cookies.get(COOKIE),
+            bearer=_bearer_of(request),
             idle_limit=timedelta(days=state.settings.web_session_days),
         )
     elif files.media_query_valid(state.cipher.ring, token, media[:100], utcnow()):

@@ -142,7 +142,9 @@ def test_list_get_and_download_a_document(client, world):
     assert one["details"] == {"city": "Pune", "licence_number": "MH-1"} and one["status"] == "pending"
     (document,) = one["documents"]
     assert document["kind"] == "licence" and document["download_url"].startswith("http://testserver/files/")
-    fetched = client.get(document["download_url"].removeprefix("http://testserver"))
+    fetched = client.get(
+        document["download_url"].removeprefix("http://testserver"), headers=bearer(ravi.token)
+    )
     assert fetched.status_code == 200 and fetched.content == PDF
 
 

@@ -3,6 +3,7 @@ granted to a token die with it; links are bound to the channel or user they were
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -152,8 +153,11 @@ async def test_a_link_granted_to_an_admin_token_dies_with_it(sessions):
             )
             for token in (issued, issued, short)
         ]
-        api_client = _browser(None)  # a script with the link and no cookie
+        api_client = replace(_browser(None), admin_token_id=issued.id)  # a script with its token
         minute = T0 + timedelta(minutes=1)
+        assert (
+            await files.redeem(session, links[0], minute, _browser(None))
+        ).refusal is files.Refusal.NOT_YOURS
         assert (await files.redeem(session, links[0], minute, api_client)).refusal is None
         await admin_tokens.revoke(session, issued.id, now=minute)
         assert (await files.redeem(session, links[1], minute, api_client)).refusal is files.Refusal.TOKEN_DEAD

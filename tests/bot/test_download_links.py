@@ -171,7 +171,11 @@ def test_a_document_link_from_the_api_dies_with_its_token(client, admin_world, i
     _pin(monkeypatch, T0)
     one = client.get(f"/api/admin/applications/pharmacy/{pharmacy_id}", headers=_bearer(issued.token))
     url = one.json()["documents"][0]["download_url"].removeprefix("http://testserver")
-    first = client.get(url)
+    copied = client.get(url)  # the URL alone, without the token: another browser, a leaked log
+    assert copied.status_code == 403 and b"%PDF" not in copied.content
+    other = client.get(url, headers=_bearer("not-a-token"))
+    assert other.status_code == 403 and b"%PDF" not in other.content
+    first = client.get(url, headers=_bearer(issued.token))
     assert first.status_code == 200 and first.content.startswith(b"%PDF")
 
     async def revoke(sessions):
@@ -179,7 +183,12 @@ def test_a_document_link_from_the_api_dies_with_its_token(client, admin_world, i
             await admin_tokens.revoke(session, issued.id, now=T0)
 
     in_db(revoke)
-    gone = client.get(url)
+    gone = client.get(url, headers=_bearer(issued.token))
     assert gone.status_code == 410 and b"%PDF" not in gone.content
     assert "revoked or has expired" in gone.text
-    assert _openings(in_db) == [("success", "browser"), ("denied", "token_dead")]
+    assert _openings(in_db) == [
+        ("denied", "not_yours"),
+        ("denied", "not_yours"),
+        ("success", "browser"),
+        ("denied", "token_dead"),
+    ]
