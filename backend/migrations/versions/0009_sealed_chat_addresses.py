@@ -1,7 +1,7 @@
 """chat addresses encrypted and found by a keyed blind index
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 
 `channel_identities.address` and `outbound_messages.address` (WhatsApp numbers, Telegram chat
 ids, web session hashes) become `address_enc` (AES-GCM, bound to table, column "address" and row)

@@ -1,7 +1,7 @@
 """OTP send limits and contact locks: the client's keyed hash on each challenge, contact locks
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ active key. The append-only trigger is lifted for the re-seal only and is back b
 Re-sealing needs the key ring (TELECARE_KEY_FILE or TELECARE_KEYS_JSON); an empty table does not.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """admin tokens expire; download links bound to whom they were made for
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-01 10:00:00
 """
 
