@@ -136,5 +136,6 @@ async def alert_budget_spent(
             template="sms_budget_spent",
             params={"budget": limits.sms_hourly_budget, "until_at": (hour + BUDGET_PERIOD).isoformat()},
             kind=ADMIN_KIND,
+            urgent=True,  # an attack under way: told now, not after the admin's quiet hours
         )
     return len(admins)

@@ -94,4 +94,5 @@ async def _tell_owner(
         template="otp_contact_locked",
         params={"contact": mask(kind, destination), "until_at": lock.locked_until.isoformat()},
         kind=NOTICE_KIND,
+        urgent=True,  # someone is guessing at this person's codes now: told now, even at night
     )

@@ -198,7 +198,7 @@ async def test_the_hourly_sms_budget_stops_sms_and_alerts_each_admin_once(sessio
     assert (await issue(sessions, cipher, "asha@example.com", chat="web:chat-9", at=at[-1])).code
     alerts = await rows(sessions, OutboxMessage, OutboxMessage.template == "sms_budget_spent")
     assert sorted(a.user_id for a in alerts) == sorted(admins), "one alert per admin that hour"
-    assert {a.kind for a in alerts} == {"admin"}
+    assert {(a.kind, a.urgent) for a in alerts} == {("admin", True)}, "not held by quiet hours"
     assert open_params(cipher, alerts[0]) == {"budget": 3, "until_at": (T0 + timedelta(hours=1)).isoformat()}
     # The next hour has a new budget; spending it too is a new alert.
     next_hour = [T0 + timedelta(hours=1, minutes=m) for m in (0, 1, 2, 3)]
@@ -262,6 +262,7 @@ async def test_twenty_wrong_codes_lock_the_contact_for_a_day(sessions, cipher) -
     # The owner is told once, on their chats, with the time it ends; the lock is audited.
     (notice,) = await rows(sessions, OutboxMessage, OutboxMessage.template == "otp_contact_locked")
     assert notice.user_id == owner.id and notice.kind == "security"
+    assert notice.urgent, "told at once, even inside the owner's quiet hours"
     assert open_params(cipher, notice) == {"contact": "a•••@example.com", "until_at": until.isoformat()}
     audit = await rows(sessions, AuditEntry, AuditEntry.action == "otp_contact_lock")
     assert [a.resource_id for a in audit] == [lock.id]
