@@ -195,7 +195,7 @@ MESSAGES: dict[str, str] = {
     "profile_field_unknown": "That part of the profile doesn't exist.",
     "btn_download_summary": "⬇️ Download my summary",
     "summary_ready": "Here is your health summary — download it, then open it to view or print.",
-    "summary_caption": "Anyone with this link can open it for the next {minutes} minutes — please don't forward it.",
+    "summary_caption": "For the next {minutes} minutes this opens only for you: here, or in a browser signed in to telecare as you.",
     "summary_title": "Health summary",
     "summary_name": "Name",
     "summary_born": "Date of birth",

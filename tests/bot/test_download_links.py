@@ -36,7 +36,10 @@ def _summary_link(tab: Browser) -> str:
     tab.send(ALLERGY)
     tab.send("back")
     replies = tab.tap("Download")
-    return next(r["document"]["url"] for r in replies if r["document"])
+    document = next(r["document"] for r in replies if r["document"])
+    # What the chat says of the link is what the link does: it opens only for its owner.
+    assert "only for you" in document["caption"] and "Anyone" not in document["caption"]
+    return document["url"]
 
 
 def _assert_sign_in_page(response) -> None:
