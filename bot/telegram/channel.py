@@ -136,10 +136,12 @@ class TelegramChannel:
                 )
             except inbox.Unstorable as unstorable:
                 problem = unstorable.reason
-        await self._refused(update, problem)
+        await self.refuse(update, problem)
         raise inbox.Unstorable(problem)
 
-    async def _refused(self, update: dict, reason: str) -> None:
+    async def refuse(self, update: dict, reason: str) -> None:
+        """Record an update that cannot be kept as failed with `reason`; its private chat, when
+        known, is told once (a redelivery finds it already failed and says nothing)."""
         log.warning("telegram_update_refused", reason=reason)
         if await self.inbox.store_failed(CHANNEL, platform_id(update), reason):
             chat_id = private_chat_of(update)

@@ -6,6 +6,7 @@ private chat when that can still be told, instead of failing somewhere further o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aiogram.types import Update
@@ -33,6 +34,27 @@ class Parsed:
     file_name: str = ""
     file_size: int = 0
     content_type: str = "application/octet-stream"
+
+
+# Telegram writes `update_id` first, and a chat's `id` before its `type`. Read from the raw body
+# only when the body is nested too deep for any JSON parser, so that such an update can still be
+# finished as failed (and its private chat told once) instead of being retried for ever.
+_UPDATE_ID = re.compile(rb'\A\s*\{\s*"update_id"\s*:\s*(\d{1,18})\s*[,}]')
+_PRIVATE_CHAT = re.compile(
+    rb'"chat"\s*:\s*\{\s*"id"\s*:\s*(\d{1,18})\s*,[^{}\[\]]{0,500}?"type"\s*:\s*"private"'
+)
+
+
+def salvage(body: bytes) -> dict | None:
+    """What can be read of an update too deep to parse, as a minimal update (its id and, when
+    plainly there, its private chat), or None when not even its id can be read."""
+    head = _UPDATE_ID.match(body)
+    if head is None:
+        return None
+    update: dict = {"update_id": int(head.group(1))}
+    if chat := _PRIVATE_CHAT.search(body, 0, 64 * 1024):
+        update["message"] = {"chat": {"id": int(chat.group(1)), "type": "private"}}
+    return update
 
 
 def platform_id(update: dict) -> str:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from backend import inbox
+from bot.telegram.updates import salvage
 
 router = APIRouter()
 log = structlog.get_logger(__name__)
@@ -36,7 +37,9 @@ async def telegram_webhook(request: Request) -> Response:
         return Response(status_code=401)
     try:
         update = await request.json()
-    except RecursionError:
+    except RecursionError:  # deeper than any parser reads: finish what can be read of it
+        if (salvaged := salvage(await request.body())) is not None:
+            await channel.refuse(salvaged, "too_deep")
         return _bad(inbox.REASONS["too_deep"])
     except ValueError:  # not JSON, or not UTF-8
         return _bad("not JSON")

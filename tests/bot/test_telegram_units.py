@@ -137,3 +137,19 @@ def test_malformed_updates_are_unusable_with_their_private_chat_when_it_can_be_t
     with pytest.raises(Unusable) as in_a_group:
         parse({"update_id": 3, "message": group})
     assert in_a_group.value.chat_id is None, "a group is never answered"
+
+
+def test_salvage_reads_only_the_id_and_a_plain_private_chat_of_a_body_too_deep_to_parse():
+    from bot.telegram.updates import salvage
+
+    deep = b"[" * 5000 + b"]" * 5000
+    private = (
+        b'{"update_id": 41, "message": {"message_id": 1, "chat": {"id": 77, "first_name": "A", "type": "private"}, "x": '
+        + deep
+        + b"}}"
+    )
+    group = b'{"update_id":42,"message":{"chat":{"id":-100,"title":"G","type":"group"},"x":' + deep + b"}}"
+    assert salvage(private) == {"update_id": 41, "message": {"chat": {"id": 77, "type": "private"}}}
+    assert salvage(group) == {"update_id": 42}, "a group chat is not told"
+    assert salvage(b'{"x": ' + deep + b', "update_id": 43}') is None, "no id where Telegram puts it"
+    assert salvage(deep) is None
