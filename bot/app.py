@@ -25,6 +25,7 @@ from backend.otp.senders import DevOtpSender, OtpSender, RoutingOtpSender, SmtpO
 from backend.payments import build_gateways
 from backend.payments.gateway import Gateways
 from backend.settings import DispatcherMode, OtpDelivery, Settings, get_settings
+from bot import server_logging
 from bot.body_limits import BodyLimitMiddleware
 from bot.housekeeping import Housekeeper
 from bot.telegram import webhook as telegram_webhook
@@ -212,6 +213,7 @@ def create_app(
     telegram: TelegramSettings | None = None,
     twilio: TwilioSettings | None = None,
 ) -> FastAPI:
+    server_logging.install()
     settings = settings or get_settings()
     logs.configure(settings.log_level, settings.log_json, dev_codes_allowed=not settings.is_production)
     parts = build_parts(settings, telegram or TelegramSettings(), twilio or TwilioSettings())

@@ -172,6 +172,10 @@ async def test_over_a_real_server_junk_frames_leave_no_traceback(settings, caplo
             await ws.send(TOO_BIG)
             assert await _close_code(ws) == 1009
             assert f"{MAX_FRAME_BYTES} bytes" in ws.close_reason  # uvicorn's ws_max_size refused it
+        async with await _chat(url) as ws:
+            await _answer(ws)
+            await ws.send(b'{"type": "text", "text": "\xed\xa0\x80"}', text=True)  # not UTF-8
+            assert await _close_code(ws) == 1007  # uvicorn refuses it before our handler
     errors = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert errors == [], [r.getMessage() for r in errors]
     captured = capfd.readouterr()
