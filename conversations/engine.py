@@ -140,6 +140,17 @@ class Engine:
             self._save(ctx)
         return replies
 
+    async def expects_file(self, channel: str, chat_id: str) -> bool:
+        """Whether the chat's current step takes a file. The web chat asks before it stores an
+        upload, so a chat that is not being asked for one (an anonymous visitor, say) cannot fill
+        the disk with files nobody will use. Only read: nothing is saved."""
+        inbound = Inbound(channel=channel, chat_id=chat_id, kind=InboundKind.TEXT, text="")
+        async with self.locks.hold(inbound.chat_key), self.sessions() as session:
+            ctx = await self._load(session, inbound)
+            if overlays.active(ctx):
+                return False
+            return InboundKind.FILE in self._flow(ctx).steps[ctx.conversation.step].accepts
+
     async def give_up(
         self, channel: str, chat_id: str | None, platform_id: str, reason: str, say: str
     ) -> list[Reply]:

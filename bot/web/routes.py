@@ -198,6 +198,9 @@ async def upload(request: Request) -> JSONResponse:
         return _upload_error(401, "No session: please reload the page.")
     if not _same_origin_request(request):
         return _upload_error(403, "Cross-site request refused.")
+    if not await request.app.state.engine.expects_file(Channel.WEB.value, chat_address(token)):
+        # Refused before the body is read or anything stored.
+        return _upload_error(409, "This chat is not asking for a file right now.")
     # The body as a whole is bounded while it is read (bot/body_limits.py); the file, here.
     try:
         form = await request.form(max_files=1, max_fields=2)

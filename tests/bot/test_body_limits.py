@@ -199,10 +199,16 @@ async def test_past_its_limit_every_entry_answers_413_with_a_reason(app, client,
     assert await count(app, StoredFile) == 0
 
 
+async def _asked_for_a_file(channel: str, chat_id: str) -> bool:
+    return True
+
+
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 @pytest.mark.parametrize("name", ENTRIES)
 async def test_under_its_limit_every_entry_answers_as_before(app, client, name, chunked):
     entry = ENTRIES[name]
+    if name == "web upload":  # the chat is at a step that takes a file (an application's licence)
+        app.state.engine.expects_file = _asked_for_a_file
     response = await post(app, client, entry, entry.under, chunked=chunked)
     assert response.status_code == entry.answer, response.text[:300]
     if name == "telegram":

@@ -11,7 +11,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from backend.accounts import service as accounts
-from backend.models import AuditEntry, Doctor, ProviderDocument, Role, User, VerificationStatus, new_id
+from backend.models import (
+    AuditEntry,
+    Doctor,
+    ProviderDocument,
+    Role,
+    StoredFile,
+    User,
+    VerificationStatus,
+    new_id,
+)
 from bot.app import create_app
 from bot.web.routes import MAX_UPLOAD_BYTES
 from tests.bot.test_web import Browser, web_client
@@ -38,7 +47,8 @@ def upload_on(tab: Browser, data: bytes, **kw) -> list[dict]:
     return tab.last
 
 
-def apply_as_doctor(tab: Browser) -> None:
+def asked_for_the_licence(tab: Browser) -> Browser:
+    """A doctor applying, up to the step that asks for the licence as a file."""
     tab.tap("doctor, pharmacy or lab")
     tab.tap("Doctor")
     tab.tap("I agree")
@@ -55,6 +65,11 @@ def apply_as_doctor(tab: Browser) -> None:
     tab.send("500")
     tab.tap("Skip")
     assert tab.last[-1]["request"] == "file"  # the page shows the 📎 hint for this question
+    return tab
+
+
+def apply_as_doctor(tab: Browser) -> None:
+    asked_for_the_licence(tab)
     upload_on(tab, PDF)
     upload_on(tab, PNG, name="id.png", content_type="image/png")
 
@@ -86,7 +101,7 @@ def test_a_doctor_applies_with_files_sent_in_the_web_chat(client, in_db):
     ],
 )
 def test_bad_files_are_refused_with_a_clear_message(client, data, name, status, message):
-    tab = Browser(client)
+    tab = asked_for_the_licence(Browser(client))
     response = upload(client, data, name=name)
     assert response.status_code == status
     assert message in response.json()["error"]
@@ -96,17 +111,27 @@ def test_bad_files_are_refused_with_a_clear_message(client, data, name, status, 
 def test_uploads_need_the_chat_cookie_and_the_same_origin(client, settings):
     fresh = TestClient(client.app)  # no page visited: no session cookie
     assert upload(fresh, PDF).status_code == 401
-    Browser(client).close()
+    tab = asked_for_the_licence(Browser(client))
     refused = upload(client, PDF, headers={"Origin": "https://evil.example"})
     assert refused.status_code == 403
     assert client.post("/web/upload", content=b"not multipart").status_code == 400
+    tab.close()
 
 
-def test_a_file_where_no_file_is_asked_is_answered_calmly(client):
+def test_a_file_where_no_file_is_asked_is_refused_before_it_is_stored(client, in_db):
+    """An anonymous visitor (or any chat not asked for a document) cannot fill the disk."""
     tab = Browser(client)
-    replies = upload_on(tab, PDF)
-    assert replies[0]["text"] == "I can't use that here."
-    assert "Welcome" in tab.text()  # and the question again
+    for _ in range(3):
+        refused = upload(client, PDF)
+        assert refused.status_code == 409
+        assert refused.json()["error"] == "This chat is not asking for a file right now."
+
+    async def stored(sessions):
+        async with sessions() as session:
+            return (await session.scalars(select(StoredFile.id))).all()
+
+    assert in_db(stored) == []
+    assert "Welcome" in tab.send("hello")[-1]["text"]  # the chat goes on where it was
     tab.close()
 
 

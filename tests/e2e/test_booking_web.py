@@ -167,7 +167,9 @@ def test_an_admin_verifies_through_the_rest_api_with_a_bearer_token(client, ciph
     assert item["kind"] == "doctor" and item["name"] == "Meera Iyer"
     one = client.get(f"/api/admin/applications/doctor/{item['id']}", headers=bearer).json()
     assert [d["kind"] for d in one["documents"]] == ["licence", "id_proof"]
-    licence = client.get(one["documents"][0]["download_url"].removeprefix("http://testserver"))
+    link = one["documents"][0]["download_url"].removeprefix("http://testserver")
+    assert client.get(link).status_code == 403, "the link alone, without the token, opens nothing"
+    licence = client.get(link, headers=bearer)
     assert licence.status_code == 200 and licence.content.startswith(b"%PDF")
     approved = client.post(f"/api/admin/applications/doctor/{item['id']}/approve", headers=bearer)
     assert approved.status_code == 200 and approved.json()["status"] == "verified"
