@@ -7,6 +7,7 @@ from datetime import datetime
 
 import phonenumbers
 from babel import Locale
+from babel.dates import get_timezone_name
 from babel.lists import format_list
 
 from backend.otp.service import Issued, Refusal
@@ -37,8 +38,12 @@ def refusal_text(ctx: Context, issued: Issued) -> str:
 
 
 def locked_text(ctx: Context, until: datetime) -> str:
-    """'… until Tue, 8 Dec, 9:30 am' in the user's timezone (the platform's for a new chat)."""
-    return ctx.t("otp_contact_locked", until=when.when(ctx, until))
+    """'… until Tue, 8 Dec, 9:30 am' in the user's timezone; a chat without an account has none of
+    its own, so the platform's is named: '9:30 am (India Time)'."""
+    moment = when.when(ctx, until)
+    if ctx.user is None:
+        moment += f" ({get_timezone_name(when.zone(ctx), locale=format_locale(ctx.locale))})"
+    return ctx.t("otp_contact_locked", until=moment)
 
 
 def sms_countries(ctx: Context) -> str:
