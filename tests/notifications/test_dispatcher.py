@@ -397,17 +397,20 @@ async def test_a_row_cancelled_while_claimed_is_not_marked_sent(sessions, cipher
 
 
 class SlowSender(RecordingSender):
-    """Takes `delay` seconds per message, and runs `during` (once) while sending the first."""
+    """Takes `delay` seconds per message (and moves `clock` on by as much, when given), and runs
+    `during` (once) while sending the first."""
 
-    def __init__(self, channel="telegram", delay=0.0, during=None):
+    def __init__(self, channel="telegram", delay=0.0, during=None, clock=None):
         super().__init__(channel)
-        self.delay, self.during = delay, during
+        self.delay, self.during, self.clock = delay, during, clock
 
     async def deliver(self, address, notice):
         if self.during is not None:
             during, self.during = self.during, None
             await during()
         await asyncio.sleep(self.delay)
+        if self.clock is not None:
+            self.clock.travel(seconds=self.delay)
         return await super().deliver(address, notice)
 
 
@@ -447,15 +450,20 @@ async def test_a_message_cancelled_or_replaced_while_claimed_is_not_sent_as_it_w
     assert (replaced.status, replaced.due_at) == (OutboxStatus.PENDING, clock.now + timedelta(hours=1))
 
 
-async def test_claims_are_renewed_while_messages_wait_here(sessions, cipher):
-    """A busy chat sends slowly; its queued messages must not be claimed a second time."""
+async def test_claims_are_renewed_while_messages_wait_here(sessions, cipher, clock):
+    """A busy chat sends slowly; its queued messages must not be claimed a second time.
+    The settable clock (noon in India, so the welcomes are not held for the night) moves on with
+    each send, not with the machine: a loaded machine makes the sends slower, never the lease
+    shorter."""
     async with sessions() as session, session.begin():
         user = await make_user(session)
         for n in range(8):
-            await service.enqueue(session, cipher, key=f"slow:{n}", user_id=user.id, template="welcome")
-    sender = SlowSender(delay=0.3)  # 2.4 s in all, with a 1 s lease
+            await service.enqueue(
+                session, cipher, key=f"slow:{n}", user_id=user.id, template="welcome", due_at=clock.now
+            )
+    sender = SlowSender(delay=0.3, clock=clock)  # 2.4 s in all, with a 1 s lease
     settings = DispatchSettings(lease=timedelta(seconds=1), poll_seconds=0.05)
-    dispatcher = Dispatcher(sessions, cipher, {"telegram": sender}, settings)
+    dispatcher = Dispatcher(sessions, cipher, {"telegram": sender}, settings, clock=clock)
     running = asyncio.create_task(dispatcher.run())
     for _ in range(200):
         if len(sender.sent) >= 8:
