@@ -11,7 +11,7 @@ import typer
 from backend.settings import get_settings
 from bot.commands.admins import admin_app, admin_token_app
 from bot.commands.channels import telegram_app, whatsapp_app
-from bot.commands.common import fail, load_cipher, open_database
+from bot.commands.common import fail, in_database, load_cipher
 from bot.commands.keys import audit_app, keys_app
 from bot.commands.queues import inbox_app, outbox_app
 
@@ -125,15 +125,11 @@ def demo_data() -> None:
         fail("Demo data is for development and demos; TELECARE_ENV is production.")
     cipher = load_cipher()
 
-    async def run() -> str:
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session, session.begin():
-                return str(await demo.load(session, cipher, horizon_days=get_settings().booking_horizon_days))
-        finally:
-            await engine.dispose()
+    async def run(sessions) -> str:
+        async with sessions() as session, session.begin():
+            return str(await demo.load(session, cipher, horizon_days=get_settings().booking_horizon_days))
 
-    typer.echo(f"Demo data: {asyncio.run(run())}.")
+    typer.echo(f"Demo data: {in_database(run)}.")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
 from backend.settings import get_settings
-from bot.commands.common import fail, load_cipher, open_database
+from bot.commands.common import fail, in_database, load_cipher
 
 admin_app = typer.Typer(help="Administrators.", no_args_is_help=True)
 admin_token_app = typer.Typer(
@@ -38,21 +36,17 @@ def admin_add(
         fail(f"Not a valid {'email' if email else 'phone number'} ({exc.reason}).")
     cipher = load_cipher()
 
-    async def run() -> str:
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session, session.begin():
-                existing = await accounts.find_user_by_contact(session, cipher, kind, value)
-                if existing is not None:
-                    return "already an admin" if existing.role is Role.ADMIN else "taken"
-                user = User(id=new_id(), role=Role.ADMIN, display_name=name[:120])
-                accounts.set_contact(cipher, user, kind, value)
-                session.add(user)
-                return "created"
-        finally:
-            await engine.dispose()
+    async def run(sessions) -> str:
+        async with sessions() as session, session.begin():
+            existing = await accounts.find_user_by_contact(session, cipher, kind, value)
+            if existing is not None:
+                return "already an admin" if existing.role is Role.ADMIN else "taken"
+            user = User(id=new_id(), role=Role.ADMIN, display_name=name[:120])
+            accounts.set_contact(cipher, user, kind, value)
+            session.add(user)
+            return "created"
 
-    outcome = asyncio.run(run())
+    outcome = in_database(run)
     if outcome == "taken":
         fail("That contact already belongs to a non-admin account.")
     if outcome == "already an admin":
@@ -80,23 +74,19 @@ def admin_token_create(
         fail(f"Not a valid email ({exc.reason}).")
     cipher = load_cipher()
 
-    async def run():
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session, session.begin():
-                user = await accounts.find_user_by_contact(session, cipher, "email", value)
-                if user is None:
-                    return "No account has that email."
-                try:
-                    return await admin_tokens.create(
-                        session, user_id=user.id, name=name, days=days or get_settings().admin_token_days
-                    )
-                except admin_tokens.TokenError as refused:
-                    return f"Refused: {refused}."
-        finally:
-            await engine.dispose()
+    async def run(sessions):
+        async with sessions() as session, session.begin():
+            user = await accounts.find_user_by_contact(session, cipher, "email", value)
+            if user is None:
+                return "No account has that email."
+            try:
+                return await admin_tokens.create(
+                    session, user_id=user.id, name=name, days=days or get_settings().admin_token_days
+                )
+            except admin_tokens.TokenError as refused:
+                return f"Refused: {refused}."
 
-    issued = asyncio.run(run())
+    issued = in_database(run)
     if isinstance(issued, str):
         fail(issued)
     expires = issued.expires_at.isoformat(timespec="seconds")
@@ -111,16 +101,12 @@ def admin_token_revoke(
     """Stop a token working at once."""
     from backend.providers import admin_tokens
 
-    async def run() -> bool:
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session, session.begin():
-                return await admin_tokens.revoke(session, token_id.strip()[:32])
-        finally:
-            await engine.dispose()
+    async def run(sessions) -> bool:
+        async with sessions() as session, session.begin():
+            return await admin_tokens.revoke(session, token_id.strip()[:32])
 
     load_cipher()  # the same key checks as every other command
-    if not asyncio.run(run()):
+    if not in_database(run):
         fail("No live token has that id.")
     typer.echo(f"Token {token_id} revoked.")
 
@@ -131,16 +117,12 @@ def admin_token_list() -> None:
     from backend.models import utcnow
     from backend.providers import admin_tokens
 
-    async def run():
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session:
-                return await admin_tokens.list_tokens(session)
-        finally:
-            await engine.dispose()
+    async def run(sessions):
+        async with sessions() as session:
+            return await admin_tokens.list_tokens(session)
 
     load_cipher()
-    tokens = asyncio.run(run())
+    tokens = in_database(run)
     if not tokens:
         typer.echo("No tokens.")
         return

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
 from backend.settings import get_settings
-from bot.commands.common import fail, load_cipher, open_database
+from bot.commands.common import fail, in_database, load_cipher
 
 telegram_app = typer.Typer(help="The Telegram channel.", no_args_is_help=True)
 whatsapp_app = typer.Typer(help="The WhatsApp channel.", no_args_is_help=True)
@@ -31,7 +29,7 @@ def _telegram_call(method) -> object:
             await bot.session.close()
 
     try:
-        return asyncio.run(run())
+        return in_database(run)
     except (TelegramAPIError, TelegramNetworkError) as exc:
         fail(f"Telegram refused: {exc}")
 
@@ -85,22 +83,18 @@ def whatsapp_failures(limit: int = typer.Option(50, min=1, max=1000)) -> None:
 
     cipher = load_cipher()  # numbers are stored encrypted
 
-    async def run():
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session:
-                return (
-                    await session.scalars(
-                        select(OutboundMessage)
-                        .where(OutboundMessage.status.in_(("failed", "undelivered")))
-                        .order_by(OutboundMessage.updated_at.desc())
-                        .limit(limit)
-                    )
-                ).all()
-        finally:
-            await engine.dispose()
+    async def run(sessions):
+        async with sessions() as session:
+            return (
+                await session.scalars(
+                    select(OutboundMessage)
+                    .where(OutboundMessage.status.in_(("failed", "undelivered")))
+                    .order_by(OutboundMessage.updated_at.desc())
+                    .limit(limit)
+                )
+            ).all()
 
-    rows = asyncio.run(run())
+    rows = in_database(run)
     if not rows:
         typer.echo("No failed WhatsApp messages.")
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 
 from backend.settings import get_settings
@@ -35,3 +37,17 @@ def open_database():
         ring = None
     engine = create_engine(settings.database_url)
     return engine, create_sessionmaker(engine, ring)
+
+
+def in_database(work):
+    """Run `await work(sessions)` against the database and dispose of the engine after, for
+    the one-shot commands."""
+
+    async def run():
+        engine, sessions = open_database()
+        try:
+            return await work(sessions)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

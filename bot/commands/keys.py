@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import typer
 
 from backend.settings import get_settings
-from bot.commands.common import fail, load_cipher, open_database
+from bot.commands.common import fail, in_database, load_cipher
 
 keys_app = typer.Typer(help="Encryption keys.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
@@ -43,15 +42,11 @@ def _reencrypt(cipher) -> tuple[int, set[str], set[str]]:
     """Re-encrypts; returns how many values, and the key ids envelopes and audit entries name."""
     from backend.keys import audit_key_ids, key_ids_in_use, reencrypt_all
 
-    async def run() -> tuple[int, set[str], set[str]]:
-        engine, sessions = open_database()
-        try:
-            changed = await reencrypt_all(sessions, cipher)
-            return changed, await key_ids_in_use(sessions), await audit_key_ids(sessions)
-        finally:
-            await engine.dispose()
+    async def run(sessions) -> tuple[int, set[str], set[str]]:
+        changed = await reencrypt_all(sessions, cipher)
+        return changed, await key_ids_in_use(sessions), await audit_key_ids(sessions)
 
-    return asyncio.run(run())
+    return in_database(run)
 
 
 def _key_file_ring():
@@ -123,15 +118,11 @@ def audit_verify(
     if expect:
         anchors.append(audit.Anchor(int(expected_seq), expected_hash, "the entry noted with --expect"))
 
-    async def run():
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session:
-                return await audit.verify_chain(session, anchors=anchors)
-        finally:
-            await engine.dispose()
+    async def run(sessions):
+        async with sessions() as session:
+            return await audit.verify_chain(session, anchors=anchors)
 
-    report = asyncio.run(run())
+    report = in_database(run)
     if not report.ok:
         typer.secho(
             f"Audit chain BROKEN at entry {report.first_bad_seq}: {report.reason}.", fg=typer.colors.RED
@@ -152,16 +143,12 @@ def audit_publish() -> None:
     load_cipher()
     head_file = get_settings().audit_head_file
 
-    async def run():
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session:
-                return await audit_heads.publish(session, head_file, now=utcnow())
-        finally:
-            await engine.dispose()
+    async def run(sessions):
+        async with sessions() as session:
+            return await audit_heads.publish(session, head_file, now=utcnow())
 
     try:
-        head = asyncio.run(run())
+        head = in_database(run)
     except audit_heads.HeadFileError as exc:
         typer.secho(f"Audit head NOT published: {exc}.", fg=typer.colors.RED)
         sys.exit(1)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import typer
 
-from bot.commands.common import open_database
+from bot.commands.common import in_database
 
 outbox_app = typer.Typer(help="The notifications outbox.", no_args_is_help=True)
 inbox_app = typer.Typer(help="Updates received from Telegram and WhatsApp.", no_args_is_help=True)
@@ -18,15 +16,11 @@ def outbox_dead(limit: int = typer.Option(50, min=1, max=1000)) -> None:
     told in chat, with Retry / Discard buttons."""
     from backend.outbox import queue
 
-    async def run():
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session:
-                return await queue.dead_letters(session, limit)
-        finally:
-            await engine.dispose()
+    async def run(sessions):
+        async with sessions() as session:
+            return await queue.dead_letters(session, limit)
 
-    rows = asyncio.run(run())
+    rows = in_database(run)
     if not rows:
         typer.echo("No dead letters.")
         return
@@ -44,15 +38,11 @@ def inbox_failed(limit: int = typer.Option(50, min=1, max=1000)) -> None:
     retried (the user, where known, was told once)."""
     from backend import inbox
 
-    async def run():
-        engine, sessions = open_database()
-        try:
-            async with sessions() as session:
-                return await inbox.failed(session, limit)
-        finally:
-            await engine.dispose()
+    async def run(sessions):
+        async with sessions() as session:
+            return await inbox.failed(session, limit)
 
-    rows = asyncio.run(run())
+    rows = in_database(run)
     if not rows:
         typer.echo("No failed updates.")
         return
