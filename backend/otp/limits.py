@@ -54,6 +54,11 @@ class SendLimits:
 DEFAULT_LIMITS = SendLimits()
 
 
+def wait_seconds(delta: timedelta) -> int:
+    """A wait told to the user: whole seconds, rounded up, at least one."""
+    return max(1, math.ceil(delta.total_seconds()))
+
+
 def sms_country_allowed(limits: SendLimits, phone: str) -> bool:
     """Is this E.164 number in one of the countries SMS codes may go to?"""
     try:
@@ -98,7 +103,7 @@ async def destinations_wait(session: AsyncSession, scope, bidx: str, now: dateti
     if bidx in latest or len(latest) < limit:
         return None
     frees_at = min(latest.values()) + DESTINATION_WINDOW
-    return max(1, math.ceil((frees_at - now).total_seconds()))
+    return wait_seconds(frees_at - now)
 
 
 def budget_hour(now: datetime) -> datetime:
@@ -115,7 +120,7 @@ async def sms_budget_wait(session: AsyncSession, limits: SendLimits, now: dateti
     )
     if (sent or 0) < limits.sms_hourly_budget:
         return None
-    return max(1, math.ceil((hour + BUDGET_PERIOD - now).total_seconds()))
+    return wait_seconds(hour + BUDGET_PERIOD - now)
 
 
 async def alert_budget_spent(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 import hmac
-import math
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -108,7 +107,7 @@ async def issue(
     await audit.hold_chain(session)
     lock = await lockout.active_lock(session, bidx, now)
     if lock is not None:
-        wait = _seconds(lock.locked_until - now)
+        wait = send_limits.wait_seconds(lock.locked_until - now)
         return await _refuse(session, Refusal.CONTACT_LOCKED, wait, until=lock.locked_until)
     refusal = (
         await _pacing(session, bidx, now)
@@ -149,10 +148,6 @@ async def issue(
     return Issued(code=code)
 
 
-def _seconds(delta: timedelta) -> int:
-    return max(1, math.ceil(delta.total_seconds()))
-
-
 async def _pacing(session: AsyncSession, bidx: str, now: datetime) -> tuple[Refusal, int] | None:
     """Per destination: 60 s between codes, at most 3 per 15 minutes, whoever asks."""
     recent = (
@@ -163,9 +158,9 @@ async def _pacing(session: AsyncSession, bidx: str, now: datetime) -> tuple[Refu
         )
     ).all()
     if recent and now - recent[0] < RESEND_COOLDOWN:
-        return Refusal.COOLDOWN, math.ceil((RESEND_COOLDOWN - (now - recent[0])).total_seconds())
+        return Refusal.COOLDOWN, send_limits.wait_seconds(RESEND_COOLDOWN - (now - recent[0]))
     if len(recent) >= MAX_SENDS_PER_WINDOW:
-        return Refusal.TOO_MANY, math.ceil((SEND_WINDOW - (now - recent[-1])).total_seconds())
+        return Refusal.TOO_MANY, send_limits.wait_seconds(SEND_WINDOW - (now - recent[-1]))
     return None
 
 
