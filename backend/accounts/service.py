@@ -48,6 +48,11 @@ async def identity_for(
     return identity
 
 
+def idle_too_long(identity: ChannelIdentity, idle_limit: timedelta, now: datetime) -> bool:
+    """A chat unused for longer than `idle_limit` no longer counts as signed in."""
+    return identity.last_seen_at is not None and now - identity.last_seen_at > idle_limit
+
+
 async def sign_out_if_idle(
     session: AsyncSession,
     cipher: FieldCipher,
@@ -59,9 +64,7 @@ async def sign_out_if_idle(
     """A session unused for longer than `idle_limit` is signed out (the server enforces what the
     cookie's lifetime only suggests). True when it was."""
     identity = await session.scalar(select(ChannelIdentity).where(*chats.is_chat(cipher, channel, address)))
-    if identity is None or identity.user_id is None or identity.last_seen_at is None:
-        return False
-    if now - identity.last_seen_at <= idle_limit:
+    if identity is None or identity.user_id is None or not idle_too_long(identity, idle_limit, now):
         return False
     await audit.record(
         session,

@@ -13,15 +13,19 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated
 
 from babel.dates import format_date, format_datetime
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import select
 
 from backend import audit
 from backend.access import AccessDenied, Actor
 from backend.accounts import chats
+from backend.accounts.service import idle_too_long
+from backend.api.admin_auth import bearer_scheme
 from backend.crypto import KeyRing
 from backend.files import service as files
 from backend.models import PROFILE_LISTS, Channel, ChannelIdentity, FileGrant, User, utcnow
@@ -133,9 +137,7 @@ async def _browser_actor(
     identity = await session.scalar(
         select(ChannelIdentity).where(*chats.is_chat(cipher, Channel.WEB.value, address))
     )
-    if identity is None or identity.user_id is None:
-        return None
-    if identity.last_seen_at is not None and now - identity.last_seen_at > idle_limit:
+    if identity is None or identity.user_id is None or idle_too_long(identity, idle_limit, now):
         return None
     user = await session.get(User, identity.user_id)
     return Actor(user.id, user.role) if user is not None and user.active else None
@@ -264,13 +266,13 @@ _SAFE_HEADERS = {
 _EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
-def _bearer_of(request: Request) -> str | None:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    return (credentials.strip() or None) if scheme.lower() == "bearer" else None
-
-
 @router.get("/files/{token}", include_in_schema=False)
-async def download(request: Request, token: str, media: str | None = None) -> Response:
+async def download(
+    request: Request,
+    token: str,
+    media: str | None = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+) -> Response:
     """A browser opens a link with its session cookie; an admin API client with its bearer token;
     Twilio fetches a WhatsApp link's media with the signed `media` parameter and no cookie."""
     state = request.app.state
@@ -282,7 +284,7 @@ async def download(request: Request, token: str, media: str | None = None) -> Re
             files.Opening.BROWSER,
             Channel.WEB.value,
             cookie=request.cookies.get(COOKIE),
-            bearer=_bearer_of(request),
+            bearer=bearer.credentials if bearer else None,
             idle_limit=timedelta(days=state.settings.web_session_days),
         )
     elif files.media_query_valid(state.cipher.ring, token, media[:100], utcnow()):
