@@ -73,19 +73,25 @@ async def upgrade_async(database_url: str, revision: str = "head", key_ring: Key
     await asyncio.to_thread(upgrade, database_url, revision, key_ring)
 
 
-def migration_cipher(config: Config, why: str) -> FieldCipher:
-    """The cipher for a migration that encrypts existing rows: the key ring the caller passed,
-    else the one the settings name. Fails with a clear message when there is none."""
+def migration_key_ring(config: Config) -> KeyRing:
+    """The key ring for a migration that changes stored data: the one the caller passed, else the
+    one the settings name. Raises KeyMaterialError when there is none."""
     ring = config.attributes.get(KEY_RING)
-    if ring is None:
-        from backend.settings import get_settings
+    if ring is not None:
+        return ring
+    from backend.settings import get_settings
 
-        settings = get_settings()
-        try:
-            ring = load_key_ring(settings.key_file, settings.keys_json)
-        except KeyMaterialError as exc:
-            raise RuntimeError(f"{why}: it needs the key ring ({exc})") from exc
-    return FieldCipher(ring)
+    settings = get_settings()
+    return load_key_ring(settings.key_file, settings.keys_json)
+
+
+def migration_cipher(config: Config, why: str) -> FieldCipher:
+    """The cipher for a migration that encrypts existing rows. Fails with a clear message when
+    there is no key ring."""
+    try:
+        return FieldCipher(migration_key_ring(config))
+    except KeyMaterialError as exc:
+        raise RuntimeError(f"{why}: it needs the key ring ({exc})") from exc
 
 
 @cache

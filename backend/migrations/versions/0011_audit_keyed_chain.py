@@ -84,16 +84,12 @@ def downgrade() -> None:
 
 
 def _key_ring():
-    """The key ring the caller gave Alembic (config attribute `key_ring`), else the settings'."""
-    from backend.crypto import KeyMaterialError, load_key_ring
-    from backend.settings import get_settings
+    """The key ring the caller gave Alembic, else the settings' (`backend.migrate`)."""
+    from backend.crypto import KeyMaterialError
+    from backend.migrate import migration_key_ring
 
-    ring = context.config.attributes.get("key_ring")
-    if ring is not None:
-        return ring
-    settings = get_settings()
     try:
-        return load_key_ring(settings.key_file, settings.keys_json)
+        return migration_key_ring(context.config)
     except KeyMaterialError as exc:
         raise audit.AuditSealError(
             f"the audit entries written so far must be re-sealed with the key ring, which is not available "
