@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import typer
 
 from backend.settings import get_settings
@@ -29,7 +31,7 @@ def _telegram_call(method) -> object:
             await bot.session.close()
 
     try:
-        return in_database(run)
+        return asyncio.run(run())
     except (TelegramAPIError, TelegramNetworkError) as exc:
         fail(f"Telegram refused: {exc}")
 
