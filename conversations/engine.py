@@ -253,10 +253,12 @@ class Engine:
         ctx.identity.last_inbound_at = inbound.at
         emergency_note: list[Reply] = []
         if inbound.kind is InboundKind.TEXT and (hit := detect_emergency(inbound.text)):
-            if not self._records_history(ctx, flow):
+            step = flow.steps.get(ctx.conversation.step)
+            if not (self._records_history(ctx, flow) or overlays.card_already_shown(ctx, step)):
                 return await self._emergency(ctx, flow, hit)
-            # The user is writing down their history ("heart attack in 2015"): keep the entry, and
-            # still say, gently, what to do if it is happening now.
+            # The user is writing down their history ("heart attack in 2015"), or has seen the card
+            # at this step already: keep the words, and still say, gently, what to do if it is
+            # happening now. The card again would only loop (see conversations/overlays.py).
             emergency_note = await self._emergency_note(ctx, hit)
         if inbound.kind is InboundKind.TEXT:
             if len(inbound.text) > MAX_TEXT_CHARS:
@@ -299,8 +301,13 @@ class Engine:
             return [Reply(text=ctx.t("cannot_use_here")), *await self.ask(ctx)]
         if value is None and offered and not step.free_text and inbound.kind is not InboundKind.CONTACT:
             return [Reply(text=ctx.t("pick_an_option")), *await self.ask(ctx)]
-        outcome = await step.answer(ctx, Answer(inbound=inbound, value=value))
-        return [*emergency_note, *await self.apply(ctx, outcome)]
+        answer = Answer(inbound=inbound, value=value, red_flag=bool(emergency_note))
+        return [*emergency_note, *await self.answer_step(ctx, answer)]
+
+    async def answer_step(self, ctx: Context, answer: Answer) -> list[Reply]:
+        """Give `answer` to the current step and carry out what it decided."""
+        step = self._flow(ctx).steps[ctx.conversation.step]
+        return await self.apply(ctx, await step.answer(ctx, answer))
 
     async def apply(self, ctx: Context, outcome: Outcome) -> list[Reply]:
         """Carry out what a step decided, then ask the question of wherever we are now."""
@@ -335,6 +342,8 @@ class Engine:
         reconnect, a retry) stay valid; any other step gets fresh ones."""
         at = [ctx.conversation.flow, ctx.conversation.step]
         previous = ctx.data.get("prompt") or {}
+        if previous.get("at") != at:
+            overlays.left_step(ctx)
         kept = (
             {o["value"]: o["token"] for o in previous.get("options", [])} if previous.get("at") == at else {}
         )
@@ -396,9 +405,11 @@ class Engine:
     async def _emergency(self, ctx: Context, flow: Flow, hit: EmergencyHit) -> list[Reply]:
         await self._flag(ctx, hit)
         key = "emergency_mental_health" if hit.mental_health else "emergency_general"
-        if flow.halt_on_emergency:
-            # Nothing more of this flow (no slot, no payment link) until the user says they are safe.
-            overlays.halt(ctx)
+        # A flow that halts: nothing more of it (no slot, no payment link) until the user says
+        # they are safe; the words are kept to answer the step then.
+        typed = ctx.inbound.text if len(ctx.inbound.text) <= MAX_TEXT_CHARS else None
+        step = flow.steps.get(ctx.conversation.step)
+        overlays.after_card(ctx, step, halts=flow.halt_on_emergency, typed=typed)
         return [Reply(text=ctx.t(key), urgent=True), *await self.ask(ctx)]
 
 

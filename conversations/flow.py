@@ -41,6 +41,9 @@ def prompt(
 class Answer:
     inbound: Inbound
     value: str | None  # the chosen option's value, when the message picked one
+    # The text has emergency red-flag words and the user was shown the emergency guidance (and,
+    # where the flow paused, said they are safe): a step that passes the text on marks it.
+    red_flag: bool = False
 
     @property
     def text(self) -> str:

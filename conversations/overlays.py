@@ -5,16 +5,24 @@
 - The emergency hold: set when a red flag is seen in a flow that leads to booking or payment.
   Nothing of that flow happens until the user says they are safe, or goes to the menu; `back`
   and `language` do not lift it (the language prompt opens above it and the hold returns after).
+
+The emergency card never loops on a step that takes typed text (a reason, a specialty): the words
+that paused the flow are kept (in the conversation data, encrypted at rest) and, after "I am
+safe — continue", answer the step as if typed again, marked as a red flag. From then on, until
+the chat leaves that step, red-flag words there get a short note instead of the card and are
+taken as the answer, marked too. A flow that does not pause (signup, say) shows the card once per
+step the same way. A step answered by buttons is asked again after "I am safe", as before.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from conversations.copy import LANGUAGES
-from conversations.flow import Option, Outcome, Prompt, prompt
+from conversations.flow import Answer, Option, Outcome, Prompt, Step, prompt
 from conversations.flows import registry
-from conversations.messages import Reply
+from conversations.messages import InboundKind, Reply
 
 if TYPE_CHECKING:
     from conversations.context import Context
@@ -22,6 +30,8 @@ if TYPE_CHECKING:
 
 LANGUAGE = "language"
 HALTED = "halted"
+HELD_TEXT = "halted_text"  # {"at": [flow, step], "text": the words that paused the flow}
+CARD_SHOWN_AT = "emergency_card_at"  # [flow, step] where further red flags get only a note
 
 
 def active(ctx: Context) -> str | None:
@@ -38,14 +48,49 @@ def close_language(ctx: Context) -> bool:
     return ctx.data.pop("overlay", None) is not None
 
 
-def halt(ctx: Context) -> None:
-    ctx.data[HALTED] = True
+def here(ctx: Context) -> list[str]:
+    return [ctx.conversation.flow, ctx.conversation.step]
+
+
+def takes_text(ctx: Context, step: Step) -> bool:
+    """Whether typed words answer this step (a reason, a name), rather than a pick of buttons.
+    Only while no overlay is open and the chat's last question was this step's own."""
+    if active(ctx) or InboundKind.TEXT not in step.accepts:
+        return False
+    last = ctx.data.get("prompt") or {}
+    return last.get("at") == here(ctx) and (step.free_text or not last.get("options"))
+
+
+def after_card(ctx: Context, step: Step | None, *, halts: bool, typed: str | None) -> None:
+    """Called once the emergency card was shown at `step` for the words `typed` (None when they
+    cannot be an answer, e.g. too long). A flow that halts is paused, keeping the words when
+    they answer the step; any other flow lets the next red flag at this step through."""
+    answers = step is not None and typed is not None and takes_text(ctx, step)
+    if halts:
+        if answers:
+            ctx.data[HELD_TEXT] = {"at": here(ctx), "text": typed}
+        ctx.data[HALTED] = True
+    elif answers:
+        ctx.data[CARD_SHOWN_AT] = here(ctx)
+
+
+def card_already_shown(ctx: Context, step: Step | None) -> bool:
+    """The user has seen the card at this step (and, if the flow paused, said they are safe):
+    more red-flag words here are an answer, with a note, not a reason to halt again."""
+    return step is not None and ctx.data.get(CARD_SHOWN_AT) == here(ctx) and takes_text(ctx, step)
+
+
+def left_step(ctx: Context) -> None:
+    """The chat moved to another question: the next red flag gets the full card again."""
+    ctx.data.pop(CARD_SHOWN_AT, None)
 
 
 def clear_all(ctx: Context) -> None:
     """Going home (menu, cancel) leaves every overlay behind: home never books or charges."""
     ctx.data.pop("overlay", None)
     ctx.data.pop(HALTED, None)
+    ctx.data.pop(HELD_TEXT, None)
+    left_step(ctx)
 
 
 def ask(ctx: Context, overlay: str) -> Prompt:
@@ -64,7 +109,15 @@ async def answer(engine: Engine, ctx: Context, overlay: str, value: str | None) 
         close_language(ctx)
         ctx.locale = value
         return [Reply(text=ctx.t("language_set")), *await engine.ask(ctx)]
+    held = ctx.data.get(HELD_TEXT)
     clear_all(ctx)
-    if value == "safe":
+    if value != "safe":
+        return await engine.apply(ctx, Outcome(flow=registry.home(ctx.user).name))
+    ctx.data[CARD_SHOWN_AT] = here(ctx)
+    if not held or held.get("at") != here(ctx):
         return [Reply(text=ctx.t("emergency_resumed")), *await engine.ask(ctx)]
-    return await engine.apply(ctx, Outcome(flow=registry.home(ctx.user).name))
+    # The words that paused the flow answer the step now, without the matcher: asking for them
+    # again would only bring the same words, and the same pause, back.
+    typed = replace(ctx.inbound, kind=InboundKind.TEXT, text=held["text"], choice_token=None)
+    replies = await engine.answer_step(ctx, Answer(inbound=typed, value=None, red_flag=True))
+    return [Reply(text=ctx.t("emergency_resumed_with_words")), *replies]

@@ -3,7 +3,9 @@
 A template is text with `{name}` fields. Fields whose names end in `_at` hold ISO times and are
 shown in the recipient's timezone and language ("27 Nov 2026, 10:30"); fields ending in `_ats` hold
 a list of them, shown one per line ("\n• 1 Dec 2026, 10:00 am\n• …"); fields ending in
-`_money` hold "<minor units> <currency>" ("50000 INR") and are shown as money ("₹500"). `VARIABLES` lists, per
+`_money` hold "<minor units> <currency>" ("50000 INR") and are shown as money ("₹500"); fields ending
+in `_word` hold the key of one of these words (or "" for nothing), shown in the recipient's language
+(the backend, which does not know it, names the words). `VARIABLES` lists, per
 template, the fields in the order of the approved WhatsApp template's {{1}}, {{2}}, … — what is
 sent outside the 24-hour window, where free text is not allowed.
 """
@@ -130,6 +132,8 @@ def _show(name: str, value: object, locale: str, timezone: str) -> str:
             return "".join(f"\n• {item}" for item in shown) if shown else "—"
         if name.endswith("_money") and isinstance(value, str):
             return money(value, locale)
+        if name.endswith("_word") and isinstance(value, str):
+            return word(locale, value) if value else ""
     except ValueError:
         pass
     return str(value)

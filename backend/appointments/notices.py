@@ -37,6 +37,11 @@ def doctor_label(doctor: Doctor) -> str:
     return f"Dr {doctor.full_name} ({doctor.qualification}; Reg. No. {doctor.registration_number}, {doctor.council})"
 
 
+def red_flag_word(appointment: Appointment) -> str:
+    """The `_word` template field that marks a reason with emergency red-flag words ("" if none)."""
+    return "reason_red_flag_mark" if appointment.reason_red_flag else ""
+
+
 async def patient_name(
     session: AsyncSession, cipher: FieldCipher, appointment: Appointment, purpose: str
 ) -> str:

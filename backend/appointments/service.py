@@ -205,8 +205,10 @@ async def hold(
     reason: str,
     now: datetime,
     gateways: Gateways | None = None,
+    reason_red_flag: bool = False,
 ) -> Appointment:
-    """Hold `slot_id` for the patient for `settings.hold_minutes`, unpaid. Raises BookingError:
+    """Hold `slot_id` for the patient for `settings.hold_minutes`, unpaid. `reason_red_flag`: the
+    reason has emergency red-flag words the patient confirmed after the guidance. Raises BookingError:
     slot_gone (unknown or withdrawn), slot_past, slot_taken, doctor_not_bookable, too_many_holds,
     reason_too_long."""
     slot = await _locked_slot(session, slot_id)
@@ -244,6 +246,7 @@ async def hold(
         fee_minor=doctor.fee_minor,
         currency=doctor.currency,
         hold_expires_at=now + timedelta(minutes=settings.hold_minutes),
+        reason_red_flag=reason_red_flag and bool(reason),
     )
     seal_reason(cipher, appointment, reason)
     try:
@@ -528,6 +531,7 @@ async def _paid(
                 session, cipher, appointment, actor=SYSTEM, purpose="disclose_to_doctor"
             )
             or "—",
+            "reason_mark_word": notices.red_flag_word(appointment),
             "deadline_at": _iso(appointment.decision_deadline),
         },
         now=now,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base, CreatedMixin, IdMixin, UTCDateTime, enum_type, utcnow
@@ -55,6 +55,12 @@ class Appointment(IdMixin, CreatedMixin, Base):
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # the reason for the visit: health data
+    # The reason has emergency red-flag words; the patient saw the emergency guidance and said they
+    # were safe to go on. Shown to the doctor with the reason. (No more than the audit log's
+    # "emergency_flag" entries already say in clear; the words themselves stay encrypted.)
+    reason_red_flag: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), nullable=False
+    )
     fee_minor: Mapped[int] = mapped_column(Integer, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

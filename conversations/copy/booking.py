@@ -149,6 +149,11 @@ EN: dict[str, str] = {
     "urgent_status_completed": "This consult has taken place.",
     "urgent_status_no_show": "This consult was missed.",
     **{f"appt_status_{k}": v for k, v in _STATUSES_EN.items()},
+    # a reason with emergency red-flag words, kept after "I am safe — continue"
+    "booking_reason_red_flag": "⚠️ This reason has warning-sign words: your doctor will see it marked, "
+    "so they can look at it first. If it gets worse, call 112.",
+    "appointment_reason_red_flag": "⚠️ red-flag words in the reason (the patient saw the emergency guidance "
+    "and said they were safe to continue)",
 }
 HI: dict[str, str] = {
     "booking_doctor_gone": "इन डॉक्टर की बुकिंग अभी नहीं हो सकती। चलिए कोई और डॉक्टर ढूँढते हैं।",
@@ -273,4 +278,8 @@ HI: dict[str, str] = {
     "urgent_status_completed": "यह परामर्श हो चुका है।",
     "urgent_status_no_show": "यह परामर्श छूट गया।",
     **{f"appt_status_{k}": v for k, v in _STATUSES_HI.items()},
+    "booking_reason_red_flag": "⚠️ इस कारण में ख़तरे के संकेत वाले शब्द हैं: आपके डॉक्टर इसे निशान लगा हुआ देखेंगे, "
+    "ताकि वे इसे पहले देख सकें। हालत बिगड़े तो 112 पर कॉल करें।",
+    "appointment_reason_red_flag": "⚠️ कारण में ख़तरे के संकेत वाले शब्द (मरीज़ ने आपातकालीन सलाह देखी और बताया कि वे "
+    "आगे बढ़ने के लिए सुरक्षित हैं)",
 }

@@ -50,6 +50,7 @@ MESSAGES: dict[str, str] = {
     "emergency_hold": "I've paused here. Are you safe to continue?",
     "emergency_safe": "I am safe — continue",
     "emergency_resumed": "Thank you. Let's continue.",
+    "emergency_resumed_with_words": "Thank you. I have kept what you wrote; let's continue.",
     # --- signup ---
     "welcome": (
         "👋 Welcome to telecare — see a verified doctor, get your prescription and order medicines, "

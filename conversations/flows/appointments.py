@@ -142,6 +142,8 @@ async def ask_detail(ctx: Context) -> Prompt:
         )
         or "—",
     )
+    if appointment.reason_red_flag:  # right under the reason, the card's last line
+        text += f"\n{ctx.t('appointment_reason_red_flag')}"
     return prompt(text, options=_choices(ctx, appointment))
 
 

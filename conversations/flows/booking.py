@@ -140,6 +140,8 @@ async def answer_reason(ctx: Context, answer: Answer) -> Outcome:
     if len(reason) > appointments.MAX_REASON_CHARS:
         return retry(ctx.t("booking_reason_long", limit=appointments.MAX_REASON_CHARS))
     ctx.form["reason"] = reason
+    # Red-flag words kept after the emergency guidance: the doctor sees the reason marked.
+    ctx.form["reason_red_flag"] = answer.red_flag
     return next_step("summary")
 
 
@@ -160,7 +162,7 @@ async def ask_summary(ctx: Context) -> Prompt:
         registration=f"{doctor.council}/{doctor.registration_number}",
         when=when.when(ctx, slot.starts_at),
         fee=money(doctor.fee_minor, doctor.currency, ctx.locale),
-        reason=ctx.form.get("reason", ""),
+        reason=_marked(ctx, ctx.form.get("reason", ""), flagged=ctx.form.get("reason_red_flag", False)),
         minutes=ctx.settings.hold_minutes,
     )
     return prompt(
@@ -171,6 +173,11 @@ async def ask_summary(ctx: Context) -> Prompt:
             Option("cancel", ctx.t("btn_cancel_booking")),
         ],
     )
+
+
+def _marked(ctx: Context, reason: str, *, flagged: bool) -> str:
+    """The reason as the patient checks it, with the note that the doctor will see it marked."""
+    return f"{reason}\n{ctx.t('booking_reason_red_flag')}" if flagged else reason
 
 
 async def answer_summary(ctx: Context, answer: Answer) -> Outcome:
@@ -193,6 +200,7 @@ async def answer_summary(ctx: Context, answer: Answer) -> Outcome:
             reason=ctx.form.get("reason", ""),
             now=ctx.now,
             gateways=ctx.gateways,
+            reason_red_flag=ctx.form.get("reason_red_flag", False),
         )
     except BookingError as error:
         return _refused(ctx, error)

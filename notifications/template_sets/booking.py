@@ -5,7 +5,7 @@ template variables may not contain line breaks."""
 from __future__ import annotations
 
 EN: dict[str, str] = {
-    "appointment_request": "🩺 New consultation request from {patient} for {starts_at}.\nReason: {reason}\n"
+    "appointment_request": "🩺 New consultation request from {patient} for {starts_at}.\nReason: {reason}{reason_mark_word}\n"
     "Please accept or reject by {deadline_at}; unanswered requests are refunded.",
     "appointment_paid": "💳 Payment of {amount_money} received. Your request for {starts_at} has gone to {doctor}. "
     "They have until {deadline_at} to accept; you will hear from us here.",
@@ -58,9 +58,11 @@ EN: dict[str, str] = {
     "btn_reject": "Reject",
     "btn_accept_urgent": "Accept now",
     "btn_book_again": "Pick a time",
+    "reason_red_flag_mark": "\n⚠️ Red-flag words in the reason: the patient was shown the emergency guidance and "
+    "said they were safe to continue.",
 }
 HI: dict[str, str] = {
-    "appointment_request": "🩺 {patient} की ओर से {starts_at} के लिए नया परामर्श अनुरोध।\nकारण: {reason}\n"
+    "appointment_request": "🩺 {patient} की ओर से {starts_at} के लिए नया परामर्श अनुरोध।\nकारण: {reason}{reason_mark_word}\n"
     "कृपया {deadline_at} तक स्वीकार या अस्वीकार करें; बिना जवाब वाले अनुरोधों का पैसा लौटा दिया जाता है।",
     "appointment_paid": "💳 {amount_money} का भुगतान मिल गया। {starts_at} के लिए आपका अनुरोध {doctor} को भेज दिया "
     "गया है। उनके पास स्वीकार करने के लिए {deadline_at} तक का समय है; आपको यहीं बताया जाएगा।",
@@ -111,6 +113,8 @@ HI: dict[str, str] = {
     "btn_reject": "अस्वीकार करें",
     "btn_accept_urgent": "अभी स्वीकार करें",
     "btn_book_again": "समय चुनें",
+    "reason_red_flag_mark": "\n⚠️ कारण में ख़तरे के संकेत वाले शब्द हैं: मरीज़ को आपातकालीन सलाह दिखाई गई और उन्होंने "
+    "बताया कि वे आगे बढ़ने के लिए सुरक्षित हैं।",
 }
 VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_request": ("patient", "starts_at", "reason", "deadline_at"),

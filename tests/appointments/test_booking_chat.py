@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.appointments import service as appointments
-from backend.models import Appointment, AppointmentStatus, Payment
+from backend.models import Appointment, AppointmentStatus, Payment, User
 from backend.payments import service as payments
 from notifications.dispatcher import Dispatcher
 from tests.appointments.factories import make_doctor, make_patient, make_slot, paid_event
@@ -21,14 +21,21 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def requested(sessions, cipher, settings, gateways, *, days: float = 3):
+async def requested(sessions, cipher, settings, gateways, *, days: float = 3, reason_red_flag: bool = False):
     """A patient's paid request to a doctor; the patient's and doctor's chat addresses."""
     async with sessions() as session, session.begin():
         patient = await make_patient(session, cipher, chat="patient-chat")
         doctor = await make_doctor(session)
         slot = await make_slot(session, doctor, now().replace(microsecond=0) + timedelta(days=days))
         held = await appointments.hold(
-            session, cipher, settings, patient_id=patient.id, slot_id=slot.id, reason="sore throat", now=now()
+            session,
+            cipher,
+            settings,
+            patient_id=patient.id,
+            slot_id=slot.id,
+            reason="sore throat",
+            now=now(),
+            reason_red_flag=reason_red_flag,
         )
         payment = await appointments.pay_link(session, settings, gateways, held, now=now())
     async with sessions() as session, session.begin():
@@ -347,3 +354,26 @@ async def test_a_gateway_not_answering_keeps_the_hold_and_the_next_try_makes_the
     engine.gateways = gateways
     await chat.tap("Try again")
     assert "Pay ₹500 here" in chat.text() and "/pay/sandbox/" in chat.text()
+
+
+@pytest.mark.parametrize(
+    ("locale", "flagged", "mark"),
+    [
+        ("en", True, "⚠️ Red-flag words in the reason"),
+        ("hi", True, "⚠️ कारण में ख़तरे के संकेत वाले शब्द"),
+        ("en", False, None),
+    ],
+)
+async def test_a_red_flag_reason_is_marked_on_the_doctors_request_in_the_doctors_language(
+    sessions, cipher, settings, gateways, locale, flagged, mark
+):
+    _, doctor, _ = await requested(sessions, cipher, settings, gateways, reason_red_flag=flagged)
+    async with sessions() as session, session.begin():
+        (await session.get(User, doctor.user_id)).locale = locale
+    web = await deliver(sessions, cipher)
+    request = next(n for _, n in web.sent if n.template == "appointment_request")
+    assert "sore throat" in request.text
+    if mark:
+        assert mark in request.text, request.text
+    else:
+        assert "⚠️" not in request.text, request.text

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from backend.accounts.chats import address_of, is_chat
 from backend.models import AuditEntry, ChannelIdentity, Conversation, InboxMessage, User
-from conversations.flow import Flow, Option, Step, next_step, prompt
+from conversations.flow import Flow, Option, Step, next_step, prompt, retry
 from conversations.flows import registry
 from conversations.messages import Inbound
 from tests.chat import ChatDriver
@@ -346,12 +346,18 @@ async def test_mental_health_red_flags_get_the_helpline(chat: ChatDriver):
 
 @pytest.fixture
 def booking_like_flow():
-    """A stand-in for booking (a later issue): a flow that must halt on a red flag."""
+    """A stand-in for booking: a flow that must halt on a red flag. Its reason step keeps what it
+    was given (text and red-flag mark) in `flow.answers`, and asks again for anything over 40
+    characters, so that a test can stay on the step after an answer."""
+    answers: list[tuple[str, bool]] = []
 
     async def ask_reason(ctx):
         return prompt("Why do you want to see a doctor?")
 
     async def answer_reason(ctx, answer):
+        answers.append((answer.text, answer.red_flag))
+        if len(answer.text) > 40:
+            return retry("Shorter, please.")
         return next_step("pay", "Noted.")
 
     async def ask_pay(ctx):
@@ -368,18 +374,23 @@ def booking_like_flow():
         steps={"reason": Step(ask_reason, answer_reason, free_text=True), "pay": Step(ask_pay, answer_pay)},
     )
     registry.register(flow)
-    yield flow
+    yield flow, answers
     registry.unregister(flow.name)
 
 
-async def test_a_red_flag_halts_a_booking_until_the_user_is_safe(
-    chat: ChatDriver, engine, booking_like_flow, sessions
-):
+async def _at_test_booking_reason(chat: ChatDriver, sessions) -> None:
     await chat.open()
     async with sessions() as session, session.begin():
         conversation = await session.scalar(select(Conversation))
         conversation.flow, conversation.step = "test_booking", "reason"
     await chat.open()
+
+
+async def test_a_red_flag_halts_a_booking_until_the_user_is_safe_then_its_words_answer_the_step(
+    chat: ChatDriver, engine, booking_like_flow, sessions
+):
+    _, answers = booking_like_flow
+    await _at_test_booking_reason(chat, sessions)
     replies = await chat.send("saans nahi aa rahi hai")
     assert replies[0].urgent
     assert "payment link" not in chat.text()
@@ -387,10 +398,71 @@ async def test_a_red_flag_halts_a_booking_until_the_user_is_safe(
     # Anything else keeps it paused; no payment link is offered.
     await chat.send("fever")
     assert "payment link" not in chat.text()
+    assert answers == []
+    replies = await chat.tap("I am safe")
+    assert not any(r.urgent for r in replies)
+    assert "kept what you wrote" in replies[0].text
+    assert "Noted." in chat.text() and "payment link" in chat.text(), "the step was not asked again"
+    assert answers == [("saans nahi aa rahi hai", True)], "the words that paused it, marked"
+
+
+async def test_red_flag_words_again_after_i_am_safe_are_taken_with_a_note_not_another_pause(
+    chat: ChatDriver, booking_like_flow, sessions
+):
+    _, answers = booking_like_flow
+    await _at_test_booking_reason(chat, sessions)
+    first = "follow-up for chest pain after angioplasty last month"  # over 40: the step asks again
+    assert (await chat.send(first))[0].urgent
     await chat.tap("I am safe")
-    assert "Why do you want to see a doctor?" in chat.text()
+    assert "Shorter, please." in chat.text() and "Why do you want to see a doctor?" in chat.text()
+    for typed in (first, "I had a heart attack and chest pain"):  # the same words, then others
+        replies = await chat.send(typed)
+        assert not any(r.urgent for r in replies), "no second card, no second pause"
+        assert "If this is happening now, call 112" in replies[0].text
+        assert not any("I am safe" in label for label in chat.labels())
+    assert "payment link" in chat.text()
+    assert answers == [(first, True), (first, True), ("I had a heart attack and chest pain", True)]
+    async with sessions() as session:
+        flags = await session.scalars(select(AuditEntry).where(AuditEntry.action == "emergency_flag"))
+        assert len(flags.all()) == 3, "every red flag is still audited"
+
+
+async def test_the_next_step_gets_the_full_card_again(chat: ChatDriver, booking_like_flow, sessions):
+    await _at_test_booking_reason(chat, sessions)
+    await chat.send("chest pain")
+    await chat.tap("I am safe")
+    assert "payment link" in chat.text()
+    replies = await chat.send("now I cannot breathe")
+    assert replies[0].urgent and any("I am safe" in label for label in chat.labels())
+
+
+async def test_a_choice_step_is_asked_again_after_i_am_safe(chat: ChatDriver, booking_like_flow, sessions):
+    _, answers = booking_like_flow
+    await _at_test_booking_reason(chat, sessions)
     await chat.send("skin rash")
     assert "payment link" in chat.text()
+    assert (await chat.send("I have severe chest pain"))[0].urgent
+    replies = await chat.tap("I am safe")
+    assert replies[0].text == "Thank you. Let's continue." and "payment link" in chat.text()
+    assert answers == [("skin rash", False)], "buttons' steps are not given the words"
+
+
+async def test_menu_from_the_hold_drops_the_kept_words(chat: ChatDriver, booking_like_flow, sessions):
+    _, answers = booking_like_flow
+    await _at_test_booking_reason(chat, sessions)
+    await chat.send("chest pain")
+    await chat.send("menu")
+    assert any("sign up" in label for label in chat.labels())
+    await _at_test_booking_reason(chat, sessions)
+    assert (await chat.send("chest pain"))[0].urgent, "a fresh visit gets the full card first"
+    assert answers == []
+
+
+async def test_a_flow_that_does_not_pause_shows_the_card_once_per_step(chat: ChatDriver):
+    await _at_name_step(chat)
+    assert (await chat.send("I have severe chest pain"))[0].urgent
+    replies = await chat.send("I have severe chest pain")
+    assert not replies[0].urgent and "If this is happening now, call 112" in replies[0].text
 
 
 # --- regressions from review ---------------------------------------------------------------------
@@ -440,11 +512,7 @@ async def test_back_after_the_otp_skips_the_used_code(chat: ChatDriver, otp_send
 
 
 async def test_the_emergency_hold_survives_back_and_language(chat: ChatDriver, booking_like_flow, sessions):
-    await chat.open()
-    async with sessions() as session, session.begin():
-        conversation = await session.scalar(select(Conversation))
-        conversation.flow, conversation.step = "test_booking", "reason"
-    await chat.open()
+    await _at_test_booking_reason(chat, sessions)
     await chat.send("my chest pain is severe")
     await chat.send("back")
     assert any("I am safe" in label for label in chat.labels())
