@@ -645,10 +645,12 @@
     addNotice(text, "error");
   }
 
-  /** The server's refusal of an upload, in the page's words (its own text is English). */
-  function uploadRefusal(status) {
-    var known = { 409: "file_not_asked", 413: "file_too_big", 415: "file_type", 400: "file_empty" };
-    return known[status] ? t(known[status]) : t("file_failed", { status: status });
+  /** The server's refusal of an upload, in the page's words where the page knows the reason (the
+   *  server's own text is English); else the server's reason (`error`, or a 413's `detail`). */
+  function uploadRefusal(status, data) {
+    var known = { 409: "file_not_asked", 413: "file_too_big", 415: "file_type" };
+    if (known[status]) return t(known[status]);
+    return (data && asText(data.error || data.detail)) || t("file_failed", { status: status });
   }
 
   function sendFile(file) {
@@ -680,7 +682,7 @@
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (data) {
           if (!response.ok || !data || data.ok !== true) {
-            uploadError(uploadRefusal(response.status));
+            uploadError(uploadRefusal(response.status, data));
             return;
           }
           if (data.locale) applyLocale(data.locale);
