@@ -62,6 +62,10 @@ def can(actor: Actor | None, action: Action, resource: Resource) -> bool:
     if resource.kind == "provider_document":
         # Licences and ID proofs sent with an application: read by admins deciding on it.
         return actor.role is Role.ADMIN and action is Action.READ
+    if resource.kind == "web_chat_history":
+        # What a web chat showed: read back only by the account the chat belongs to (the page
+        # that holds the chat's address); `patient_id` names that account, whatever its role.
+        return action is Action.READ and actor.user_id == resource.patient_id
     if resource.kind == "audit_log":
         return actor.role is Role.ADMIN and action in (Action.READ, Action.VERIFY_AUDIT)
     return False

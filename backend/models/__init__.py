@@ -4,7 +4,7 @@ from backend.models.admin import AdminToken
 from backend.models.appointments import LIVE_STATUSES, Appointment, AppointmentKind, AppointmentStatus
 from backend.models.audit import AuditEntry
 from backend.models.base import Base, new_id, utcnow
-from backend.models.conversations import Conversation, InboxMessage
+from backend.models.conversations import Conversation, InboxMessage, WebChatMessage
 from backend.models.directory import (
     AvailabilityException,
     AvailabilityRule,
@@ -71,6 +71,7 @@ __all__ = [
     "StoredFile",
     "User",
     "VerificationStatus",
+    "WebChatMessage",
     "new_id",
     "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.models.base import Base, CreatedMixin, IdMixin, UTCDateTime, utcnow
@@ -49,3 +49,21 @@ class InboxMessage(IdMixin, CreatedMixin, Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     failure: Mapped[str | None] = mapped_column(String(32))
+
+
+class WebChatMessage(IdMixin, Base):
+    """One message the web chat showed (the user's, the bot's, or a notification), kept so that a
+    reload shows the recent conversation again. The message (text, button labels, the emergency
+    mark) is health data: encrypted, bound to this table, column and row. `user_id` is the account
+    the chat was linked to when it was shown: a chat signed out or linked to another account never
+    shows it again (backend/accounts/web_history.py)."""
+
+    __tablename__ = "web_chat_messages"
+    __table_args__ = (Index("ix_web_chat_messages_identity_id_at", "identity_id", "at"),)
+
+    identity_id: Mapped[str] = mapped_column(
+        ForeignKey("channel_identities.id", ondelete="CASCADE"), nullable=False
+    )
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    body_enc: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)

@@ -20,11 +20,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
+from backend.access import AccessDenied
 from backend.accounts import service as accounts
+from backend.accounts import web_history
 from backend.models import Channel, utcnow
 from bot.body_limits import MAX_FRAME_BYTES, MAX_UPLOAD_BYTES
 from bot.uploads import store_upload
-from bot.web import notify
+from bot.web import history, notify
 from conversations.messages import Inbound, InboundKind
 
 log = structlog.get_logger(__name__)
@@ -95,6 +97,7 @@ async def choose_persona(request: Request, choice: PersonaChoice) -> Response:
     token = secrets.token_urlsafe(32)
     if not await request.app.state.personas.assume(choice.persona, chat_address(token)):
         raise HTTPException(status_code=404, detail="unknown persona")
+    await _forget_history(request)
     response = JSONResponse({"ok": True})
     set_session_cookie(request, response, token)
     return response
@@ -102,10 +105,21 @@ async def choose_persona(request: Request, choice: PersonaChoice) -> Response:
 
 @router.post("/web/signout")
 async def signout(request: Request) -> Response:
-    """A fresh anonymous chat in this browser; the old chat stays linked to its account."""
+    """A fresh anonymous chat in this browser; the old chat stays linked to its account, and
+    what it showed is deleted (the next person at this browser must not see it)."""
+    await _forget_history(request)
     response = JSONResponse({"ok": True})
     set_session_cookie(request, response, secrets.token_urlsafe(32))
     return response
+
+
+async def _forget_history(request: Request) -> None:
+    """The history of the chat this browser leaves (a sign-out, a persona switch)."""
+    token = request.cookies.get(COOKIE)
+    if _valid_token(token):
+        state = request.app.state
+        async with state.sessions() as session, session.begin():
+            await web_history.forget(session, state.cipher, chat_address(token))
 
 
 async def _next_text_frame(socket: WebSocket) -> str | None:
@@ -240,6 +254,10 @@ async def upload(request: Request) -> JSONResponse:
     )
     replies = await state.engine.handle(inbound)
     frame = _replies_frame(replies, state.settings.public_base_url)
+    if replies:
+        frame["locale"] = await history.keep_exchange(
+            state.sessions, state.cipher, address, inbound, frame["replies"], filename=sent.filename
+        )
     delivered = await state.hub.send(f"{Channel.WEB.value}:{address}", frame) if replies else 0
     return JSONResponse({"ok": True, "delivered": delivered, "replies": frame["replies"]})
 
@@ -280,6 +298,19 @@ async def _announce(relay, chat_key: str, hub, *, opened: bool) -> None:
         log.warning("web_relay_unavailable", error=type(failure).__name__)
 
 
+async def _open_chat(state, address: str) -> tuple[list[web_history.Shown], str]:
+    """Sign out a chat idle too long, then read what it showed lately and its language."""
+    idle_limit = timedelta(days=state.settings.web_session_days)
+    now = utcnow()
+    async with state.sessions() as session, session.begin():
+        await accounts.sign_out_if_idle(session, state.cipher, Channel.WEB.value, address, idle_limit, now)
+        try:
+            shown = await web_history.recent(session, state.cipher, address, now)
+        except AccessDenied:  # never for the chat's own account; nothing is shown if it were
+            shown = []
+        return shown, await web_history.locale_at(session, state.cipher, address)
+
+
 @router.websocket("/ws")
 async def chat_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(COOKIE)
@@ -296,20 +327,23 @@ async def chat_socket(socket: WebSocket) -> None:
     address = chat_address(token)
     chat_key = f"{Channel.WEB.value}:{address}"
     client = socket.client.host if socket.client else None  # for the OTP send limits
-    idle_limit = timedelta(days=state.settings.web_session_days)
-    async with state.sessions() as session, session.begin():
-        await accounts.sign_out_if_idle(
-            session, state.cipher, Channel.WEB.value, address, idle_limit, utcnow()
-        )
+    shown, locale = await _open_chat(state, address)
     await socket.accept()
     hub.add(chat_key, socket)
     await _announce(state.relay, chat_key, hub, opened=True)
     try:
-        # Notifications that came while no tab of this user's web chat was open, then the question.
-        # Shielded: a tab closed at once must not cut the database work in half.
-        await asyncio.shield(notify.flush_waiting(state.sessions, state.cipher, hub, address))
+        # What the chat showed before (a reload), notifications that came while no tab of this
+        # user's web chat was open, then the question. Shielded: a tab closed at once must not cut
+        # the database work in half.
         replies = await engine.current_prompt(Channel.WEB.value, address)
-        await socket.send_json(_replies_frame(replies, state.settings.public_base_url))
+        prompt = _replies_frame(replies, state.settings.public_base_url)
+        before = await history.opening_frame(
+            state.sessions, state.cipher, address, shown, prompt["replies"], locale
+        )
+        if before is not None:
+            await socket.send_json(before)
+        await asyncio.shield(notify.flush_waiting(state.sessions, state.cipher, hub, address))
+        await socket.send_json({**prompt, "locale": locale})
         while True:
             raw = await _next_text_frame(socket)
             if raw is None:
@@ -320,6 +354,10 @@ async def chat_socket(socket: WebSocket) -> None:
                 continue
             replies = await engine.handle(inbound)
             frame = _replies_frame(replies, state.settings.public_base_url)
+            if replies:  # kept before it is sent, so a reload at once shows it
+                frame["locale"] = await asyncio.shield(
+                    history.keep_exchange(state.sessions, state.cipher, address, inbound, frame["replies"])
+                )
             # Always answer, even with nothing (a duplicate): the page stops its typing indicator.
             await socket.send_json(frame)
             if replies:  # the chat's other tabs see the bot's answer too

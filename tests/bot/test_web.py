@@ -16,7 +16,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from backend.crypto import FieldCipher, KeyRing
 from backend.db import create_engine, create_sessionmaker
-from backend.models import OutboxMessage, User
+from backend.models import AuditEntry, OutboxMessage, User
 from backend.settings import DispatcherMode, Environment
 from bot.app import create_app
 from bot.web.hub import SocketHub
@@ -61,6 +61,8 @@ class Browser:
         Browser.open_tabs.append(self)
         self.dev: list[str] = []
         self.notices: list[dict] = []
+        self.history: list[dict] = []  # what the chat showed before this tab opened
+        self.locale: str | None = None  # the page's own words follow it
         self.last = self.receive_replies()
 
     def receive_replies(self) -> list[dict]:
@@ -71,6 +73,10 @@ class Browser:
                 continue
             if message["type"] == "notice":  # a notification, pushed whenever it is dispatched
                 self.notices.extend(message["replies"])
+                continue
+            self.locale = message.get("locale", self.locale)
+            if message["type"] == "history":  # first, on opening a chat that showed something
+                self.history = message["messages"]
                 continue
             return message.get("replies", [message])
 
@@ -171,6 +177,72 @@ def test_signup_and_profile_over_the_socket(client):
     again = Browser(client)
     assert "Allergies" in again.text() and "Penicillin" in again.text()
     again.close()
+
+
+def test_a_reload_shows_the_recent_history_without_live_buttons_or_the_code(client, in_db):
+    tab = Browser(client)
+    assert tab.history == [], "a new chat has nothing to show"
+    tab.sign_up()
+    code = next(text[-6:] for text in tab.dev)
+    tab.tap("My medical profile")
+    tab.tap("Allergies")
+    tab.tap("Add")
+    tab.send("Penicillin")
+    tab.close()
+
+    again = Browser(client)  # a reload: a new socket, the same cookie
+    said = [m["text"] for m in again.history if m["side"] == "user"]
+    assert said[:3] == ["I'm new — sign up", "I agree", "Asha Verma"]
+    assert said[-2:] == ["➕ Add", "Penicillin"]
+    assert "••••••" in said and code not in str(again.history), "the typed OTP code is not kept"
+    bot = [m for m in again.history if m["side"] == "bot"]
+    assert "Welcome to telecare" in bot[0]["text"] and "I'm new — sign up" in bot[0]["labels"]
+    assert all("token" not in m and "choices" not in m for m in again.history), "labels only"
+    # The question the chat waits on comes once, live, after the history.
+    assert again.last[-1]["choices"] and again.last[-1]["text"] != again.history[-1]["text"]
+    again.close()
+
+    async def audited(db) -> list:
+        async with db() as session:
+            query = select(AuditEntry).where(AuditEntry.resource_type == "web_chat_history")
+            return list((await session.scalars(query)).all())
+
+    (entry,) = in_db(audited)
+    assert (entry.action, entry.channel, entry.purpose) == ("read", "web", "web_chat_opened")
+
+
+def test_the_history_is_only_for_the_chat_that_showed_it(client):
+    tab = Browser(client)
+    tab.tap("sign up")
+    tab.close()
+    mine = client.cookies.get(COOKIE)
+    client.cookies.clear()  # another browser: another cookie, another chat address
+    other = Browser(client)
+    assert other.history == [], "another chat sees nothing of it"
+    other.close()
+    client.cookies.set(COOKIE, mine)
+    again = Browser(client)
+    assert [m["text"] for m in again.history if m["side"] == "user"] == ["I'm new — sign up"]
+    again.close()
+
+
+def test_after_sign_out_or_stop_the_history_is_not_shown(client):
+    tab = Browser(client)
+    tab.sign_up()
+    tab.close()
+    reload = Browser(client)
+    assert "Asha Verma" in str(reload.history), "before: a reload shows it"
+    reload.close()
+    assert client.post("/web/signout").status_code == 200
+    fresh = Browser(client)
+    assert fresh.history == [] and "Welcome to telecare" in fresh.text()
+    fresh.sign_up(name="Ravi Kumar", email="ravi@example.com")
+    fresh.close()
+    fresh = Browser(client)
+    assert "Ravi Kumar" in str(fresh.history) and "Asha" not in str(fresh.history)
+    fresh.send("stop")
+    fresh.close()
+    assert Browser(client).history == [], "after stop, the next person at this browser sees nothing"
 
 
 def test_malformed_frames_get_an_error_and_the_socket_stays_usable(client):

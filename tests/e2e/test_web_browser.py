@@ -371,3 +371,71 @@ def test_a_notification_button_works_beside_the_current_question(server: Server,
         page.screenshot(path=str(ARTIFACTS / "web-notification.png"))
     finally:
         context.close()
+
+
+def test_hindi_page_words_emergency_numbers_to_call_and_history_after_reload(server: Server, browser) -> None:
+    """The page's own words follow the chat into Hindi; emergency numbers are tap-to-call links,
+    kept in view on a phone; a reload shows the conversation again, its old buttons as words."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-IN")
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda error: page_errors.append(str(error)))
+    chat = Chat(page)
+    try:
+        page.goto(f"{server.base_url}/")
+        expect(page.locator("#input")).to_have_attribute("placeholder", "Type a message…")
+        chat.tap(re.compile("sign up", re.IGNORECASE), answer="agree")
+        chat.tap("I agree", answer="full name")
+        chat.type("Meera Iyer", answer="date of birth")
+        chat.type("12-08-1979", answer=re.compile(r"\bsex\b", re.IGNORECASE))
+        chat.tap("Female", answer=re.compile("email", re.IGNORECASE))
+        chat.type("meera@example.com", answer="6-digit")
+        page.click("#dev-toggle")
+        code = re.search(r"\d{6}", page.locator("#dev-panel .dev-entry").first.inner_text())
+        page.click("#dev-toggle")
+        chat.type(code.group(0))
+        chat.tap("Hindi")
+
+        # Hindi from here: the page's own words too, not only the bot's.
+        expect(page.locator("html")).to_have_attribute("lang", "hi")
+        expect(page.locator("#input")).to_have_attribute("placeholder", "संदेश लिखें…")
+        expect(page.locator("#send")).to_have_attribute("aria-label", "भेजें")
+        expect(page.locator(".footer")).to_contain_text("आपात स्थिति के लिए नहीं")
+        expect(page.locator("#conn-label")).to_have_text("ऑनलाइन")
+        expect(page.locator(".intro-text")).to_contain_text("जल्द आ रहा है")
+        chat.tap("Kolkata")
+
+        chat.type("I have severe chest pain")
+        card = chat.bots.filter(has=page.locator(".urgent-tag")).last
+        for number in ("112", "108"):
+            expect(card.locator(f'a.tel[href="tel:{number}"]')).to_have_text(number)
+        expect(card.locator('a[href^="tel:"]')).to_have_count(2)  # only the emergency numbers
+        sos = page.locator("#sos")
+        expect(sos).to_be_visible()
+        expect(sos.locator('a[href="tel:112"]')).to_be_visible()
+        expect(sos.locator('a[href="tel:108"]')).to_be_visible()
+        chat.type("help")  # the conversation goes on; the card scrolls up, the numbers stay
+        chat.type("menu")
+        expect(sos).to_be_in_viewport()
+        page.screenshot(path=str(ARTIFACTS / "web-emergency-phone.png"))
+        sos.locator("#sos-close").click()
+        expect(sos).to_be_hidden()
+
+        # A reload shows the conversation again (old buttons as words), in Hindi.
+        page.reload()
+        history = page.locator("#messages .from-history")
+        expect(history.filter(has_text="Meera Iyer").first).to_be_attached()
+        expect(history.filter(has_text="I have severe chest pain")).to_have_count(1)
+        expect(history.locator(".past-choice").first).to_be_attached()
+        expect(history.locator("button")).to_have_count(0)
+        expect(history.filter(has_text=code.group(0))).to_have_count(0)  # the code is not kept
+        expect(page.locator("#messages .choice:not([disabled])").first).to_be_visible()  # live again
+        expect(page.locator("#input")).to_have_attribute("placeholder", "संदेश लिखें…")
+        page.screenshot(path=str(ARTIFACTS / "web-history-phone.png"))
+        assert page_errors == [], f"JavaScript errors: {page_errors}"
+    finally:
+        context.close()

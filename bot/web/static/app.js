@@ -1,7 +1,11 @@
 /* telecare web chat. Vanilla JS, no build step.
  *
  * Protocol (see bot/web/routes.py):
- *   server -> client  {"type": "replies", "replies": [Reply]} | {"type": "dev", "text"} | {"type": "error", "text"}
+ *   server -> client  {"type": "replies", "replies": [Reply], "locale"} | {"type": "notice", "replies"}
+ *                     | {"type": "history", "messages": [{side, text, labels, urgent, document}], "locale"}
+ *                     | {"type": "dev", "text"} | {"type": "error", "text"}
+ *   "history" comes first when a chat that showed something opens (a reload): drawn once, its
+ *   buttons as plain labels. `locale` switches the page's own words (strings.js).
  *   client -> server  {"type": "text", "text", "id"} | {"type": "choice", "token", "label", "id"}
  *   files             POST /web/upload (multipart: file, id); the answer arrives on the socket
  * Server and user text is only ever inserted with textContent / text nodes (never innerHTML);
@@ -20,6 +24,12 @@
   var MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
   var UPLOAD_TYPES = ["application/pdf", "image/jpeg", "image/png"];
   var UPLOAD_EXTENSIONS = /\.(pdf|jpe?g|png)$/i;
+  // Emergency numbers that become tap-to-call links (a fixed list: nothing else in a message is).
+  var EMERGENCY_NUMBERS = ["112", "108", "14416"];
+  var EMERGENCY_PATTERN = /(^|[^\d])(112|108|14416)(?!\d)/g;
+  var STRINGS = window.telecareStrings || {};
+  var locale = "en";
+  var currentRequest = null;
 
   var $ = function (id) { return document.getElementById(id); };
   var ui = {
@@ -46,6 +56,11 @@
     devStatus: $("dev-status"),
     personas: $("personas"),
     signout: $("signout"),
+    sos: $("sos"),
+    sosNumbers: $("sos-numbers"),
+    sosClose: $("sos-close"),
+    dayDivider: $("day-divider"),
+    footerText: $("footer-text"),
   };
 
   var socket = null;
@@ -65,6 +80,39 @@
   var uploading = false;
   var finePointer = window.matchMedia && window.matchMedia("(pointer: fine)").matches;
   var reduceMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  // ---------- the page's own words, in the chat's language ----------
+
+  /** A string of the page in the chat's language (English when a key is missing), `{name}` filled. */
+  function t(key, params) {
+    var table = STRINGS[locale] || STRINGS.en || {};
+    var text = table[key] !== undefined ? table[key] : (STRINGS.en || {})[key];
+    text = text === undefined ? key : String(text);
+    Object.keys(params || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(params[name])); });
+    return text;
+  }
+
+  function eachMarked(attribute, apply) {
+    Array.prototype.forEach.call(document.querySelectorAll("[" + attribute + "]"), function (node) {
+      apply(node, t(node.getAttribute(attribute)));
+    });
+  }
+
+  /** Switch the page's words to `next` (a locale the server named); unknown ones are ignored. */
+  function applyLocale(next) {
+    if (typeof next !== "string" || !STRINGS[next] || next === locale) return;
+    locale = next;
+    document.documentElement.lang = locale;
+    eachMarked("data-i18n", function (node, text) { node.textContent = text; });
+    eachMarked("data-i18n-aria-label", function (node, text) { node.setAttribute("aria-label", text); });
+    eachMarked("data-i18n-title", function (node, text) { node.setAttribute("title", text); });
+    document.title = t("page_title");
+    ui.footerText.replaceChildren(emergencyText(null, t("footer")));
+    if (ui.dayDivider.dataset.earlier) ui.dayDivider.textContent = t("day_earlier");
+    if (!ui.sos.hidden) showSos(ui.sos.dataset.numbers.split(","));
+    connectionWords();
+    setRequestHint(currentRequest);
+  }
 
   // ---------- small helpers ----------
 
@@ -186,6 +234,60 @@
     return span;
   }
 
+  /** Text with the emergency numbers (and only those) as tap-to-call links; the rest stays text. */
+  function emergencyText(className, value) {
+    var text = asText(value);
+    var span = el("span", className);
+    var last = 0;
+    var match;
+    EMERGENCY_PATTERN.lastIndex = 0;
+    while ((match = EMERGENCY_PATTERN.exec(text)) !== null) {
+      var start = match.index + match[1].length;
+      span.appendChild(document.createTextNode(text.slice(last, start)));
+      span.appendChild(telLink(match[2], match[2]));
+      last = start + match[2].length;
+    }
+    span.appendChild(document.createTextNode(text.slice(last)));
+    return span;
+  }
+
+  function telLink(number, label) {
+    var link = el("a", "tel", label);
+    link.href = "tel:" + number;
+    return link;
+  }
+
+  function numbersIn(text) {
+    var found = [];
+    var match;
+    EMERGENCY_PATTERN.lastIndex = 0;
+    while ((match = EMERGENCY_PATTERN.exec(asText(text))) !== null) {
+      if (found.indexOf(match[2]) < 0) found.push(match[2]);
+    }
+    return EMERGENCY_NUMBERS.filter(function (number) { return found.indexOf(number) >= 0; });
+  }
+
+  /** The latest emergency guidance's numbers, kept at the top of the page until dismissed: on a
+   *  phone the card itself soon scrolls away. */
+  function showSos(numbers) {
+    if (!numbers.length) return;
+    ui.sos.dataset.numbers = numbers.join(",");
+    ui.sosNumbers.replaceChildren();
+    numbers.forEach(function (number) {
+      var link = telLink(number, "");
+      link.className = "sos-call";
+      link.appendChild(el("span", "sos-name", t("sos_" + number)));
+      link.appendChild(el("strong", "sos-number", number));
+      ui.sosNumbers.appendChild(link);
+    });
+    ui.sos.hidden = false;
+  }
+
+  ui.sosClose.addEventListener("click", function () {
+    ui.sos.hidden = true;
+    if (!finePointer || document.activeElement === ui.sosClose) ui.input.focus({ preventScroll: true });
+  });
+
   // ---------- rendering ----------
 
   function renderBot(reply) {
@@ -194,20 +296,20 @@
     row.appendChild(avatar());
     var body = el("div", "body");
     var bubble = el("div", "bubble");
-    bubble.appendChild(el("span", "visually-hidden", urgent ? "telecare, important: " : "telecare: "));
+    bubble.appendChild(el("span", "visually-hidden", t(urgent ? "bot_says_urgent" : "bot_says")));
     if (urgent) {
       var tag = el("span", "urgent-tag");
       tag.setAttribute("aria-hidden", "true");
-      tag.textContent = "Important";
+      tag.textContent = t("important");
       bubble.appendChild(tag);
     }
-    bubble.appendChild(linkedText("text", reply.text));
+    bubble.appendChild(urgent ? emergencyText("text", reply.text) : linkedText("text", reply.text));
     body.appendChild(bubble);
 
     var doc = reply.document;
     if (doc && typeof doc === "object") {
       var href = safeUrl(doc.url);
-      var filename = asText(doc.filename) || "document";
+      var filename = asText(doc.filename) || t("document");
       var card = el(href ? "a" : "div", "document");
       if (href) {
         card.href = href;
@@ -220,7 +322,7 @@
       info.appendChild(el("span", "document-name", filename));
       var caption = asText(doc.caption);
       if (caption) info.appendChild(el("span", "document-caption", caption));
-      info.appendChild(el("span", "document-action", href ? "Download" : "Not available"));
+      info.appendChild(el("span", "document-action", t(href ? "download" : "not_available")));
       card.appendChild(info);
       body.appendChild(card);
     }
@@ -230,7 +332,7 @@
     if (choices.length) {
       var group = el("div", "choices");
       group.setAttribute("role", "group");
-      group.setAttribute("aria-label", "Options");
+      group.setAttribute("aria-label", t("options"));
       choices.forEach(function (choice) {
         if (!choice || typeof choice !== "object") return;
         var label = asText(choice.label);
@@ -250,7 +352,7 @@
   function renderUser(text) {
     var row = el("div", "row msg user");
     var bubble = el("div", "bubble");
-    bubble.appendChild(el("span", "visually-hidden", "You: "));
+    bubble.appendChild(el("span", "visually-hidden", t("you_say")));
     bubble.appendChild(linkedText("text", text));
     row.appendChild(bubble);
     ui.messages.appendChild(row);
@@ -330,6 +432,8 @@
       if (reply.request) request = asText(reply.request);
     });
     if (anchor) anchor.remove();
+    var urgentReply = replies.filter(function (r) { return r.urgent === true; }).pop();
+    if (urgentReply && !replacing) showSos(numbersIn(urgentReply.text));
     var focusLost = sentSinceBatch && focusWasLost(); // never move focus on page load
     lastBatch = { signature: signature, nodes: nodes, buttons: buttons };
     sentSinceBatch = false;
@@ -337,6 +441,48 @@
     updateChoiceAvailability();
     scrollToEnd(!replacing);
     if (focusLost && !replacing) restoreFocus(nodes, buttons);
+  }
+
+  /** What the chat showed before this page (a reload), drawn once, before the live question: no
+   *  entrance animation, and an old message's buttons as plain words that cannot be pressed. A
+   *  page that already shows the conversation (a reconnect) keeps what it has. */
+  function onHistory(messages) {
+    if (ui.messages.children.length) return;
+    messages.forEach(function (message) {
+      if (!message || typeof message !== "object") return;
+      var row = message.side === "user" ? pastUser(message) : pastBot(message);
+      row.classList.add("settled", "from-history");
+      ui.messages.appendChild(row);
+    });
+    if (ui.messages.children.length) {
+      ui.dayDivider.dataset.earlier = "1";
+      ui.dayDivider.textContent = t("day_earlier");
+    }
+    ui.scroller.scrollTop = ui.scroller.scrollHeight; // at once: the page opens where the chat is
+  }
+
+  function pastUser(message) {
+    var row = renderUser(message.text);
+    row.remove();
+    return row;
+  }
+
+  function pastBot(message) {
+    var text = asText(message.text);
+    if (message.document) text += (text ? "\n" : "") + "📄 " + asText(message.document);
+    var row = renderBot({ text: text, urgent: message.urgent === true }).row;
+    if (message.side === "notice") {
+      var bubble = row.querySelector(".bubble");
+      bubble.insertBefore(el("span", "notification-label", t("notification")), bubble.firstChild);
+    }
+    var labels = Array.isArray(message.labels) ? message.labels : [];
+    if (labels.length) {
+      var list = el("ul", "past-choices");
+      list.setAttribute("aria-label", t("earlier_options"));
+      labels.forEach(function (label) { list.appendChild(el("li", "past-choice", asText(label))); });
+      row.querySelector(".body").appendChild(list);
+    }
+    return row;
   }
 
   /** A message the platform started (a reminder, a status change): shown as it arrives, with its
@@ -347,7 +493,7 @@
       var rendered = renderBot(reply);
       rendered.row.classList.add("from-notification");
       var bubble = rendered.row.querySelector(".bubble");
-      if (bubble) bubble.insertBefore(el("span", "notification-label", "Notification"), bubble.firstChild);
+      if (bubble) bubble.insertBefore(el("span", "notification-label", t("notification")), bubble.firstChild);
       rendered.buttons.forEach(function (button) { button.disabled = !connected; });
       ui.messages.appendChild(rendered.row);
     });
@@ -391,20 +537,21 @@
   }
 
   function setRequestHint(request) {
+    currentRequest = request;
     ui.attach.classList.toggle("attach-wanted", request === "file");
     var hint = ui.hint;
     hint.className = "hint";
     ui.input.removeAttribute("inputmode");
     ui.input.setAttribute("autocomplete", "off");
     if (request === "contact") {
-      hint.textContent = "Type your mobile number or email";
+      hint.textContent = t("hint_contact");
       hint.classList.add("hint-info");
       ui.input.setAttribute("autocomplete", "email");
     } else if (request === "file") {
-      hint.textContent = "Tap 📎 to send the file: a PDF, JPG or PNG, up to 10 MB.";
+      hint.textContent = t("hint_file");
       hint.classList.add("hint-info");
     } else if (request === "location") {
-      hint.textContent = "Sharing your location is not supported in the web chat yet — type your city instead.";
+      hint.textContent = t("hint_location");
       hint.classList.add("hint-warn");
     } else {
       hint.textContent = "";
@@ -443,7 +590,7 @@
   function pickChoice(button, token, label) {
     if (button.disabled || !connected) return;
     if (!transmit({ type: "choice", token: token, label: label, id: newId() })) {
-      addNotice("Not connected — please try again in a moment.", "error");
+      addNotice(t("not_connected_try_again"), "error");
       return;
     }
     disableChoices();
@@ -466,11 +613,11 @@
     var text = ui.input.value.trim();
     if (!text || !connected) return;
     if (text.length > MAX_LENGTH) {
-      addNotice("That message is too long. Please keep it under " + MAX_LENGTH + " characters.", "error");
+      addNotice(t("too_long", { max: MAX_LENGTH }), "error");
       return;
     }
     if (!transmit({ type: "text", text: text, id: newId() })) {
-      addNotice("Not connected — your message was not sent.", "error");
+      addNotice(t("not_connected_not_sent"), "error");
       return;
     }
     sentSinceBatch = true;
@@ -498,19 +645,27 @@
     addNotice(text, "error");
   }
 
+  /** The server's refusal of an upload, in the page's words where the page knows the reason (the
+   *  server's own text is English); else the server's reason (`error`, or a 413's `detail`). */
+  function uploadRefusal(status, data) {
+    var known = { 409: "file_not_asked", 413: "file_too_big", 415: "file_type" };
+    if (known[status]) return t(known[status]);
+    return (data && asText(data.error || data.detail)) || t("file_failed", { status: status });
+  }
+
   function sendFile(file) {
     if (!file || uploading || !connected) return;
     var typeOk = UPLOAD_TYPES.indexOf(file.type) >= 0 || UPLOAD_EXTENSIONS.test(file.name || "");
     if (!typeOk) {
-      addNotice("Only PDF, JPG or PNG files can be sent.", "error");
+      addNotice(t("file_type"), "error");
       return;
     }
     if (file.size > MAX_UPLOAD_BYTES) {
-      addNotice("That file is larger than 10 MB. Please send a smaller one.", "error");
+      addNotice(t("file_too_big"), "error");
       return;
     }
     if (file.size === 0) {
-      addNotice("That file is empty.", "error");
+      addNotice(t("file_empty"), "error");
       return;
     }
     var body = new FormData();
@@ -521,21 +676,22 @@
     ui.attach.disabled = true;
     disableChoices();
     sentSinceBatch = true;
-    renderUser("📎 " + (file.name || "file"));
+    renderUser("📎 " + (file.name || t("file")));
     showTyping();
     fetch("/web/upload", { method: "POST", credentials: "same-origin", body: body })
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (data) {
           if (!response.ok || !data || data.ok !== true) {
-            uploadError((data && asText(data.error || data.detail)) || "The file could not be sent (HTTP " + response.status + ").");
+            uploadError(uploadRefusal(response.status, data));
             return;
           }
+          if (data.locale) applyLocale(data.locale);
           // The answer normally comes on the socket; a page whose socket was closed meanwhile
           // shows it from the response instead.
           if (data.delivered === 0 && Array.isArray(data.replies)) onReplies(data.replies);
         });
       })
-      .catch(function () { uploadError("Not connected — the file was not sent."); })
+      .catch(function () { uploadError(t("not_connected_file")); })
       .then(function () {
         uploading = false;
         ui.attach.classList.remove("busy");
@@ -575,13 +731,17 @@
     connected = state;
     ui.app.classList.toggle("is-offline", !state);
     ui.conn.dataset.state = state ? "online" : everConnected ? "offline" : "connecting";
-    ui.connLabel.textContent = state ? "Online" : everConnected ? "Reconnecting…" : "Connecting…";
-    ui.input.placeholder = state ? "Type a message…" : "Waiting for connection…";
+    connectionWords();
     ui.attach.disabled = !state || uploading;
     if (!state) disableChoices();
     else updateChoiceAvailability();
     setNoticeChoices(state);
     onInput();
+  }
+
+  function connectionWords() {
+    ui.connLabel.textContent = t(connected ? "online" : everConnected ? "reconnecting" : "connecting");
+    ui.input.placeholder = t(connected ? "placeholder" : "placeholder_offline");
   }
 
   function showBanner(text) {
@@ -606,7 +766,7 @@
     if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
     if (!everConnected) {
       window.clearTimeout(connectingTimer);
-      connectingTimer = window.setTimeout(function () { if (!connected) showBanner("Connecting…"); }, 1500);
+      connectingTimer = window.setTimeout(function () { if (!connected) showBanner(t("connecting")); }, 1500);
     }
     var ws;
     try {
@@ -636,7 +796,10 @@
         return;
       }
       if (!data || typeof data !== "object") return;
-      if (data.type === "replies") {
+      if (data.locale) applyLocale(data.locale);
+      if (data.type === "history") {
+        onHistory(Array.isArray(data.messages) ? data.messages : []);
+      } else if (data.type === "replies") {
         onReplies(Array.isArray(data.replies) ? data.replies : []);
       } else if (data.type === "notice") {
         onNotices(Array.isArray(data.replies) ? data.replies : []);
@@ -646,7 +809,7 @@
         hideTyping();
         restoreChoices();
         setNoticeChoices(connected); // the press was not taken: its notification's buttons come back
-        addNotice(asText(data.text) || "Something went wrong.", "error");
+        addNotice(asText(data.text) || t("something_wrong"), "error");
       }
     });
     ws.addEventListener("close", function (event) {
@@ -674,7 +837,7 @@
   function scheduleReconnect() {
     if (leaving || reconnectTimer) return;
     var offline = navigator.onLine === false;
-    showBanner(offline ? "You are offline. We'll reconnect when you're back online." : "Reconnecting…");
+    showBanner(t(offline ? "offline" : "reconnecting"));
     if (offline) return; // the "online" event reconnects
     var base = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
     attempt += 1;
@@ -687,7 +850,7 @@
     if (!connected) connect();
   });
   window.addEventListener("offline", function () {
-    if (!connected) showBanner("You are offline. We'll reconnect when you're back online.");
+    if (!connected) showBanner(t("offline"));
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible" && !connected && !leaving) {
