@@ -529,6 +529,9 @@ async def _paid(
             )
             or "—",
             "deadline_at": _iso(appointment.decision_deadline),
+            **await notices.patient_summary(
+                session, cipher, appointment, doctor, now=now, purpose="appointment_request"
+            ),
         },
         now=now,
         actions=(ActionButton("accept", "btn_accept"), ActionButton("reject", "btn_reject")),
