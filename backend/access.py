@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from backend.models.appointments import AppointmentStatus
 from backend.models.users import Role
 
 
@@ -28,10 +30,31 @@ SYSTEM = Actor(user_id="system", role=Role.ADMIN)  # migrations, demo loader, ke
 
 
 @dataclass(frozen=True, slots=True)
+class CareLink:
+    """An appointment joining a doctor to a patient, as the database holds it at the moment of an
+    access: the policy decides from it whether the doctor may see the patient's profile."""
+
+    doctor_user_id: str | None
+    status: AppointmentStatus
+    ends_at: datetime | None
+    at: datetime  # when the access happens
+
+
+# A doctor reads a patient's profile through an appointment in one of these states, until this long
+# after its end: before the consult (a request to decide on, a confirmed visit), during it, and for
+# the follow-up notes of the day after. Never through a cancelled, rejected, expired or no-show one.
+DOCTOR_READS_THROUGH = frozenset(
+    {AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED}
+)
+DOCTOR_READS_AFTER_END = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
 class Resource:
     kind: str  # "patient_profile", "audit_log", ...
     patient_id: str | None = None
     doctor_user_id: str | None = None  # the doctor's user, for resources shared with a doctor
+    care: CareLink | None = None  # a patient's profile seen by a doctor: the appointment that joins them
 
 
 class AccessDenied(Exception):
@@ -44,8 +67,10 @@ def can(actor: Actor | None, action: Action, resource: Resource) -> bool:
     if actor is None:
         return False
     if resource.kind == "patient_profile":
-        # A patient reads and edits their own profile. Doctors will be allowed while they have an
-        # appointment with the patient (booking issue); admins do not read clinical records.
+        # A patient reads and edits their own profile; a doctor reads it while an appointment joins
+        # them (see DOCTOR_READS_THROUGH); admins do not read clinical records.
+        if actor.role is Role.DOCTOR:
+            return action is Action.READ and _in_care(actor, resource)
         return (
             actor.role is Role.PATIENT
             and resource.patient_id is not None
@@ -69,3 +94,16 @@ def can(actor: Actor | None, action: Action, resource: Resource) -> bool:
     if resource.kind == "audit_log":
         return actor.role is Role.ADMIN and action in (Action.READ, Action.VERIFY_AUDIT)
     return False
+
+
+def _in_care(actor: Actor, resource: Resource) -> bool:
+    care = resource.care
+    return (
+        care is not None
+        and resource.patient_id is not None
+        and care.doctor_user_id is not None
+        and care.doctor_user_id == actor.user_id
+        and care.status in DOCTOR_READS_THROUGH
+        and care.ends_at is not None
+        and care.at <= care.ends_at + DOCTOR_READS_AFTER_END
+    )

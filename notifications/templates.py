@@ -3,9 +3,11 @@
 A template is text with `{name}` fields. Fields whose names end in `_at` hold ISO times and are
 shown in the recipient's timezone and language ("27 Nov 2026, 10:30"); fields ending in `_ats` hold
 a list of them, shown one per line ("\n• 1 Dec 2026, 10:00 am\n• …"); fields ending in
-`_money` hold "<minor units> <currency>" ("50000 INR") and are shown as money ("₹500"); fields ending
-in `_word` hold the key of one of these words (or "" for nothing), shown in the recipient's language
-(the backend, which does not know it, names the words). `VARIABLES` lists, per
+`_money` hold "<minor units> <currency>" ("50000 INR") and are shown as money ("₹500"); fields ending in
+`_list` hold a list of items, or {"items": […], "more": n} when it was cut, shown on one line ("penicillin;
+peanuts +2 more", "none recorded" when empty, "—" when None); fields ending in `_word` hold a key of
+this catalogue ("sex_female"), shown in the recipient's language ("" for nothing: the backend, which
+does not know the language, names the words). `VARIABLES` lists, per
 template, the fields in the order of the approved WhatsApp template's {{1}}, {{2}}, … — what is
 sent outside the 24-hour window, where free text is not allowed.
 """
@@ -132,11 +134,25 @@ def _show(name: str, value: object, locale: str, timezone: str) -> str:
             return "".join(f"\n• {item}" for item in shown) if shown else "—"
         if name.endswith("_money") and isinstance(value, str):
             return money(value, locale)
+        if name.endswith("_list") and isinstance(value, list | dict | None):
+            return _one_line_list(value, locale)
         if name.endswith("_word") and isinstance(value, str):
             return word(locale, value) if value else ""
     except ValueError:
         pass
     return str(value)
+
+
+def _one_line_list(value: list | dict | None, locale: str) -> str:
+    """Items on one line (a WhatsApp template variable may not hold a line break), with how many
+    were left out."""
+    if value is None:
+        return "—"
+    items, more = (value, 0) if isinstance(value, list) else (value.get("items", []), value.get("more", 0))
+    if not items:
+        return word(locale, "none_recorded")
+    shown = "; ".join(" ".join(str(item).split()) for item in items)
+    return f"{shown} {word(locale, 'list_more').format(count=more)}" if more else shown
 
 
 def _zone(name: str) -> ZoneInfo:

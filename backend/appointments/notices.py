@@ -9,11 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
-from backend.access import SYSTEM
+from backend.access import SYSTEM, AccessDenied, Actor
 from backend.crypto import FieldCipher
-from backend.models import Appointment, Doctor, PatientProfile
+from backend.models import Appointment, Doctor, PatientProfile, Role
 from backend.outbox import service as outbox
 from backend.outbox.service import ActionButton
+from backend.records import service as records
+from backend.records.summary import SUMMARY_LISTS
 
 # Reminders before a confirmed appointment: (name, how long before the start).
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)), ("start", timedelta(0)))
@@ -59,6 +61,33 @@ async def patient_name(
         purpose=purpose,
     )
     return cipher.decrypt("patient_profiles", "full_name", appointment.patient_id, profile.full_name_enc)
+
+
+async def patient_summary(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    appointment: Appointment,
+    doctor: Doctor,
+    *,
+    now: datetime,
+    purpose: str,
+) -> dict:
+    """The patient's summary as template fields (`age`, `sex_word`, `<list>_list`): a snapshot read
+    for the doctor when the message is composed, authorised and audited as the doctor's read for
+    `purpose`. Fields show "—" when it may not or cannot be read (the refusal is audited)."""
+    try:
+        summary = await records.read_for_doctor(
+            session,
+            cipher,
+            Actor(doctor.user_id, Role.DOCTOR),
+            appointment,
+            now=now,
+            channel=None,
+            purpose=purpose,
+        )
+    except (AccessDenied, records.ProfileError):
+        return {"age": "—", "sex_word": "—", **{f"{name}_list": None for name in SUMMARY_LISTS}}
+    return summary.template_params()
 
 
 async def tell(

@@ -533,6 +533,9 @@ async def _paid(
             or "—",
             "reason_mark_word": notices.red_flag_word(appointment),
             "deadline_at": _iso(appointment.decision_deadline),
+            **await notices.patient_summary(
+                session, cipher, appointment, doctor, now=now, purpose="appointment_request"
+            ),
         },
         now=now,
         actions=(ActionButton("accept", "btn_accept"), ActionButton("reject", "btn_reject")),

@@ -69,8 +69,8 @@ class PayoutRefused(ValueError):
 @dataclass(frozen=True, slots=True)
 class Earnings:
     currency: str
-    earned_minor: int  # the doctor's share of every payment
-    refunded_minor: int  # the part of it given back to patients
+    earned_minor: int  # the doctor's share of every payment, less the part refunded to patients
+    refunded_minor: int  # the doctor's share given back to patients (already taken off `earned_minor`)
     paid_out_minor: int  # sent to the doctor (payouts and Connect transfers, net of reversals)
     pending_payout_minor: int  # still owed to the doctor
     owed_minor: int = 0  # owed by the doctor: refunds of shares already paid out, beyond what is pending
@@ -147,7 +147,8 @@ def _doctor_accounts(doctor_id: str) -> tuple[str, str, str]:
 
 async def doctor_earnings(session: AsyncSession, doctor_id: str) -> Earnings:
     """The doctor's money in their own currency, from the ledger lines alone:
-    earned − refunded − paid out = pending − owed."""
+    earned − paid out = pending − owed, where earned is what the charges and assignments gave the
+    doctor less what the refund lines took back (a refunded fee was never earned)."""
     doctor = await session.get(Doctor, doctor_id)
     currency = doctor.currency if doctor else "INR"
     pay, out, owe = _doctor_accounts(doctor_id)
@@ -156,18 +157,18 @@ async def doctor_earnings(session: AsyncSession, doctor_id: str) -> Earnings:
             LedgerEntry.account.in_((pay, out, owe)), LedgerEntry.currency == currency
         )
     )
-    earned = refunded = 0
+    shares = refunded = 0
     totals: dict[str, int] = defaultdict(int)
     for kind, account, amount in rows:
         totals[account] += amount
         if account == pay and amount < 0 and kind in ("charge", "assign"):
-            earned += -amount
+            shares += -amount
         elif kind == "refund" and amount > 0:
             refunded += amount
     net = -totals[pay] - totals[owe]
     return Earnings(
         currency=currency,
-        earned_minor=earned,
+        earned_minor=shares - refunded,
         refunded_minor=refunded,
         paid_out_minor=-totals[out],
         pending_payout_minor=max(net, 0),

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
-from backend.access import AccessDenied, Action, Actor, Resource, can
+from backend.access import AccessDenied, Action, Actor, CareLink, Resource, can
 from backend.crypto import FieldCipher
-from backend.models import PROFILE_LISTS, PatientProfile, utcnow
+from backend.models import PROFILE_LISTS, Appointment, Doctor, PatientProfile, User, utcnow
 from backend.outbox import service as outbox
+from backend.records.summary import PatientSummary, summarise
 
 MAX_ITEMS = 50
 MAX_ITEM_CHARS = 300
@@ -39,9 +42,15 @@ class ProfileView:
 # it inside their unit of work and commit, so the "denied" entry is kept (the engine and the
 # download route do). Letting it escape would roll the entry back with everything else.
 async def _authorise(
-    session: AsyncSession, actor: Actor, action: Action, patient_id: str, channel: str | None, purpose: str
+    session: AsyncSession,
+    actor: Actor,
+    action: Action,
+    patient_id: str,
+    channel: str | None,
+    purpose: str,
+    care: CareLink | None = None,
 ) -> None:
-    if not can(actor, action, Resource("patient_profile", patient_id)):
+    if not can(actor, action, Resource("patient_profile", patient_id, care=care)):
         await audit.record(
             session,
             actor=actor,
@@ -134,6 +143,54 @@ async def read_profile(
     )
     await _audited(session, actor, Action.READ, patient_id, channel, purpose)
     return view
+
+
+async def _care_link(session: AsyncSession, actor: Actor, patient_id: str, now: datetime) -> CareLink | None:
+    """The appointment through which `actor` may see the patient now, as the database has it: the
+    first of their recent appointments with the patient that the policy accepts, else the latest
+    one (so a refusal is decided, and audited, by the policy too); None when there is none."""
+    rows = await session.execute(
+        select(Doctor.user_id, Appointment.status, Appointment.ends_at)
+        .join(Doctor, Doctor.id == Appointment.doctor_id)
+        .where(Appointment.patient_id == patient_id, Doctor.user_id == actor.user_id)
+        .order_by(Appointment.ends_at.desc().nulls_last(), Appointment.created_at.desc())
+        .limit(20)
+    )
+    links = [CareLink(doctor, status, ends_at, now) for doctor, status, ends_at in rows]
+    granting = (
+        link for link in links if can(actor, Action.READ, Resource("patient_profile", patient_id, care=link))
+    )
+    return next(granting, links[0] if links else None)
+
+
+async def read_for_doctor(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    actor: Actor,
+    appointment: Appointment,
+    *,
+    now: datetime,
+    channel: str | None,
+    purpose: str,
+) -> PatientSummary:
+    """The patient's summary for the doctor of `appointment` (age on its local date), allowed only
+    while an appointment joins them (backend.access); allowed or not, the view is audited with the
+    doctor as actor. AccessDenied when refused; ProfileError("profile_missing") without a profile."""
+    patient_id = appointment.patient_id
+    care = await _care_link(session, actor, patient_id, now)
+    await _authorise(session, actor, Action.READ, patient_id, channel, purpose, care)
+    profile = await _load(session, patient_id)
+    birth = _open(cipher, patient_id, "birth_date", profile.birth_date_enc)
+    patient = await session.get(User, patient_id)
+    day = (appointment.starts_at or now).astimezone(ZoneInfo(patient.timezone)).date()
+    summary = summarise(
+        date.fromisoformat(birth) if birth else None,
+        _open(cipher, patient_id, "sex", profile.sex_enc) or "",
+        _lists(cipher, profile),
+        day,
+    )
+    await _audited(session, actor, Action.READ, patient_id, channel, purpose)
+    return summary
 
 
 async def _change_list(session, cipher, actor, patient_id, name, change, channel) -> list[str]:

@@ -148,6 +148,13 @@ EN: dict[str, str] = {
     "urgent_status_expired": "The request ended unpaid. You can ask again.",
     "urgent_status_completed": "This consult has taken place.",
     "urgent_status_no_show": "This consult was missed.",
+    # the patient's summary, for their doctor
+    "patient_summary": "🧾 Patient summary\nAge: {age} · Sex: {sex}\nAllergies: {allergies}\n"
+    "Current medications: {medications}\nConditions: {conditions}\nMedical history: {history}",
+    "patient_summary_denied": "🧾 The patient's summary is shown only while you have an active appointment with "
+    "them, and for 24 hours after it.",
+    "patient_summary_missing": "🧾 This patient has no medical profile on file.",
+    "list_more": "+{count} more",
     **{f"appt_status_{k}": v for k, v in _STATUSES_EN.items()},
     # a reason with emergency red-flag words, kept after "I am safe — continue"
     "booking_reason_red_flag": "⚠️ This reason has warning-sign words: your doctor will see it marked, "
@@ -277,6 +284,12 @@ HI: dict[str, str] = {
     "urgent_status_expired": "अनुरोध बिना भुगतान के ख़त्म हो गया। आप फिर से माँग सकते हैं।",
     "urgent_status_completed": "यह परामर्श हो चुका है।",
     "urgent_status_no_show": "यह परामर्श छूट गया।",
+    "patient_summary": "🧾 मरीज़ का सारांश\nउम्र: {age} · लिंग: {sex}\nएलर्जी: {allergies}\n"
+    "अभी चल रही दवाइयाँ: {medications}\nबीमारियाँ: {conditions}\nमेडिकल इतिहास: {history}",
+    "patient_summary_denied": "🧾 मरीज़ का सारांश केवल तब दिखता है जब उनके साथ आपकी कोई सक्रिय अपॉइंटमेंट हो, "
+    "और उसके 24 घंटे बाद तक।",
+    "patient_summary_missing": "🧾 इस मरीज़ की कोई मेडिकल प्रोफ़ाइल दर्ज नहीं है।",
+    "list_more": "+{count} और",
     **{f"appt_status_{k}": v for k, v in _STATUSES_HI.items()},
     "booking_reason_red_flag": "⚠️ इस कारण में ख़तरे के संकेत वाले शब्द हैं: आपके डॉक्टर इसे निशान लगा हुआ देखेंगे, "
     "ताकि वे इसे पहले देख सकें। हालत बिगड़े तो 112 पर कॉल करें।",

@@ -5,7 +5,7 @@ from __future__ import annotations
 EN: dict[str, str] = {
     "earnings_summary": "💰 Your earnings ({currency})\n"
     "Earned: {earned}\n"
-    "Refunded to patients: {refunded}\n"
+    "Refunded to patients (already taken off): {refunded}\n"
     "Paid out to you: {paid_out}\n"
     "Pending payout: {pending}",
     "earnings_owed": "Owed back (refunds of fees already paid out; taken from your next payout): {owed}",
@@ -24,7 +24,7 @@ EN: dict[str, str] = {
 HI: dict[str, str] = {
     "earnings_summary": "💰 आपकी कमाई ({currency})\n"
     "कुल कमाई: {earned}\n"
-    "मरीज़ों को लौटाया गया: {refunded}\n"
+    "मरीज़ों को लौटाया गया (कमाई से घटा दिया गया): {refunded}\n"
     "आपको भुगतान किया गया: {paid_out}\n"
     "बकाया भुगतान: {pending}",
     "earnings_owed": "आपसे वापस लेना है (पहले भुगतान की जा चुकी फ़ीस के रिफ़ंड; अगले भुगतान से काटा जाएगा): {owed}",

@@ -14,7 +14,7 @@ from backend.appointments.service import BookingError
 from backend.directory import service as directory
 from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
-from conversations import actions, when
+from conversations import actions, patient_summary, when
 from conversations.context import Context
 from conversations.flow import (
     Answer,
@@ -128,6 +128,8 @@ def _choices(ctx: Context, appointment: Appointment) -> list[Option]:
 
 
 async def ask_detail(ctx: Context) -> Prompt:
+    if opened := ctx.data.pop(OPEN_CARD, None):  # a notification's button brought us here
+        ctx.form["appointment"] = opened
     appointment = await _current(ctx)
     if appointment is None:
         return prompt(ctx.t("appointment_not_found"), options=[Option("list", ctx.t("btn_back_to_list"))])
@@ -144,6 +146,8 @@ async def ask_detail(ctx: Context) -> Prompt:
     )
     if appointment.reason_red_flag:  # right under the reason, the card's last line
         text += f"\n{ctx.t('appointment_reason_red_flag')}"
+    if ctx.user.role is Role.DOCTOR:  # read live, authorised and audited on every view
+        text += "\n\n" + await patient_summary.for_doctor(ctx, appointment, "view_appointment")
     return prompt(text, options=_choices(ctx, appointment))
 
 
@@ -282,6 +286,17 @@ FLOW = Flow(
 
 # --- buttons on notifications -------------------------------------------------------------------
 
+# Where a button on a notification leaves its appointment's id for the card to open: the flow's own
+# form is cleared when the chat switches into this flow from another one.
+OPEN_CARD = "open_appointment"
+
+
+def _card(ctx: Context, appointment_id: str, *texts: str) -> Outcome:
+    """Say `texts`, then show the card of the appointment the button was about (not whatever card,
+    or question, the chat was on before)."""
+    ctx.data[OPEN_CARD] = appointment_id
+    return switch("appointments", *texts, step="detail")
+
 
 async def _request_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:
     """The doctor's Accept / Reject on a paid request."""
@@ -298,8 +313,8 @@ async def _request_button(ctx: Context, value: str, ref: str | None) -> Outcome 
     except AccessDenied:
         return None
     except BookingError as error:
-        return retry(ctx.t(f"appt_error_{error.code}"))
-    return retry(ctx.t(f"appt_done_{value}"))
+        return _card(ctx, ref, ctx.t(f"appt_error_{error.code}"))
+    return _card(ctx, ref, ctx.t(f"appt_done_{value}"))
 
 
 async def _urgent_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:
@@ -313,7 +328,8 @@ async def _urgent_button(ctx: Context, value: str, ref: str | None) -> Outcome |
     reason = await appointments.read_reason(
         ctx.session, ctx.cipher, taken, actor=ctx.actor, purpose="urgent_consult"
     )
-    return retry(ctx.t("urgent_taken_by_you", patient=await _patient_name(ctx, taken), reason=reason or "—"))
+    taken_text = ctx.t("urgent_taken_by_you", patient=await _patient_name(ctx, taken), reason=reason or "—")
+    return _card(ctx, taken.id, taken_text)  # the card shows the patient's summary, now theirs to see
 
 
 async def _rebook_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:

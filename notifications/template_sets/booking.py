@@ -6,6 +6,8 @@ from __future__ import annotations
 
 EN: dict[str, str] = {
     "appointment_request": "🩺 New consultation request from {patient} for {starts_at}.\nReason: {reason}{reason_mark_word}\n"
+    "Age: {age} · Sex: {sex_word}\nAllergies: {allergies_list}\nCurrent medications: {medications_list}\n"
+    "Conditions: {conditions_list}\nMedical history: {history_list}\n"
     "Please accept or reject by {deadline_at}; unanswered requests are refunded.",
     "appointment_paid": "💳 Payment of {amount_money} received. Your request for {starts_at} has gone to {doctor}. "
     "They have until {deadline_at} to accept; you will hear from us here.",
@@ -60,9 +62,18 @@ EN: dict[str, str] = {
     "btn_book_again": "Pick a time",
     "reason_red_flag_mark": "\n⚠️ Red-flag words in the reason: the patient was shown the emergency guidance and "
     "said they were safe to continue.",
+    # Words of the patient summary in a doctor's request (`_word` and `_list` fields).
+    "sex_female": "female",
+    "sex_male": "male",
+    "sex_other": "other",
+    "sex_undisclosed": "not said",
+    "none_recorded": "none recorded",
+    "list_more": "+{count} more",
 }
 HI: dict[str, str] = {
     "appointment_request": "🩺 {patient} की ओर से {starts_at} के लिए नया परामर्श अनुरोध।\nकारण: {reason}{reason_mark_word}\n"
+    "उम्र: {age} · लिंग: {sex_word}\nएलर्जी: {allergies_list}\nअभी चल रही दवाइयाँ: {medications_list}\n"
+    "बीमारियाँ: {conditions_list}\nमेडिकल इतिहास: {history_list}\n"
     "कृपया {deadline_at} तक स्वीकार या अस्वीकार करें; बिना जवाब वाले अनुरोधों का पैसा लौटा दिया जाता है।",
     "appointment_paid": "💳 {amount_money} का भुगतान मिल गया। {starts_at} के लिए आपका अनुरोध {doctor} को भेज दिया "
     "गया है। उनके पास स्वीकार करने के लिए {deadline_at} तक का समय है; आपको यहीं बताया जाएगा।",
@@ -115,9 +126,26 @@ HI: dict[str, str] = {
     "btn_book_again": "समय चुनें",
     "reason_red_flag_mark": "\n⚠️ कारण में ख़तरे के संकेत वाले शब्द हैं: मरीज़ को आपातकालीन सलाह दिखाई गई और उन्होंने "
     "बताया कि वे आगे बढ़ने के लिए सुरक्षित हैं।",
+    "sex_female": "महिला",
+    "sex_male": "पुरुष",
+    "sex_other": "अन्य",
+    "sex_undisclosed": "नहीं बताया",
+    "none_recorded": "कुछ दर्ज नहीं है",
+    "list_more": "+{count} और",
 }
 VARIABLES: dict[str, tuple[str, ...]] = {
-    "appointment_request": ("patient", "starts_at", "reason", "deadline_at"),
+    "appointment_request": (
+        "patient",
+        "starts_at",
+        "reason",
+        "deadline_at",
+        "age",
+        "sex_word",
+        "allergies_list",
+        "medications_list",
+        "conditions_list",
+        "history_list",
+    ),
     "appointment_paid": ("amount_money", "starts_at", "doctor", "deadline_at"),
     "appointment_paid_auto": ("amount_money", "starts_at", "doctor"),
     "appointment_confirmed_patient": ("doctor", "starts_at"),

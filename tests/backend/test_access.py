@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from backend.access import SYSTEM, Action, Actor, Resource, can
-from backend.models import Role
+from backend.access import SYSTEM, Action, Actor, CareLink, Resource, can
+from backend.models import AppointmentStatus, Role
 
 ALL_ROLES = list(Role)
 ALL_ACTIONS = list(Action)
 PATIENT_ID = "patient-1"
 OTHER_ID = "patient-2"
+DOCTOR = Actor("doctor-1", Role.DOCTOR)
+ENDS = datetime(2031, 6, 2, 10, 15, tzinfo=UTC)
+
+
+def care(status=AppointmentStatus.CONFIRMED, *, at=ENDS, doctor="doctor-1", ends=ENDS) -> CareLink:
+    """An appointment between doctor-1 and patient-1 that ends at ENDS, looked at `at`."""
+    return CareLink(doctor_user_id=doctor, status=status, ends_at=ends, at=at)
+
+
+def seen_by_doctor(link: CareLink | None, patient_id: str | None = PATIENT_ID) -> Resource:
+    return Resource("patient_profile", patient_id, care=link)
 
 
 def _id(value) -> str:
@@ -31,6 +43,12 @@ ALLOWED = [
     (Actor(PATIENT_ID, Role.PATIENT), Action.UPDATE, Resource("patient_profile", PATIENT_ID)),
     (Actor("admin-1", Role.ADMIN), Action.VERIFY_AUDIT, Resource("audit_log")),
     (Actor("admin-1", Role.ADMIN), Action.READ, Resource("audit_log")),
+    # A doctor reads the profile through a requested, confirmed or completed appointment with the
+    # patient: before it, during it and up to 24 hours after its end.
+    (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.REQUESTED, at=ENDS - timedelta(days=3)))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.CONFIRMED, at=ENDS - timedelta(minutes=5)))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.CONFIRMED, at=ENDS + timedelta(hours=24)))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.COMPLETED, at=ENDS + timedelta(hours=23)))),
 ]
 
 
@@ -79,6 +97,33 @@ DENIED = [
     ),
     (Actor("admin-1", Role.ADMIN), Action.UPDATE, Resource("audit_log")),
     (Actor("admin-1", Role.ADMIN), Action.CREATE, Resource("audit_log")),
+    # A doctor: never without an appointment, never through one that ended badly, never another
+    # doctor's, never past 24 hours after the end, never anything but reading.
+    (DOCTOR, Action.READ, seen_by_doctor(None)),
+    *(
+        (DOCTOR, Action.READ, seen_by_doctor(care(status, at=ENDS - timedelta(hours=1))))
+        for status in (
+            AppointmentStatus.HELD,
+            AppointmentStatus.CANCELLED,
+            AppointmentStatus.REJECTED,
+            AppointmentStatus.EXPIRED,
+            AppointmentStatus.NO_SHOW,
+        )
+    ),
+    (DOCTOR, Action.READ, seen_by_doctor(care(doctor="doctor-2"))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(doctor=None))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(at=ENDS + timedelta(hours=24, seconds=1)))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.COMPLETED, at=ENDS + timedelta(days=2)))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(ends=None))),
+    (DOCTOR, Action.READ, seen_by_doctor(care(), patient_id=None)),
+    *((DOCTOR, action, seen_by_doctor(care())) for action in ALL_ACTIONS if action is not Action.READ),
+    # The appointment's doctor link grants nothing to anyone else who is not the patient.
+    *(
+        (Actor("doctor-1", role), Action.READ, seen_by_doctor(care()))
+        for role in ALL_ROLES
+        if role not in (Role.DOCTOR, Role.PATIENT)
+    ),
+    (Actor(OTHER_ID, Role.PATIENT), Action.READ, seen_by_doctor(care())),
 ]
 
 
@@ -92,6 +137,16 @@ def test_only_admins_may_verify_the_audit_log() -> None:
         role for role in ALL_ROLES if can(Actor("someone", role), Action.VERIFY_AUDIT, Resource("audit_log"))
     }
     assert verifiers == {Role.ADMIN}
+
+
+def test_with_a_live_appointment_only_its_doctor_and_the_patient_may_read() -> None:
+    readers = {
+        (role, user_id)
+        for role in ALL_ROLES
+        for user_id in (PATIENT_ID, OTHER_ID, "doctor-1", "doctor-2", "admin-1")
+        if can(Actor(user_id, role), Action.READ, seen_by_doctor(care()))
+    }
+    assert readers == {(Role.PATIENT, PATIENT_ID), (Role.DOCTOR, "doctor-1")}
 
 
 def test_only_the_patient_themself_may_read_a_profile() -> None:

@@ -94,7 +94,25 @@ async def test_a_refund_after_a_payout_leaves_the_doctor_owing_and_the_next_payo
         earnings = await ledger.doctor_earnings(session, doctor.id)
         assert earnings.pending_payout_minor == 0 and earnings.owed_minor == 0
         assert await ledger.balance(session, ledger.receivable(doctor.id), "INR") == 0
-        assert earnings.earned_minor - earnings.refunded_minor - earnings.paid_out_minor == 0
+        assert earnings.earned_minor == 2 * 68_000 and earnings.refunded_minor == 68_000
+        assert earnings.earned_minor - earnings.paid_out_minor == 0
+
+
+async def test_earned_leaves_out_the_doctor_share_of_refunded_fees(sessions, settings, gateways):
+    async with sessions() as session, session.begin():
+        doctor = await make_doctor(session)
+        kept = await _pay(session, settings, gateways, await make_appointment(session, doctor=doctor))
+        refunded = await _pay(session, settings, gateways, await make_appointment(session, doctor=doctor))
+        await payments.refund(
+            session, settings, gateways, refunded, amount_minor=80_000, key="k1", reason="x", now=NOW
+        )
+        await payments.refund(
+            session, settings, gateways, kept, amount_minor=20_000, key="k2", reason="x", now=NOW
+        )
+        earnings = await ledger.doctor_earnings(session, doctor.id)
+        # Two ₹680 shares; one given back whole and ₹170 of the other: ₹510 earned.
+        assert (earnings.earned_minor, earnings.refunded_minor) == (51_000, 68_000 + 17_000)
+        assert earnings.pending_payout_minor == 51_000
 
 
 async def test_partial_refunds_reverse_commission_in_proportion(sessions, settings, gateways):
@@ -279,8 +297,7 @@ async def _check_invariants(session, doctor_id: str, links: list[Payment], payou
     assert earnings.pending_payout_minor >= 0 and earnings.owed_minor >= 0
     assert min(earnings.pending_payout_minor, earnings.owed_minor) == 0
     assert (
-        earnings.earned_minor - earnings.refunded_minor - earnings.paid_out_minor
-        == earnings.pending_payout_minor - earnings.owed_minor
+        earnings.earned_minor - earnings.paid_out_minor == earnings.pending_payout_minor - earnings.owed_minor
     )
     recorded_payouts = await session.scalar(
         select(func.coalesce(func.sum(Payout.amount_minor), 0)).where(Payout.doctor_id == doctor_id)

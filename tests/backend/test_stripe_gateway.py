@@ -237,7 +237,7 @@ async def test_a_split_refund_reverses_the_transfer_and_the_fee_and_is_confirmed
         assert (await session.get(Refund, made.id)).status == "succeeded"
         earnings = await ledger.doctor_earnings(session, doctor_id)
         # The share went to the doctor's Stripe account at once; the refund took back its part.
-        assert earnings.earned_minor == 68_000 and earnings.pending_payout_minor == 0
+        assert earnings.earned_minor == 68_000 - 25_500 and earnings.pending_payout_minor == 0
         assert earnings.refunded_minor == 25_500 and earnings.paid_out_minor == 68_000 - 25_500
 
 

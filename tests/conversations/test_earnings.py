@@ -66,8 +66,8 @@ async def test_a_doctor_sees_earned_refunded_paid_out_and_pending(chat, sessions
     doctor_id = await become_doctor(chat, sessions)
     await money_moves(sessions, settings, cipher, doctor_id)
     text = await open_earnings(chat)
-    assert "Earned: ₹680" in text
-    assert "Refunded to patients: ₹170" in text
+    assert "Earned: ₹510" in text  # ₹680 of fees, less the ₹170 refunded
+    assert "Refunded to patients (already taken off): ₹170" in text
     assert "Paid out to you: ₹100" in text
     assert "Pending payout: ₹410" in text
     assert "1 Dec: consultation fee +₹680" in text
@@ -76,6 +76,25 @@ async def test_a_doctor_sees_earned_refunded_paid_out_and_pending(chat, sessions
     assert "Refresh" in chat.labels()[0]
     await chat.tap("Menu")
     assert "Earnings" in " ".join(chat.labels())
+
+
+async def test_a_refunded_appointment_is_not_counted_as_earned(chat, sessions, settings, cipher):
+    doctor_id = await become_doctor(chat, sessions)
+    gateways = build_gateways(settings, cipher)
+    async with sessions() as session, session.begin():
+        doctor = await session.get(Doctor, doctor_id)
+        payment = await payments.start_payment(
+            session, settings, gateways, await make_appointment(session, doctor=doctor), description="x",
+            destination=None, now=NOW,
+        )  # fmt: skip
+        event = GatewayEvent("evt_1", EventType.PAID, checkout_ref=payment.checkout_ref)
+        await payments.record_event(session, "sandbox", event, settings=settings, now=NOW)
+        await payments.refund(  # cancelled in time: the whole fee goes back to the patient
+            session, settings, gateways, payment, amount_minor=80_000, key="k", reason="x", now=NOW
+        )
+    text = await open_earnings(chat)
+    assert "Earned: ₹0" in text and "Refunded to patients (already taken off): ₹680" in text
+    assert "Pending payout: ₹0" in text
 
 
 async def test_in_hindi(chat, sessions, settings, cipher):

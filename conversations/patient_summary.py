@@ -1,0 +1,36 @@
+"""The patient's summary as their doctor reads it in the chat: on an appointment's card and when
+an urgent consult is taken. Read live through backend.records (authorised while an appointment
+joins them, audited either way)."""
+
+from __future__ import annotations
+
+from backend.access import AccessDenied
+from backend.models import Appointment
+from backend.records import service as records
+from backend.records.summary import CutList
+from conversations.context import Context
+
+
+def _items(ctx: Context, cut: CutList) -> str:
+    if not cut.items:
+        return ctx.t("profile_none")
+    shown = "; ".join(cut.items)
+    return f"{shown} {ctx.t('list_more', count=cut.more)}" if cut.more else shown
+
+
+async def for_doctor(ctx: Context, appointment: Appointment, purpose: str) -> str:
+    """The summary in the doctor's language, or a line saying why it is not shown."""
+    try:
+        summary = await records.read_for_doctor(
+            ctx.session, ctx.cipher, ctx.actor, appointment, now=ctx.now, channel=ctx.channel, purpose=purpose
+        )
+    except AccessDenied:
+        return ctx.t("patient_summary_denied")
+    except records.ProfileError:
+        return ctx.t("patient_summary_missing")
+    return ctx.t(
+        "patient_summary",
+        age="—" if summary.age is None else summary.age,
+        sex=ctx.t(f"sex_{summary.sex or 'undisclosed'}"),
+        **{name: _items(ctx, cut) for name, cut in summary.lists.items()},
+    )
