@@ -33,6 +33,7 @@ from backend.accounts.service import identity_for
 from backend.crypto import FieldCipher
 from backend.models import ChannelIdentity, Conversation, InboxMessage, User, new_id, utcnow
 from backend.otp.senders import OtpSender
+from backend.outbox import queue as outbox_queue
 from backend.outbox import service as outbox
 from backend.payments.gateway import Gateways
 from backend.settings import Settings
@@ -113,6 +114,7 @@ class Engine:
                     except AccessDenied:
                         # Commit anyway: the refusal's audit entry must survive.
                         replies = [Reply(text=ctx.t("not_allowed"))]
+                    await self._release_waiting(ctx)
                     self._save(ctx)
                     wrote_outbox = outbox.outbox_written(session)
             except Exception:
@@ -184,6 +186,15 @@ class Engine:
         except Exception:
             log.exception("apology_locale_failed", channel=channel)
         return [Reply(text=translate(locale, say))]
+
+    async def _release_waiting(self, ctx: Context) -> None:
+        """The user wrote on this chat (or just signed in on it), so it reaches them: what waited
+        for them, having had no chat that could take it, goes out now. A web chat is shown what
+        waited as it opens instead (bot/web/notify.py)."""
+        if ctx.inbound.channel == "web" or ctx.identity.user_id is None:
+            return
+        if await outbox_queue.release_waiting(ctx.session, ctx.identity.user_id, due_at=ctx.now):
+            outbox.mark_written(ctx.session)
 
     # --- loading and saving ---------------------------------------------------------------
 

@@ -9,7 +9,8 @@ longest queues, send first. For each message, in order:
 1. a worker died holding it too often, or it cannot be read → dead;
 2. too late (past its window) → dropped; a muted reminder kind → dropped;
 3. non-urgent inside the recipient's quiet hours → held until they end (not an attempt);
-4. no usable chat → dropped; still ours and unchanged since the claim (not cancelled or
+4. no usable chat (none yet, or all blocked, opted out or stopped) → waiting, on no channel,
+   until the user opens a chat; still ours and unchanged since the claim (not cancelled or
    replaced)? otherwise skipped;
 5. rendered in the recipient's language and timezone, with buttons if it has actions;
 6. tried on the recipient's chats: the preferred channel first, then the most recently used; a
@@ -434,13 +435,15 @@ class Dispatcher:
             # attempt, and the next one tries them all again.
             return replace(self._failed(job, "every chat failed to deliver it"), tried_channels="")
         if not chats:
-            # No chat at all, or every one blocked us, opted out or said stop: nobody to send to.
+            # No chat at all, or every one blocked us, opted out or said stop: nobody to send to
+            # now. It waits (not claimed again: a sent row) and is shown when the user next opens
+            # a chat themselves (backend/outbox/queue.py `waiting_for_web`, `release_waiting`).
             why = (
                 "the recipient has no chat"
                 if not job.chats
                 else "no reachable chat (blocked, opted out or stopped)"
             )
-            return Result(row.id, OutboxStatus.DROPPED, error=why)
+            return Result(row.id, OutboxStatus.SENT, delivery_status=queue.WAITING, error=why)
         if not await self._still_ours(job):
             return None  # cancelled or replaced meanwhile (or taken by another worker): not ours to send
         notice = self._notice(job)
@@ -465,7 +468,9 @@ class Dispatcher:
                 waiting_on = chat
             errors.append(f"{chat.channel}: {delivery.error}")
         if waiting_on is not None:
-            return Result(row.id, OutboxStatus.SENT, channel=waiting_on.channel, delivery_status="waiting")
+            return Result(
+                row.id, OutboxStatus.SENT, channel=waiting_on.channel, delivery_status=queue.WAITING
+            )
         return self._failed(job, "; ".join(errors))
 
     def _failed(self, job: Job, error: str) -> Result:

@@ -1,5 +1,5 @@
-"""Messages that went to a web chat while it was closed: shown when one of the user's web chats
-opens, then marked delivered."""
+"""Messages that waited for the user (their web chat was closed, or they had no chat that could
+take them): shown when one of the user's web chats opens, then marked delivered there."""
 
 from __future__ import annotations
 
@@ -43,6 +43,6 @@ async def mark_delivered(sessions: async_sessionmaker[AsyncSession], outbox_ids:
     async with sessions() as session, session.begin():
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.delivery_status == "waiting")
-            .values(delivery_status="delivered", updated_at=utcnow())
+            .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.delivery_status == queue.WAITING)
+            .values(channel="web", delivery_status="delivered", updated_at=utcnow())
         )

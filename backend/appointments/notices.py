@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import audit
 from backend.access import SYSTEM, AccessDenied, Actor
 from backend.crypto import FieldCipher
-from backend.models import Appointment, Doctor, PatientProfile, Role
+from backend.models import Appointment, Doctor, PatientProfile, Refund, Role
 from backend.outbox import service as outbox
 from backend.outbox.service import ActionButton
 from backend.records import service as records
@@ -121,6 +121,33 @@ async def tell(
         actions=actions,
         action=action,
         action_ref=action_ref,
+    )
+
+
+async def refund_completed(
+    session: AsyncSession, cipher: FieldCipher, appointment: Appointment, refund: Refund, *, now: datetime
+) -> None:
+    """The gateway has given `refund` back to the patient — at once (the sandbox), or confirmed
+    later by its webhook (Stripe): the patient is told how much, and for which appointment. Once
+    per refund (its key); not urgent (nobody waits on it), so quiet hours hold it."""
+    if refund.status != "succeeded":
+        return
+    doctor = await session.get(Doctor, appointment.doctor_id) if appointment.doctor_id else None
+    params: dict = {"amount_money": money(refund.amount_minor, refund.currency)}
+    template = "refund_completed_urgent"  # an urgent consult nobody took has no doctor or time
+    if doctor is not None and appointment.starts_at is not None:
+        template = "refund_completed"
+        params |= {"doctor": doctor_label(doctor), "starts_at": appointment.starts_at.isoformat()}
+    await tell(
+        session,
+        cipher,
+        appointment,
+        f"refund_completed:{refund.id}",
+        user_id=appointment.patient_id,
+        template=template,
+        params=params,
+        now=now,
+        urgent=False,
     )
 
 

@@ -375,6 +375,9 @@ async def settle(
         )
     elif change.type is EventType.REFUND_FAILED and change.refund is not None:
         await _refund_failed(session, cipher, appointment, change.payment, change.refund, now=now)
+    elif change.type is EventType.REFUNDED:  # the gateway confirms refunds it had pending
+        for refund in change.confirmed:
+            await notices.refund_completed(session, cipher, appointment, refund, now=now)
     elif change.type is EventType.EXPIRED and appointment.status is AppointmentStatus.HELD:
         # The link itself lapsed: the hold goes with it unless another link is still open.
         others = await session.scalar(
@@ -485,6 +488,7 @@ async def _paid(
                 params={"amount_money": notices.money(refund.amount_minor, refund.currency)},
                 now=now,
             )
+            await notices.refund_completed(session, cipher, appointment, refund, now=now)
         return
     appointment.status = AppointmentStatus.REQUESTED
     appointment.paid_at = now
@@ -807,7 +811,7 @@ async def _end(
     ):
         await payments.cancel_checkout(session, gateways, open_payment)
     # Whatever was paid is refunded (by policy); an unpaid hold has nothing to give back.
-    refunded = await _refund(session, settings, gateways, appointment, amount, reason, now)
+    refunded = await _refund(session, cipher, settings, gateways, appointment, amount, reason, now)
     doctor = await doctor_of(session, appointment)
     await audit.record(
         session,
@@ -888,7 +892,9 @@ def _actor_for(by: str, appointment: Appointment, doctor: Doctor | None) -> Acto
     return SYSTEM
 
 
-async def _refund(session, settings, gateways, appointment, amount_minor, reason, now) -> Refunded | None:
+async def _refund(
+    session, cipher, settings, gateways, appointment, amount_minor, reason, now
+) -> Refunded | None:
     payment = await payments.paid_payment(session, appointment.id)
     if payment is None:
         return None
@@ -905,7 +911,10 @@ async def _refund(session, settings, gateways, appointment, amount_minor, reason
         reason=reason,
         now=now,
     )
-    return Refunded(refund.amount_minor, refund.currency) if refund else None
+    if refund is None:
+        return None
+    await notices.refund_completed(session, cipher, appointment, refund, now=now)  # if it already has
+    return Refunded(refund.amount_minor, refund.currency)
 
 
 async def reschedule(
@@ -1031,7 +1040,7 @@ async def record_outcome(
         outcome=outcome,
     )
     if outcome == "doctor_no_show":
-        return await _refund(session, settings, gateways, appointment, None, "doctor_no_show", now)
+        return await _refund(session, cipher, settings, gateways, appointment, None, "doctor_no_show", now)
     return None
 
 

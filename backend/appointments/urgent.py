@@ -233,7 +233,7 @@ async def time_out(
         return 0
     await session.refresh(appointment)
     await withdraw_offers(session, appointment, now)
-    refunded = await _refund(session, settings, gateways, appointment, None, "no_doctor", now)
+    refunded = await _refund(session, cipher, settings, gateways, appointment, None, "no_doctor", now)
     await notices.tell(
         session,
         cipher,

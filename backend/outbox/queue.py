@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.crypto import FieldCipher
 from backend.models import STATUS_RANK, OutboxMessage, OutboxStatus, Role, User, utcnow
 from backend.outbox import service
-from backend.outbox.service import ActionButton
+from backend.outbox.service import WAITING, ActionButton
 
 ADMIN_KIND = "admin"
 
@@ -294,22 +294,52 @@ async def follow_send(session: AsyncSession, row_id: str, channel: str, platform
     )
 
 
-async def waiting_for_web(session: AsyncSession, user_id: str, limit: int = 50) -> list[OutboxMessage]:
-    """Messages sent to a web chat that was closed at the time, oldest first."""
+def _waiting(user_id: str):
+    return and_(
+        OutboxMessage.user_id == user_id,
+        OutboxMessage.status == OutboxStatus.SENT,
+        OutboxMessage.delivery_status == WAITING,
+    )
+
+
+async def waiting_for_web(
+    session: AsyncSession, user_id: str, limit: int = 50, *, now: datetime | None = None
+) -> list[OutboxMessage]:
+    """What a web chat of this user shows as it opens: messages that waited for a closed web chat,
+    or for any chat at all, oldest first."""
     rows = await session.scalars(
         select(OutboxMessage)
         .where(
-            OutboxMessage.user_id == user_id,
-            OutboxMessage.status == OutboxStatus.SENT,
-            OutboxMessage.channel == "web",
-            OutboxMessage.delivery_status == "waiting",
+            _waiting(user_id),
             # A reminder past its window is no use to anyone any more.
-            or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > utcnow()),
+            or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > (now or utcnow())),
         )
         .order_by(OutboxMessage.sent_at)
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def release_waiting(session: AsyncSession, user_id: str, *, due_at: datetime) -> int:
+    """The user just wrote to us on a chat (Telegram, WhatsApp): what waited for them goes back
+    to the queue, due now, to be sent by the dispatcher under its usual rules (that chat is
+    reachable again; one past its window is dropped there, a muted kind too). Not an attempt.
+    Returns how many."""
+    released = await session.execute(
+        update(OutboxMessage)
+        .where(_waiting(user_id))
+        .values(
+            status=OutboxStatus.PENDING,
+            due_at=due_at,
+            channel=None,
+            delivery_status=None,
+            tried_channels="",
+            sent_at=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return released.rowcount
 
 
 async def dead_letters(session: AsyncSession, limit: int = 100) -> list[OutboxMessage]:

@@ -5,7 +5,7 @@ notifications dispatcher does, later, from the rows.
   it idempotent: the same key twice is one message.
 - `schedule` / `cancel` / `cancel_prefix`: reminders by key (e.g. `appointment:<id>:24h`).
   Scheduling a key again replaces the reminder (new time, new parameters), even one already
-  sent; cancelling removes every one not sent yet. `window` is how late a reminder may still go
+  sent; cancelling removes every one not sent yet (or still waiting for the user to open a chat). `window` is how late a reminder may still go
   out: past `due_at + window` it is dropped rather than sent late.
 """
 
@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,6 +25,10 @@ from backend.models import NotificationAction, OutboxMessage, OutboxStatus, new_
 # Kinds a user may mute; everything else (status changes, requests to staff, admin alerts) is not.
 MUTABLE_KINDS = ("appointment", "prescription", "lab", "profile")
 OPEN = (OutboxStatus.PENDING, OutboxStatus.CLAIMED)
+# A message finished for the workers (SENT, never claimed again) but not yet seen: it went to a
+# closed web chat (channel "web"), or the user had no chat that could take it (channel None: no
+# chat yet, or every one blocked, opted out or stopped). Shown when the user next opens a chat.
+WAITING = "waiting"
 # A button on a sent message carries a token starting with this (a prompt's own are shorter and
 # never contain a dot), so the engine knows it from the current question's options.
 ACTION_TOKEN_PREFIX = "n."  # noqa: S105 (a marker, not a secret)
@@ -133,7 +137,7 @@ async def cancel(session: AsyncSession, key: str) -> bool:
     """Withdraw the message `key` if it has not gone yet. True when something was withdrawn."""
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.dedupe_key == key, OutboxMessage.status.in_(OPEN))
+        .where(OutboxMessage.dedupe_key == key, _unseen())
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     return result.rowcount > 0
@@ -144,10 +148,18 @@ async def cancel_prefix(session: AsyncSession, prefix: str) -> int:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     result = await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.dedupe_key.like(escaped + "%", escape="\\"), OutboxMessage.status.in_(OPEN))
+        .where(OutboxMessage.dedupe_key.like(escaped + "%", escape="\\"), _unseen())
         .values(status=OutboxStatus.CANCELLED, updated_at=utcnow())
     )
     return result.rowcount
+
+
+def _unseen():
+    """Not yet in front of the user: still to send, or waiting for them to open a chat."""
+    return or_(
+        OutboxMessage.status.in_(OPEN),
+        and_(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.delivery_status == WAITING),
+    )
 
 
 def _fill(cipher, row, template, params, kind, due_at, window, urgent, actions, action, action_ref) -> None:

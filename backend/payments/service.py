@@ -48,6 +48,7 @@ class PaymentChange:
     payment: Payment
     first_time: bool  # this event changed the payment's state (e.g. the first PAID): act only then
     refund: Refund | None = None  # the refund a REFUND_FAILED event is about
+    confirmed: tuple[Refund, ...] = ()  # the pending refunds a REFUNDED event has just confirmed
 
 
 def commission_for(fee_minor: int, commission_bps: int) -> int:
@@ -169,8 +170,8 @@ async def record_event(
         failed = await _refund_failed(session, payment, event)
         return PaymentChange(event.type, payment, failed is not None, refund=failed)
     # REFUNDED: confirm our own refunds; the money was already accounted for when we made them.
-    await _confirm_refunds(session, payment, event)
-    return PaymentChange(event.type, payment, False)
+    confirmed = await _confirm_refunds(session, payment, event)
+    return PaymentChange(event.type, payment, bool(confirmed), confirmed=confirmed)
 
 
 async def _refund_failed(session: AsyncSession, payment: Payment, event: GatewayEvent) -> Refund | None:
@@ -282,12 +283,18 @@ async def _post_charge(session: AsyncSession, payment: Payment, doctor_id: str |
         )
 
 
-async def _confirm_refunds(session: AsyncSession, payment: Payment, event: GatewayEvent) -> None:
+async def _confirm_refunds(
+    session: AsyncSession, payment: Payment, event: GatewayEvent
+) -> tuple[Refund, ...]:
+    """Our pending refunds the event says went through (one, by its id; or all of the payment's,
+    for an event about the whole charge). Only those pending until now: a repeat confirms none."""
     query = select(Refund).where(Refund.payment_id == payment.id, Refund.status == "pending")
     if event.refund_ref:
         query = query.where(Refund.gateway_ref == event.refund_ref)
-    for refund in (await session.scalars(query)).all():
+    confirmed = tuple((await session.scalars(query.order_by(Refund.created_at))).all())
+    for refund in confirmed:
         refund.status = "succeeded"
+    return confirmed
 
 
 async def assign_doctor(session: AsyncSession, payment: Payment, doctor_id: str) -> None:

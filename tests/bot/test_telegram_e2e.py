@@ -498,3 +498,26 @@ async def test_a_blocked_bot_passes_the_notification_to_the_users_next_chat(harn
     async with harness.app.state.sessions() as session:
         telegram = await session.scalar(select(ChannelIdentity).where(ChannelIdentity.channel == "telegram"))
     assert telegram.unreachable is True
+
+
+async def test_a_message_that_waited_for_any_chat_goes_out_on_the_chat_the_user_signs_in_on(harness):
+    from tests.e2e.journeys import make_patient
+
+    async with harness.app.state.sessions() as session, session.begin():
+        # An account with no chat at all yet (e.g. its only chat was a browser long since cleared).
+        await make_patient(session, run_cipher(), name="Asha Verma", email="asha@example.com")
+    row = await _settled_row(harness, await nudge_through_app(harness.app, "tg:3"))
+    assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, None, "waiting")
+
+    asha = harness.user(5103)
+    await asha.say("/start")
+    await asha.press("I already have an account")
+    await asha.say("asha@example.com")
+    assert "better advice" not in asha.text(), "nothing of the account before the code proves who it is"
+    await asha.say(harness.otp.last_code())  # the sign-in links this new chat to the account
+    row = await _settled_row(harness, row.id)
+    assert (row.status, row.channel) == (OutboxStatus.SENT, "telegram")
+    assert "better advice" in asha.text()
+    await asha.press("Complete my profile")
+    assert "Let's add to your medical profile." in asha.text()
+    assert _refused_calls(harness.fake) == []

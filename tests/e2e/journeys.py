@@ -169,10 +169,12 @@ class Tab:
     open_tabs: ClassVar[list[Tab]] = []
     every_tab: ClassVar[list[Tab]] = []  # for the transcript
 
-    def __init__(self, client: TestClient, name: str = "tab") -> None:
+    def __init__(self, client: TestClient, name: str = "tab", *, persona: str | None = None) -> None:
         self.client, self.name = client, name
         client.cookies.clear()
         client.get("/")
+        if persona is not None:  # the developer panel's persona picker, before the chat opens
+            assert client.post("/web/persona", json={"persona": persona}).status_code == 200
         self.jar = httpx.Cookies(client.cookies)
         self.dev: list[str] = []  # the developer panel (OTP codes in development)
         self.notices: list[dict] = []  # notifications pushed to this tab, in order

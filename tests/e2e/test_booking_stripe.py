@@ -202,3 +202,35 @@ def test_stripe_webhooks_forged_stale_replayed_and_out_of_order(client, cipher, 
     assert appointment.status is AppointmentStatus.REQUESTED
     assert run(client, ledger_total) == {"INR": 0}
     assert json.loads(paid_body)["type"] == "checkout.session.completed"
+
+
+def test_the_patient_is_told_once_when_stripe_confirms_the_refund(client, cipher, settings, fake):
+    from tests.e2e.journeys import outbox_templates, quiet_hours_off
+
+    cast = _clinic(client, cipher, settings, connected=None)
+    run(client, lambda s: quiet_hours_off(s, cast["patient"].id))  # not urgent: whatever the hour
+    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    _hold(patient)
+    (appointment,) = run(client, lambda s: appointments_of(s, cast["patient"].id))
+    (payment,) = run(client, lambda s: payments_of(s, appointment.id))
+    assert _post(client, fake.pay(payment.checkout_ref)).status_code == 200
+    patient.notice("Payment of ₹500 received")
+    patient.send("menu")
+    patient.tap("My appointments")
+    patient.tap("Asha Nair")
+    patient.tap("Cancel appointment")
+    patient.tap("Yes, cancel")
+    assert "₹500 is being refunded" in patient.text(), patient.text()
+    (refund,) = _refunds(client, payment.id)
+    assert refund.status == "pending"
+    assert "refund_completed" not in run(client, lambda s: outbox_templates(s, cast["patient"].id))
+
+    intent_id = fake.sessions[payment.checkout_ref]["payment_intent"]
+    assert _post(client, fake.charge_refunded_event(intent_id)).status_code == 200
+    done = patient.notice("Refund complete")["text"]
+    assert "₹500" in done and "Dr Asha Nair" in done, done
+    # Stripe tells again (refund.updated, then a replay): still one message.
+    assert _post(client, fake.refund_event(refund.gateway_ref)).status_code == 200
+    assert _post(client, fake.charge_refunded_event(intent_id)).status_code == 200
+    templates = run(client, lambda s: outbox_templates(s, cast["patient"].id))
+    assert templates.count("refund_completed") == 1

@@ -24,6 +24,7 @@ from backend.models import (
     Refund,
     VerificationStatus,
 )
+from backend.outbox import service as outbox
 from backend.providers import admin_tokens
 from tests.e2e.journeys import (
     Tab,
@@ -293,6 +294,16 @@ def test_a_patient_cancelling_early_gets_everything_back_and_the_doctor_is_told(
     assert appointment.status is AppointmentStatus.CANCELLED
     assert payment.status is PaymentStatus.REFUNDED and refund.amount_minor == 50_000
     assert totals == {"INR": 0}
+    # The sandbox returns money at once: the patient is told it is done (once, with the amount).
+    (done,) = run(client, lambda s: _outbox_of(s, cast["patient"].id, "refund_completed"))
+    assert outbox.open_params(cipher, done)["amount_money"] == "50000 INR"
+
+
+async def _outbox_of(session, user_id: str, template: str) -> list[OutboxMessage]:
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.user_id == user_id, OutboxMessage.template == template)
+    )
+    return list(rows)
 
 
 def test_a_patient_cancelling_late_gets_the_policy_share(client, cipher, settings):

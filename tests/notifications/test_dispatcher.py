@@ -355,7 +355,7 @@ async def test_a_crashed_workers_claim_expires_and_counts_as_an_attempt(sessions
     assert (row.status, row.attempts, len(telegram.sent)) == (OutboxStatus.SENT, 1, 1)
 
 
-async def test_no_chat_at_all_is_dropped_and_web_waits_when_nothing_else_works(sessions, cipher, clock):
+async def test_no_chat_at_all_waits_and_web_waits_when_nothing_else_works(sessions, cipher, clock):
     web = RecordingSender("web", refuse=True, can_wait=True)
     telegram = RecordingSender("telegram", refuse=True)
     dispatcher = Dispatcher(sessions, cipher, {"web": web, "telegram": telegram}, clock=clock)
@@ -369,7 +369,8 @@ async def test_no_chat_at_all_is_dropped_and_web_waits_when_nothing_else_works(s
             session, cipher, key="both", user_id=both.id, template="welcome", due_at=clock.now
         )
     await dispatcher.drain()
-    assert (await _row(sessions, "none")).status is OutboxStatus.DROPPED
+    none = await _row(sessions, "none")
+    assert (none.status, none.channel, none.delivery_status) == (OutboxStatus.SENT, None, "waiting")
     row = await _row(sessions, "both")
     assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, "web", "waiting")
 
@@ -508,7 +509,7 @@ async def test_a_message_that_keeps_stopping_workers_ends_dead(sessions, cipher,
     assert telegram.sent == [] and (await _row(sessions, "poison")).status is OutboxStatus.DEAD
 
 
-async def test_blocked_everywhere_is_dropped_not_a_dead_letter(sessions, cipher, dispatcher, telegram, clock):
+async def test_blocked_everywhere_waits_not_a_dead_letter(sessions, cipher, dispatcher, telegram, clock):
     async with sessions() as session, session.begin():
         user = await make_user(session)
         await session.execute(update(ChannelIdentity).values(unreachable=True))
@@ -516,8 +517,8 @@ async def test_blocked_everywhere_is_dropped_not_a_dead_letter(sessions, cipher,
         await service.enqueue(session, cipher, key="b", user_id=user.id, template="welcome", due_at=clock.now)
     await dispatcher.drain()
     row = await _row(sessions, "b")
-    assert row.status is OutboxStatus.DROPPED and "no reachable chat" in row.last_error
-    assert dispatcher.senders["whatsapp"].sent == [], "no admin alert for an ordinary blocked user"
+    assert (row.status, row.delivery_status, row.attempts) == (OutboxStatus.SENT, "waiting", 0)
+    assert telegram.sent == [] and dispatcher.senders["whatsapp"].sent == [], "no admin alert for it"
 
 
 async def test_a_message_that_dies_again_after_a_retry_alerts_again(

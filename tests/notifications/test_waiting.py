@@ -1,0 +1,165 @@
+"""A message for a user no chat can reach (none yet, or every one blocked, opted out or stopped)
+waits instead of being dropped: it is never claimed again meanwhile, never a dead letter, and goes
+out when the user opens a chat — unless it is past its window or withdrawn first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from backend.accounts.chats import new_identity
+from backend.models import ChannelIdentity, NotificationAction, OutboxMessage, OutboxStatus, Role
+from backend.outbox import queue, service
+from notifications.dispatcher import Dispatcher, DispatchSettings
+from tests.keys import run_cipher
+from tests.notifications.helpers import RecordingSender, enqueue_nudge, make_user
+
+NOON_IST = datetime(2031, 6, 2, 6, 30, tzinfo=UTC)  # in the future, as in test_dispatcher.py
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOON_IST)
+
+
+@pytest.fixture
+def telegram() -> RecordingSender:
+    return RecordingSender("telegram")
+
+
+@pytest.fixture
+def whatsapp() -> RecordingSender:
+    return RecordingSender("whatsapp")
+
+
+@pytest.fixture
+def dispatcher(sessions, cipher, telegram, whatsapp, clock) -> Dispatcher:
+    settings = DispatchSettings(max_attempts=3, retry_base_seconds=10)
+    return Dispatcher(sessions, cipher, {"telegram": telegram, "whatsapp": whatsapp}, settings, clock=clock)
+
+
+async def _row(sessions, key: str) -> OutboxMessage:
+    async with sessions() as session:
+        return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+
+
+async def _user_without_a_chat_and_a_request(sessions, cipher, clock, *, window=None) -> str:
+    """A doctor with no chat yet, a request with buttons for them, and an admin who would be
+    alerted about a dead letter. Returns the doctor's id."""
+    async with sessions() as session, session.begin():
+        doctor = await make_user(session, role=Role.DOCTOR, chats=())
+        await make_user(session, role=Role.ADMIN, chats=(("whatsapp", "+91admin"),))
+        await service.enqueue(
+            session,
+            cipher,
+            key="request",
+            user_id=doctor.id,
+            template="profile_nudge",
+            params={"name": "Asha"},
+            due_at=clock.now,
+            window=window,
+            urgent=True,
+            actions=(service.ActionButton("open", "btn_complete_profile"),),
+            action="profile_nudge",
+        )
+    return doctor.id
+
+
+async def test_a_message_for_a_user_with_no_chat_waits_and_is_never_claimed_again(
+    sessions, cipher, dispatcher, whatsapp, clock
+):
+    await _user_without_a_chat_and_a_request(sessions, cipher, clock)
+    assert await dispatcher.drain() == 1
+    row = await _row(sessions, "request")
+    assert (row.status, row.channel, row.delivery_status, row.attempts) == (
+        OutboxStatus.SENT,
+        None,
+        "waiting",
+        0,
+    )
+    # No busy loop: past any lease or retry delay, nothing claims it again ...
+    for later in (timedelta(0), timedelta(minutes=5), timedelta(days=2)):
+        clock.now = NOON_IST + later
+        assert await dispatcher.drain() == 0
+        async with sessions() as session, session.begin():
+            assert (
+                await queue.claim_due(session, "other", limit=10, lease=timedelta(minutes=2), now=clock.now)
+                == []
+            )
+    # ... and it is no dead letter: no admin was alerted.
+    async with sessions() as session:
+        assert await queue.dead_letters(session) == []
+    assert whatsapp.sent == []
+
+
+async def test_a_waiting_message_goes_out_with_its_buttons_on_the_chat_the_user_opens(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    doctor_id = await _user_without_a_chat_and_a_request(sessions, cipher, clock)
+    await dispatcher.drain()
+    async with sessions() as session:
+        tokens = set((await session.scalars(select(NotificationAction.token))).all())
+    assert len(tokens) == 1
+    async with sessions() as session, session.begin():  # the doctor signs in on Telegram
+        session.add(new_identity(run_cipher(), "telegram", "t-doctor", user_id=doctor_id))
+        assert await queue.release_waiting(session, doctor_id, due_at=clock.now) == 1
+    assert await dispatcher.drain() == 1
+    ((address, notice),) = telegram.sent
+    assert address == "t-doctor" and {a.token for a in notice.actions} == tokens
+    row = await _row(sessions, "request")
+    assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, "telegram", "sent")
+    async with sessions() as session, session.begin():
+        assert await queue.release_waiting(session, doctor_id, due_at=clock.now) == 0  # shown: done
+
+
+async def test_a_waiting_message_past_its_window_is_not_shown(sessions, cipher, dispatcher, telegram, clock):
+    doctor_id = await _user_without_a_chat_and_a_request(sessions, cipher, clock, window=timedelta(hours=1))
+    await dispatcher.drain()
+    async with sessions() as session:
+        assert len(await queue.waiting_for_web(session, doctor_id, now=clock.now)) == 1
+    clock.now += timedelta(hours=2)
+    async with sessions() as session, session.begin():
+        assert await queue.waiting_for_web(session, doctor_id, now=clock.now) == []
+        session.add(new_identity(run_cipher(), "telegram", "t-doctor", user_id=doctor_id))
+        await queue.release_waiting(session, doctor_id, due_at=clock.now)
+    await dispatcher.drain()
+    assert telegram.sent == []
+    assert (await _row(sessions, "request")).status is OutboxStatus.DROPPED
+
+
+async def test_a_waiting_message_can_still_be_withdrawn(sessions, cipher, dispatcher, clock):
+    doctor_id = await _user_without_a_chat_and_a_request(sessions, cipher, clock)
+    await dispatcher.drain()
+    async with sessions() as session, session.begin():
+        assert await service.cancel(session, "request")
+    async with sessions() as session, session.begin():
+        assert await queue.waiting_for_web(session, doctor_id, now=clock.now) == []
+        assert await queue.release_waiting(session, doctor_id, due_at=clock.now) == 0
+    assert (await _row(sessions, "request")).status is OutboxStatus.CANCELLED
+
+
+async def test_a_chat_that_said_stop_is_not_messaged_when_its_waiting_message_is_released(
+    sessions, cipher, dispatcher, whatsapp, clock
+):
+    async with sessions() as session, session.begin():
+        user = await make_user(session, chats=(("whatsapp", "+919800000001"),))
+        chat = await session.scalar(select(ChannelIdentity))
+        chat.opted_out_at = clock.now
+        await enqueue_nudge(session, cipher, key="nudge", user_id=user.id)
+    await dispatcher.drain()
+    async with sessions() as session, session.begin():  # they write again, still opted out
+        assert await queue.release_waiting(session, user.id, due_at=clock.now) == 1
+    await dispatcher.drain()
+    assert whatsapp.sent == []
+    row = await _row(sessions, "nudge")
+    assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, None, "waiting")
