@@ -7,10 +7,11 @@ import re
 from typing import TYPE_CHECKING
 
 from conversations import overlays
-from conversations.copy import all_translations
+from conversations.copy import LANGUAGES, all_translations
 from conversations.flow import Outcome
 from conversations.flows import registry
 from conversations.messages import Reply
+from conversations.recognize import normalise
 
 if TYPE_CHECKING:
     from conversations.context import Context
@@ -34,6 +35,39 @@ def _words() -> dict[str, str]:
 
 
 _WORDS = _words()
+
+
+# A whole message that names a language switches the chat to it at any step (except where the step
+# asks for a language as its answer: Step.language_answer). Compared after recognize.normalise, so
+# case, spacing, punctuation, nukta and "हिन्दी"/"हिंदी" do not matter.
+LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("english", "in english", "english please", "angrezi", "angrezi mein", "अंग्रेज़ी", "इंग्लिश"),
+    "hi": (
+        "hindi",
+        "in hindi",
+        "hindi please",
+        "hindi mein",
+        "hindi me",
+        "हिंदी",
+        "हिंदी में",
+        "हिन्दी (hindi)",
+    ),
+}
+_LANGUAGE_WORDS = {normalise(name): code for code, names in LANGUAGE_NAMES.items() for name in names}
+
+
+def language_named(text: str) -> str | None:
+    """The language a message consisting only of its name asks for ("Hindi mein" → "hi")."""
+    if len(text) > 40:
+        return None
+    return _LANGUAGE_WORDS.get(normalise(text))
+
+
+async def switch_language(engine: Engine, ctx: Context, locale: str) -> list[Reply]:
+    """Switch at once and ask the current question again, now in that language."""
+    overlays.close_language(ctx)
+    ctx.locale = locale
+    return [Reply(text=ctx.t("language_set")), *await engine.ask(ctx)]
 
 
 def parse(text: str) -> str | None:

@@ -263,6 +263,8 @@ class Engine:
                 return [Reply(text=ctx.t("too_long", limit=MAX_TEXT_CHARS)), *await self.ask(ctx)]
             if command := commands.parse(inbound.text):
                 return await commands.run(self, ctx, command)
+            if (locale := commands.language_named(inbound.text)) and not self._language_is_answer(ctx, flow):
+                return await commands.switch_language(self, ctx, locale)
             if commands.looks_like_command(inbound.text):
                 return [Reply(text=ctx.t("unknown_command")), *await self.ask(ctx)]
             if not inbound.text.strip():
@@ -370,6 +372,10 @@ class Engine:
             ctx.data.pop("form", None)
             ctx.data["history"] = []
         return flow
+
+    def _language_is_answer(self, ctx: Context, flow: Flow) -> bool:
+        step = flow.steps.get(ctx.conversation.step)
+        return bool(step and step.language_answer and not overlays.active(ctx))
 
     def _records_history(self, ctx: Context, flow: Flow) -> bool:
         step = flow.steps.get(ctx.conversation.step)

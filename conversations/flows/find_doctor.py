@@ -274,7 +274,7 @@ FLOW = Flow(
     steps={
         "specialty": Step(ask_specialty, answer_specialty, free_text=True),
         "results": Step(ask_results, answer_results),
-        "language": Step(ask_language, answer_language, free_text=True),
+        "language": Step(ask_language, answer_language, free_text=True, language_answer=True),
         "fee": Step(ask_fee, answer_fee, free_text=True),
         "doctor": Step(ask_doctor, answer_doctor),
     },

@@ -518,7 +518,7 @@ FLOW = Flow(
             free_text=True,  # a typed number or email, or (WhatsApp) the "use this number" option
         ),
         "otp": Step(ask_otp, answer_otp, free_text=True),
-        "language": Step(ask_language, answer_language),
+        "language": Step(ask_language, answer_language, language_answer=True),
         "timezone": Step(ask_timezone, answer_timezone, free_text=True),
     },
 )
