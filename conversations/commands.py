@@ -97,6 +97,8 @@ async def run(engine: Engine, ctx: Context, command: str) -> list[Reply]:
         if overlays.active(ctx) == overlays.HALTED:
             return await engine.ask(ctx)  # only "I am safe" or the menu lift an emergency hold
         history = ctx.data.get("history") or []
+        if not history and (came_from := ctx.data.pop("came_from", None)):
+            return await _return_to(engine, ctx, came_from)
         if not history:
             return [Reply(text=ctx.t("nothing_to_go_back_to")), *await engine.ask(ctx)]
         conv.step = history.pop()
@@ -106,6 +108,16 @@ async def run(engine: Engine, ctx: Context, command: str) -> list[Reply]:
     home = registry.home(ctx.user)
     said = ctx.t("cancelled") if command == "cancel" else ""
     ctx.data.pop("form", None)
+    ctx.data.pop("came_from", None)
     ctx.data["history"] = []
     conv.flow, conv.step = home.name, home.first
     return await engine.apply(ctx, Outcome(say=(Reply(text=said),) if said else ()))
+
+
+async def _return_to(engine: Engine, ctx: Context, came_from: dict) -> list[Reply]:
+    """ "back" at the first question of a flow entered from another one (Outcome.returnable):
+    the step it was entered from, with that flow's answers (the search, the doctor picked)."""
+    ctx.conversation.flow, ctx.conversation.step = came_from["flow"], came_from["step"]
+    ctx.data["form"] = came_from.get("form") or {}
+    ctx.data["history"] = came_from.get("history") or []
+    return await engine.ask(ctx)

@@ -311,8 +311,12 @@ class Engine:
         if outcome.flow:
             target = registry.get(outcome.flow)
             if conv.flow != target.name:
-                ctx.data.pop("form", None)
+                came_from = {"flow": conv.flow, "step": conv.step, "form": ctx.data.pop("form", {})}
+                came_from["history"] = ctx.data.get("history") or []
                 ctx.data["history"] = []
+                ctx.data.pop("came_from", None)
+                if outcome.returnable:
+                    ctx.data["came_from"] = came_from
             conv.flow, conv.step = target.name, outcome.goto or target.first
         elif outcome.goto:
             history = ctx.data.setdefault("history", [])

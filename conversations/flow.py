@@ -54,6 +54,9 @@ class Outcome:
     flow: str | None = None  # or another flow (its first step unless `goto` is given)
     stay: bool = False  # ask the current step again (after `say`)
     remember: bool = True  # push the current step so that "back" returns to it
+    # Switching flows: "back" from the new flow's first question returns to this step, with this
+    # flow's answers (a doctor's card → booking: back from the day picker shows the card again).
+    returnable: bool = False
 
 
 def say(*texts: str) -> tuple[Reply, ...]:

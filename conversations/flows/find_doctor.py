@@ -265,7 +265,7 @@ async def answer_doctor(ctx: Context, answer: Answer) -> Outcome:
     if doctor is None:
         return Outcome(goto="results", remember=False)
     ctx.data["booking"] = {"doctor_id": doctor.id}
-    return switch("booking")
+    return Outcome(flow="booking", returnable=True)  # "back" from the day picker: this card again
 
 
 FLOW = Flow(
