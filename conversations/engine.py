@@ -36,7 +36,7 @@ from backend.otp.senders import OtpSender
 from backend.outbox import service as outbox
 from backend.payments.gateway import Gateways
 from backend.settings import Settings
-from conversations import actions, commands, overlays
+from conversations import actions, commands, overlays, unbuilt
 from conversations.context import Context
 from conversations.copy import format_locale, translate
 from conversations.emergency import EmergencyHit, detect_emergency
@@ -300,7 +300,9 @@ class Engine:
         if inbound.kind not in step.accepts:
             return [Reply(text=ctx.t("cannot_use_here")), *await self.ask(ctx)]
         if value is None and offered and not step.free_text and inbound.kind is not InboundKind.CONTACT:
-            return [Reply(text=ctx.t("pick_an_option")), *await self.ask(ctx)]
+            # "order medicines" at a menu: say honestly it is not built yet, and what works today.
+            said = unbuilt.answer_key(inbound.text) or "pick_an_option"
+            return [Reply(text=ctx.t(said)), *await self.ask(ctx)]
         outcome = await step.answer(ctx, Answer(inbound=inbound, value=value))
         return [*emergency_note, *await self.apply(ctx, outcome)]
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from backend.models import Doctor, VerificationStatus
 from backend.scheduling import search
 from backend.scheduling.service import next_free_starts
-from conversations import when
+from conversations import unbuilt, when
 from conversations.context import Context
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, prompt, retry, switch
 from conversations.flows.menu import money
@@ -71,6 +71,8 @@ async def answer_specialty(ctx: Context, answer: Answer) -> Outcome:
 def _no_specialty(ctx: Context, text: str, matched: str | None, practised: list[str]) -> Outcome:
     """Nobody here practises what the words name ("eye doctor"), or they name nothing we know:
     say which, and put the nearest specialties (or the general physician) first."""
+    if said := unbuilt.answer_key(text):  # "order medicines" is no specialty: answer it honestly
+        return retry(ctx.t(said))
     wanted = matched or search.named_specialty(text)
     general = [search.GENERAL_PHYSICIAN] if search.GENERAL_PHYSICIAN in practised else []
     if wanted is not None and wanted not in practised:
