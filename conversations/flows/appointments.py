@@ -15,6 +15,7 @@ from backend.directory import service as directory
 from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
 from conversations import actions, when
+from conversations.labels import list_label
 from conversations.context import Context
 from conversations.flow import (
     Answer,
@@ -68,10 +69,7 @@ def _when(ctx: Context, appointment: Appointment) -> str:
 async def ask_list(ctx: Context) -> Prompt:
     rows = await _mine(ctx)
     options = [
-        Option(
-            f"appt:{a.id}",
-            f"{_when(ctx, a)} · {await _other_party(ctx, a)} · {_status(ctx, a)}"[:60],
-        )
+        Option(f"appt:{a.id}", list_label(_when(ctx, a), await _other_party(ctx, a), _status(ctx, a)))
         for a in rows
     ]
     if ctx.user.role is Role.PATIENT:
