@@ -39,3 +39,11 @@ def test_asking_to_order_medicines_gets_an_honest_answer_not_pick_an_option(clie
     assert "Ordering medicines is coming soon" in tab.text()
     assert "choose one of the options" not in tab.text()
     tab.close()
+
+
+def test_the_welcome_says_what_works_today_and_what_is_coming(client):  # noqa: F811
+    tab = Browser(client)
+    assert "find a verified doctor, and book and pay for an appointment" in tab.text()
+    assert "Coming soon, not here yet: consultations in the chat and by video, prescriptions" in tab.text()
+    assert "get your prescription and order medicines" not in tab.text()
+    tab.close()
