@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from conversations import overlays
-from conversations.copy import LANGUAGES, all_translations
+from conversations.copy import all_translations
 from conversations.flow import Outcome
 from conversations.flows import registry
 from conversations.messages import Reply

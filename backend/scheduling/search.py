@@ -180,7 +180,9 @@ def nearest_specialties(text: str, names: list[str], limit: int = 3) -> list[str
             keys = [_normal(name), *(_normal(w) for w in LAY_WORDS.get(name, ()))]
             score = max(fuzz.ratio(phrase, key) for key in keys)
             scores[name] = max(scores.get(name, 0.0), score)
-    ranked = sorted((n for n, score in scores.items() if score >= SUGGEST_THRESHOLD), key=lambda n: -scores[n])
+    ranked = sorted(
+        (n for n, score in scores.items() if score >= SUGGEST_THRESHOLD), key=lambda n: -scores[n]
+    )
     return ranked[:limit]
 
 

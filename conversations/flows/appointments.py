@@ -15,7 +15,6 @@ from backend.directory import service as directory
 from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
 from conversations import actions, when
-from conversations.labels import list_label
 from conversations.context import Context
 from conversations.flow import (
     Answer,
@@ -31,6 +30,7 @@ from conversations.flow import (
     switch,
 )
 from conversations.flows.menu import money
+from conversations.labels import list_label
 
 
 async def _mine(ctx: Context) -> list[Appointment]:

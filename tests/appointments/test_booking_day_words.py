@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from backend.models import Doctor, Slot
-from tests.conversations.test_find_doctor import NOW, conversation, patient_searching, shown
+from tests.conversations.test_find_doctor import conversation, patient_searching, shown
 
 # NOW is Monday 7 December 2026, 06:00 in India; Dr Kavita Nair (Dermatology) is free from 09:00.
 KAVITA = "TCMC-33472"
@@ -62,7 +62,9 @@ async def test_a_day_without_free_time_says_so_and_offers_the_nearest_days(chat,
         tuesday = datetime(2026, 12, 7, 18, 30, tzinfo=UTC)  # Tue 8 Dec 00:00 IST
         await session.execute(
             delete(Slot).where(
-                Slot.doctor_id == kavita.id, Slot.starts_at >= tuesday, Slot.starts_at < tuesday + timedelta(days=1)
+                Slot.doctor_id == kavita.id,
+                Slot.starts_at >= tuesday,
+                Slot.starts_at < tuesday + timedelta(days=1),
             )
         )
     replies = await chat.send("tomorrow")
@@ -87,7 +89,9 @@ async def test_a_hindi_patient_is_asked_again_in_hindi(chat, sessions, cipher):
     assert "“आज” या “कल”" in replies[0].text
 
 
-async def test_back_from_the_day_picker_returns_to_the_doctors_card_keeping_the_search(chat, sessions, cipher):
+async def test_back_from_the_day_picker_returns_to_the_doctors_card_keeping_the_search(
+    chat, sessions, cipher
+):
     await at_kavitas_days(chat, sessions, cipher)
     await chat.tap(chat.labels()[0])  # the first day
     assert "Free times on" in shown(chat)

@@ -28,7 +28,9 @@ async def test_the_accepted_urgent_consult_tells_both_sides_the_truthful_next_st
     web = RecordingSender("web")
     await Dispatcher(sessions, cipher, {"web": web}, clock=lambda: AT).drain()
     address, offer = next((a, n) for a, n in web.sent if n.template == "urgent_offer")
-    doctor_chat = ChatDriver(engine, otp_sender, chat_id=address, skew=AT + timedelta(minutes=1) - datetime.now(UTC))
+    doctor_chat = ChatDriver(
+        engine, otp_sender, chat_id=address, skew=AT + timedelta(minutes=1) - datetime.now(UTC)
+    )
     await doctor_chat.tap_token(offer.actions[0].token)
     told_doctor = doctor_chat.text()
     assert "It is yours" in told_doctor

@@ -23,7 +23,9 @@ async def test_the_consent_question_links_to_the_terms_page(chat: ChatDriver, se
 async def test_declining_says_what_it_means_and_offers_every_way_on(chat: ChatDriver, sessions):
     await at_consent(chat)
     replies = await chat.tap("I do not agree")
-    assert "Without your agreement we can't create an account: nothing about you is stored" in replies[-1].text
+    assert (
+        "Without your agreement we can't create an account: nothing about you is stored" in replies[-1].text
+    )
     assert chat.labels() == ["📄 Read the terms", "I agree after all", "Leave"]
     await chat.tap("Read the terms")
     assert "Before we start, please read and agree" in chat.text()
