@@ -131,9 +131,9 @@ def terms_url(ctx: Context) -> str:
 async def ask_consent(ctx: Context) -> Prompt:
     # Doctors, pharmacies and labs agree to the terms of practising here, not a patient's.
     key = "consent_provider" if _joining_as_provider(ctx) else "consent"
+    terms = ctx.t(key, version=ctx.settings.terms_version)
     return prompt(
-        ctx.t(key, version=ctx.settings.terms_version),
-        ctx.t("consent_terms_link", url=terms_url(ctx)),
+        f"{terms}\n\n{ctx.t('consent_terms_link', url=terms_url(ctx))}",
         options=[Option("agree", ctx.t("btn_agree")), Option("decline", ctx.t("btn_decline"))],
     )
 
