@@ -14,6 +14,8 @@ EN: dict[str, str] = {
     "problem first and tell you where to go next: tap {general} below, or pick another specialty.",
     "fd_specialty_nearest": "I couldn't match “{text}” to a specialty. The closest: {nearest} (first below). "
     "Pick one, or try another word.",
+    # my appointments: a status short enough for a list label beside the doctor's name
+    "appt_list_status_requested": "awaiting doctor",
     # signup: the terms, and saying no to them
     "consent_terms_link": "The full terms, to read or keep: {url}",
     "consent_declined": "Without your agreement we can't create an account: nothing about you is stored, and "
@@ -49,6 +51,7 @@ HI: dict[str, str] = {
     "बता सकते हैं कि आगे कहाँ जाना है: नीचे {general} चुनें, या कोई और विशेषज्ञता।",
     "fd_specialty_nearest": "“{text}” किसी विशेषज्ञता से मेल नहीं खाया। सबसे नज़दीकी: {nearest} (नीचे सबसे पहले)। "
     "इनमें से चुनें, या कोई दूसरा शब्द लिखें।",
+    "appt_list_status_requested": "डॉक्टर का इंतज़ार",
     "consent_terms_link": "पूरी शर्तें, पढ़ने या रखने के लिए: {url}",
     "consent_declined": "आपकी सहमति के बिना हम खाता नहीं बना सकते: आपके बारे में कुछ भी संग्रहीत नहीं होता, और आप "
     "यहाँ डॉक्टर बुक नहीं कर सकते। पूरी शर्तें: {url}\nआप उन्हें फिर से पढ़ सकते हैं, सहमति दे सकते हैं, या बाहर जा "

@@ -1,5 +1,6 @@
 """'My appointments' list labels fit in 60 characters without cutting the status ("waiting for
-the docto"): the doctor's or patient's name gives way, cut at a word with an ellipsis."""
+the docto"): the status is short in the list ("awaiting doctor"), and a name too long for the
+rest gives way, cut with an ellipsis."""
 
 from __future__ import annotations
 
@@ -46,3 +47,16 @@ async def test_my_appointments_shows_the_whole_status(sessions, cipher, settings
     label = next(label for label in chat.labels() if "Dr " in label)
     assert label.endswith(" · awaiting payment"), label
     assert "· Dr Venkataraghav… ·" in label and len(label) <= LABEL_CHARS
+
+
+async def test_a_request_waiting_for_the_doctor_shows_the_name_and_the_whole_status(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    from tests.appointments.test_booking_chat import requested
+
+    await requested(sessions, cipher, settings, gateways)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await chat.open()
+    await chat.tap("My appointments")
+    label = next(label for label in chat.labels() if "Dr " in label)
+    assert label.endswith(" · Dr Meera Rao · awaiting doctor"), label
