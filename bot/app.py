@@ -32,7 +32,7 @@ from bot.telegram import webhook as telegram_webhook
 from bot.telegram.channel import TelegramChannel
 from bot.telegram.notify import TelegramNotifier
 from bot.telegram.settings import TelegramMode, TelegramSettings
-from bot.web import documents
+from bot.web import documents, terms
 from bot.web import routes as web
 from bot.web.hub import SocketHub
 from bot.web.notify import WebNotifier
@@ -275,6 +275,7 @@ def create_app(
     app.include_router(payments_api.router)
     app.include_router(web.router)
     app.include_router(documents.router)
+    app.include_router(terms.router)
     app.include_router(telegram_webhook.router)
     app.include_router(whatsapp_webhook.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")

@@ -37,7 +37,7 @@ from backend.outbox import queue as outbox_queue
 from backend.outbox import service as outbox
 from backend.payments.gateway import Gateways
 from backend.settings import Settings
-from conversations import actions, commands, overlays
+from conversations import actions, commands, overlays, unbuilt
 from conversations.context import Context
 from conversations.copy import format_locale, translate
 from conversations.emergency import EmergencyHit, detect_emergency
@@ -276,6 +276,8 @@ class Engine:
                 return [Reply(text=ctx.t("too_long", limit=MAX_TEXT_CHARS)), *await self.ask(ctx)]
             if command := commands.parse(inbound.text):
                 return await commands.run(self, ctx, command)
+            if (locale := commands.language_named(inbound.text)) and not self._language_is_answer(ctx, flow):
+                return await commands.switch_language(self, ctx, locale)
             if commands.looks_like_command(inbound.text):
                 return [Reply(text=ctx.t("unknown_command")), *await self.ask(ctx)]
             if not inbound.text.strip():
@@ -311,7 +313,9 @@ class Engine:
         if inbound.kind not in step.accepts:
             return [Reply(text=ctx.t("cannot_use_here")), *await self.ask(ctx)]
         if value is None and offered and not step.free_text and inbound.kind is not InboundKind.CONTACT:
-            return [Reply(text=ctx.t("pick_an_option")), *await self.ask(ctx)]
+            # "order medicines" at a menu: say honestly it is not built yet, and what works today.
+            said = unbuilt.answer_key(inbound.text) or "pick_an_option"
+            return [Reply(text=ctx.t(said)), *await self.ask(ctx)]
         answer = Answer(inbound=inbound, value=value, red_flag=bool(emergency_note))
         return [*emergency_note, *await self.answer_step(ctx, answer)]
 
@@ -327,8 +331,12 @@ class Engine:
         if outcome.flow:
             target = registry.get(outcome.flow)
             if conv.flow != target.name:
-                ctx.data.pop("form", None)
+                came_from = {"flow": conv.flow, "step": conv.step, "form": ctx.data.pop("form", {})}
+                came_from["history"] = ctx.data.get("history") or []
                 ctx.data["history"] = []
+                ctx.data.pop("came_from", None)
+                if outcome.returnable:
+                    ctx.data["came_from"] = came_from
             conv.flow, conv.step = target.name, outcome.goto or target.first
         elif outcome.goto:
             history = ctx.data.setdefault("history", [])
@@ -390,6 +398,10 @@ class Engine:
             ctx.data.pop("form", None)
             ctx.data["history"] = []
         return flow
+
+    def _language_is_answer(self, ctx: Context, flow: Flow) -> bool:
+        step = flow.steps.get(ctx.conversation.step)
+        return bool(step and step.language_answer and not overlays.active(ctx))
 
     def _records_history(self, ctx: Context, flow: Flow) -> bool:
         step = flow.steps.get(ctx.conversation.step)

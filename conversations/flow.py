@@ -57,6 +57,9 @@ class Outcome:
     flow: str | None = None  # or another flow (its first step unless `goto` is given)
     stay: bool = False  # ask the current step again (after `say`)
     remember: bool = True  # push the current step so that "back" returns to it
+    # Switching flows: "back" from the new flow's first question returns to this step, with this
+    # flow's answers (a doctor's card → booking: back from the day picker shows the card again).
+    returnable: bool = False
 
 
 def say(*texts: str) -> tuple[Reply, ...]:
@@ -88,6 +91,9 @@ class Step:
     # The answer is an entry of the user's medical history ("stroke in 2019"): a red flag in it
     # is still audited and answered with a short note, but the entry is kept, not blocked.
     records_history: bool = False
+    # The answer is a language ("which languages do you speak", a search filter): a message that
+    # only names a language is that answer here, not the command to switch the chat's language.
+    language_answer: bool = False
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,12 @@ def _normalise(text: str) -> str:
     return _SEPARATORS.sub(" ", text).strip()
 
 
+def normalise(text: str) -> str:
+    """Text as the matchers compare it: case, spacing, punctuation, nukta and the two ways of
+    writing a nasal ("हिन्दी" and "हिंदी") do not count."""
+    return _normalise(text)
+
+
 def _ascii_digits(text: str) -> str:
     """Turn any Unicode decimal digit ("२", "٢") into its ASCII form."""
     return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() else ch for ch in text)

@@ -69,8 +69,46 @@ LAY_WORDS: dict[str, tuple[str, ...]] = {
         "मधुमेह",
         "शुगर",
     ),
-    "General Physician": ("gp", "general", "family", "fever", "cold", "physician", "बुखार", "सामान्य"),
+    "General Physician": (
+        "gp",
+        "general",
+        "family",
+        "fever",
+        "cold",
+        "physician",
+        "बुखार",
+        "सामान्य",
+        # A headache is first a general physician's (NHS: "see a GP if…"); migraine → Neurology.
+        "headache",
+        "sar dard",
+        "sir dard",
+        "sardard",
+        "सिर दर्द",
+        "सिरदर्द",
+    ),
+    "Neurology": ("neurologist", "migraine", "nerve", "nerves", "नसों"),
+    "Ophthalmology": (
+        "eye",
+        "eyes",
+        "eye doctor",
+        "ophthalmologist",
+        "vision",
+        "aankh",
+        "aankhen",
+        "ankh",
+        "आँख",
+        "आंख",
+        "आंखें",
+        "नेत्र",
+    ),
+    "Dentistry": ("dentist", "dental", "tooth", "teeth", "toothache", "daant", "dant", "दांत", "दाँत"),
+    "ENT": ("ear", "ears", "kaan", "कान", "ent specialist"),
 }
+# Asked first when nobody practises what the patient asked for: a general physician can see most
+# problems and refer on.
+GENERAL_PHYSICIAN = "General Physician"
+# 0-100: how close a word must come to a specialty or one of its words to be offered as "closest".
+SUGGEST_THRESHOLD = 60.0
 
 _SEPARATORS = re.compile(r"[^a-z0-9\u0900-\u0963\u0966-\u097f]+")
 
@@ -118,6 +156,34 @@ def match_specialty(text: str, names: list[str]) -> str | None:
             for word in words:
                 candidates.setdefault(_normal(word), name)
     return _best(text, candidates)
+
+
+def named_specialty(text: str) -> str | None:
+    """The specialty the patient's words name, by its name or a lay word, whether or not anybody
+    practises it here ("eye doctor" → Ophthalmology): to say honestly that nobody does yet."""
+    candidates: dict[str, str] = {}
+    for specialty, words in LAY_WORDS.items():
+        candidates[_normal(specialty)] = specialty
+        for word in words:
+            candidates.setdefault(_normal(word), specialty)
+    return _best(text, candidates)
+
+
+def nearest_specialties(text: str, names: list[str], limit: int = 3) -> list[str]:
+    """The specialties (of `names`) whose names or lay words come closest to any word of the text,
+    best first: what to suggest when nothing matched."""
+    scores: dict[str, float] = {}
+    for phrase in _phrases(_normal(text)[:200]):
+        if len(phrase) < 4:
+            continue
+        for name in names:
+            keys = [_normal(name), *(_normal(w) for w in LAY_WORDS.get(name, ()))]
+            score = max(fuzz.ratio(phrase, key) for key in keys)
+            scores[name] = max(scores.get(name, 0.0), score)
+    ranked = sorted(
+        (n for n, score in scores.items() if score >= SUGGEST_THRESHOLD), key=lambda n: -scores[n]
+    )
+    return ranked[:limit]
 
 
 @lru_cache(maxsize=256)

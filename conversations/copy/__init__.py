@@ -4,11 +4,11 @@ every key with the same placeholders (a test checks)."""
 
 from __future__ import annotations
 
-from conversations.copy import booking, en, hi, payments, providers, scheduling
+from conversations.copy import booking, en, guidance, hi, payments, providers, scheduling
 
 # One catalogue per language, gathered from the core words and one module per area (each has
 # EN and HI dicts), so areas are edited side by side without touching each other.
-_AREAS = (providers, scheduling, booking, payments)
+_AREAS = (providers, scheduling, booking, payments, guidance)
 CATALOGUES: dict[str, dict[str, str]] = {
     "en": en.MESSAGES | {k: v for area in _AREAS for k, v in area.EN.items()},
     "hi": hi.MESSAGES | {k: v for area in _AREAS for k, v in area.HI.items()},

@@ -53,8 +53,9 @@ MESSAGES: dict[str, str] = {
     "emergency_resumed_with_words": "Thank you. I have kept what you wrote; let's continue.",
     # --- signup ---
     "welcome": (
-        "👋 Welcome to telecare — see a verified doctor, get your prescription and order medicines, "
-        "all in this chat."
+        "👋 Welcome to telecare — find a verified doctor, and book and pay for an appointment, all in this "
+        "chat. Coming soon, not here yet: consultations in the chat and by video, prescriptions, medicines "
+        "and lab tests."
     ),
     "btn_signup": "I'm new — sign up",
     "btn_signin": "I already have an account",

@@ -30,6 +30,7 @@ from conversations.flow import (
     switch,
 )
 from conversations.flows.menu import money
+from conversations.labels import list_label
 
 
 async def _mine(ctx: Context) -> list[Appointment]:
@@ -65,13 +66,18 @@ def _when(ctx: Context, appointment: Appointment) -> str:
 # --- the list -----------------------------------------------------------------------------------
 
 
+def _list_status(ctx: Context, appointment: Appointment) -> str:
+    """The status in a list label: "waiting for the doctor" is shortened there, so that the
+    doctor's name fits beside it."""
+    if ctx.user.role is Role.PATIENT and appointment.status is AppointmentStatus.REQUESTED:
+        return ctx.t("appt_list_status_requested")
+    return _status(ctx, appointment)
+
+
 async def ask_list(ctx: Context) -> Prompt:
     rows = await _mine(ctx)
     options = [
-        Option(
-            f"appt:{a.id}",
-            f"{_when(ctx, a)} · {await _other_party(ctx, a)} · {_status(ctx, a)}"[:60],
-        )
+        Option(f"appt:{a.id}", list_label(_when(ctx, a), await _other_party(ctx, a), _list_status(ctx, a)))
         for a in rows
     ]
     if ctx.user.role is Role.PATIENT:

@@ -7,7 +7,9 @@ arrives by notification (the webhook settles it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+
+from babel.lists import format_list
 
 from backend.access import AccessDenied
 from backend.appointments import service as appointments
@@ -17,6 +19,7 @@ from backend.payments.gateway import GatewayError
 from backend.scheduling import service as scheduling
 from conversations import when
 from conversations.context import Context
+from conversations.copy import format_locale
 from conversations.flow import (
     Answer,
     Flow,
@@ -59,13 +62,19 @@ def _gone(ctx: Context, key: str = "booking_doctor_gone") -> Outcome:
 # --- day ----------------------------------------------------------------------------------------
 
 
+async def _free_days(ctx: Context, doctor: Doctor) -> dict[str, str]:
+    """The patient's days (ISO date → label) on which the doctor has a free time, in order."""
+    days: dict[str, str] = {}
+    for slot in await _free(ctx, doctor):
+        days.setdefault(when.local_day(ctx, slot.starts_at).isoformat(), when.day_label(ctx, slot.starts_at))
+    return days
+
+
 async def ask_day(ctx: Context) -> Prompt:
     doctor = await _doctor(ctx)
     if doctor is None:
         return prompt(ctx.t("booking_doctor_gone"), options=[Option("search", ctx.t("btn_search_again"))])
-    days: dict[str, str] = {}
-    for slot in await _free(ctx, doctor):
-        days.setdefault(when.local_day(ctx, slot.starts_at).isoformat(), when.day_label(ctx, slot.starts_at))
+    days = await _free_days(ctx, doctor)
     page = ctx.form.get("day_page", 0)
     shown = list(days.items())[page * DAYS_PER_PAGE : (page + 1) * DAYS_PER_PAGE]
     options = [Option(f"day:{iso}", label) for iso, label in shown]
@@ -88,9 +97,32 @@ async def answer_day(ctx: Context, answer: Answer) -> Outcome:
         return retry()
     if await _doctor(ctx) is None:
         return _gone(ctx)
+    if answer.value is None:
+        return await _typed_day(ctx, answer.text)
     ctx.form["day"] = answer.value.removeprefix("day:")
     ctx.form["time_page"] = 0
     return next_step("time")
+
+
+async def _typed_day(ctx: Context, text: str) -> Outcome:
+    """ "today", "tomorrow", "kal"…: that day's times, or, when it has none, the nearest days."""
+    wanted = when.typed_day(ctx, text)
+    if wanted is None:
+        return retry(ctx.t("booking_day_unknown"))
+    days = await _free_days(ctx, await _doctor(ctx))
+    if wanted.isoformat() in days:
+        ctx.form.update(day=wanted.isoformat(), time_page=0)
+        return next_step("time")
+    nearest = sorted(days, key=lambda iso: (abs(date.fromisoformat(iso) - wanted), iso))[:2]
+    if not nearest:
+        return retry(ctx.t("booking_day_not_free_none", day=when.date_label(ctx, wanted)))
+    return retry(
+        ctx.t(
+            "booking_day_not_free",
+            day=when.date_label(ctx, wanted),
+            nearest=format_list([days[iso] for iso in sorted(nearest)], locale=format_locale(ctx.locale)),
+        )
+    )
 
 
 # --- time ---------------------------------------------------------------------------------------
@@ -348,7 +380,8 @@ FLOW = Flow(
     name="booking",
     first="day",
     steps={
-        "day": Step(ask_day, answer_day),
+        # Free text: "today", "tomorrow", "kal" are days too (conversations.when.DAY_WORDS).
+        "day": Step(ask_day, answer_day, free_text=True),
         "time": Step(ask_time, answer_time),
         "reason": Step(ask_reason, answer_reason, free_text=True),
         "summary": Step(ask_summary, answer_summary),

@@ -383,7 +383,7 @@ FLOW = Flow(
         "council": guarded(_is_doctor, ask_council, answer_council),
         "registration": guarded(_is_doctor, ask_registration, answer_registration),
         "specialties": guarded(_is_doctor, ask_specialties, answer_specialties),
-        "languages": guarded(_is_doctor, ask_languages, answer_languages),
+        "languages": guarded(_is_doctor, ask_languages, answer_languages, language_answer=True),
         "fee": guarded(_is_doctor, ask_fee, answer_fee),
         # A bio describes what the doctor treats ("chest pain, heart attack follow-ups"): it is not
         # an emergency, so red-flag words are noted, not blocking (as for medical history).

@@ -10,7 +10,7 @@ from datetime import datetime
 from backend.models import Doctor, VerificationStatus
 from backend.scheduling import search
 from backend.scheduling.service import next_free_starts
-from conversations import when
+from conversations import unbuilt, when
 from conversations.context import Context
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, prompt, retry, switch
 from conversations.flows.menu import money
@@ -42,7 +42,10 @@ def _next_free(ctx: Context, starts: list[datetime]) -> str:
 
 async def ask_specialty(ctx: Context) -> Prompt:
     practised = await search.specialty_names(ctx.session, practised=True)
-    options = [Option(f"sp:{name}", name) for name in practised]
+    # What the last answer came closest to goes first (see _no_specialty).
+    suggested = [name for name in ctx.form.get("suggest", []) if name in practised]
+    ordered = suggested + [name for name in practised if name not in suggested]
+    options = [Option(f"sp:{name}", name) for name in ordered]
     options += [Option("any", ctx.t("fd_btn_any_specialty")), Option("menu", ctx.t("menu_button"))]
     return prompt(ctx.t("fd_ask_specialty"), options=options)
 
@@ -56,11 +59,31 @@ async def answer_specialty(ctx: Context, answer: Answer) -> Outcome:
         specialty = answer.value.removeprefix("sp:")
     else:
         specialty = search.match_specialty(answer.text, await search.specialty_names(ctx.session))
-        if specialty is None:
-            return retry(ctx.t("fd_specialty_unknown", text=answer.text[:60]))
+        practised = await search.specialty_names(ctx.session, practised=True)
+        if specialty not in practised:
+            return _no_specialty(ctx, answer.text, specialty, practised)
     form = _form_defaults(ctx)
     form.update(specialty=specialty, offset=0)
+    form.pop("suggest", None)
     return Outcome(goto="results")
+
+
+def _no_specialty(ctx: Context, text: str, matched: str | None, practised: list[str]) -> Outcome:
+    """Nobody here practises what the words name ("eye doctor"), or they name nothing we know:
+    say which, and put the nearest specialties (or the general physician) first."""
+    if said := unbuilt.answer_key(text):  # "order medicines" is no specialty: answer it honestly
+        return retry(ctx.t(said))
+    wanted = matched or search.named_specialty(text)
+    general = [search.GENERAL_PHYSICIAN] if search.GENERAL_PHYSICIAN in practised else []
+    if wanted is not None and wanted not in practised:
+        ctx.form["suggest"] = general
+        key = "fd_no_doctor_for_try_general" if general else "fd_no_doctor_for"
+        return retry(ctx.t(key, specialty=wanted, general=search.GENERAL_PHYSICIAN))
+    nearest = search.nearest_specialties(text, practised)
+    ctx.form["suggest"] = nearest or general
+    if not nearest:
+        return retry(ctx.t("fd_specialty_unknown", text=text[:60]))
+    return retry(ctx.t("fd_specialty_nearest", text=text[:60], nearest=", ".join(nearest)))
 
 
 # --- results -----------------------------------------------------------------------------------------
@@ -265,7 +288,7 @@ async def answer_doctor(ctx: Context, answer: Answer) -> Outcome:
     if doctor is None:
         return Outcome(goto="results", remember=False)
     ctx.data["booking"] = {"doctor_id": doctor.id}
-    return switch("booking")
+    return Outcome(flow="booking", returnable=True)  # "back" from the day picker: this card again
 
 
 FLOW = Flow(
@@ -274,7 +297,7 @@ FLOW = Flow(
     steps={
         "specialty": Step(ask_specialty, answer_specialty, free_text=True),
         "results": Step(ask_results, answer_results),
-        "language": Step(ask_language, answer_language, free_text=True),
+        "language": Step(ask_language, answer_language, free_text=True, language_answer=True),
         "fee": Step(ask_fee, answer_fee, free_text=True),
         "doctor": Step(ask_doctor, answer_doctor),
     },

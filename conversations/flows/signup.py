@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -122,16 +123,24 @@ def _joining_as_provider(ctx: Context) -> bool:
 # --- consent and personal details ------------------------------------------------------------
 
 
+def terms_url(ctx: Context) -> str:
+    """The terms as a page (bot/web/terms.py serves it), in the chat's language."""
+    return f"{ctx.settings.public_base_url.rstrip('/')}/terms?lang={ctx.locale}"
+
+
 async def ask_consent(ctx: Context) -> Prompt:
     # Doctors, pharmacies and labs agree to the terms of practising here, not a patient's.
     key = "consent_provider" if _joining_as_provider(ctx) else "consent"
+    terms = ctx.t(key, version=ctx.settings.terms_version)
     return prompt(
-        ctx.t(key, version=ctx.settings.terms_version),
+        f"{terms}\n\n{ctx.t('consent_terms_link', url=terms_url(ctx))}",
         options=[Option("agree", ctx.t("btn_agree")), Option("decline", ctx.t("btn_decline"))],
     )
 
 
 async def answer_consent(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value == "decline":
+        return next_step("declined")
     if answer.value != "agree":
         return retry(ctx.t("consent_needed"))
     ctx.form["consent_at"] = ctx.now.isoformat()
@@ -139,6 +148,28 @@ async def answer_consent(ctx: Context, answer: Answer) -> Outcome:
     if _joining_as_provider(ctx):  # a provider's name is part of their application
         return next_step("language" if _contact_is_verified(ctx) else "contact")
     return next_step("name")
+
+
+async def ask_declined(ctx: Context) -> Prompt:
+    """After "I do not agree": what that means, and every way on — never a dead end."""
+    return prompt(
+        ctx.t("consent_declined", url=terms_url(ctx)),
+        options=[
+            Option("terms", ctx.t("btn_read_terms")),
+            Option("agree", ctx.t("btn_agree_after_all")),
+            Option("leave", ctx.t("btn_leave_signup")),
+        ],
+    )
+
+
+async def answer_declined(ctx: Context, answer: Answer) -> Outcome:
+    if answer.value == "terms":
+        return Outcome(goto="consent", remember=False)
+    if answer.value == "agree":
+        return replace(await answer_consent(ctx, answer), remember=False)
+    # Leaving: forget what this signup collected (a contact verified on the way here, say).
+    ctx.data.pop("form", None)
+    return Outcome(say=say(ctx.t("consent_left")), goto="welcome", remember=False)
 
 
 async def ask_name(ctx: Context) -> Prompt:
@@ -508,6 +539,7 @@ FLOW = Flow(
         "welcome": Step(ask_welcome, answer_welcome),
         "provider_kind": Step(ask_provider_kind, answer_provider_kind),
         "consent": Step(ask_consent, answer_consent),
+        "declined": Step(ask_declined, answer_declined),
         "name": Step(ask_name, answer_name),
         "dob": Step(ask_dob, answer_dob),
         "sex": Step(ask_sex, answer_sex),
@@ -518,7 +550,7 @@ FLOW = Flow(
             free_text=True,  # a typed number or email, or (WhatsApp) the "use this number" option
         ),
         "otp": Step(ask_otp, answer_otp, free_text=True),
-        "language": Step(ask_language, answer_language),
+        "language": Step(ask_language, answer_language, language_answer=True),
         "timezone": Step(ask_timezone, answer_timezone, free_text=True),
     },
 )
