@@ -99,6 +99,12 @@ class ChatDriver:
     def text(self) -> str:
         return "\n".join(r.text for r in self.last)
 
+    def link_url(self) -> str:
+        """The URL of the link button (a checkout) of the latest replies; fails when there is none."""
+        urls = [r.link.url for r in self.last if r.link]
+        assert urls, f"no link button in {self.text()!r}"
+        return urls[-1]
+
     async def sign_up(
         self,
         *,

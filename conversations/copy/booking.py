@@ -57,8 +57,9 @@ EN: dict[str, str] = {
     "booking_too_late_to_move": "It is too close to the start to move this appointment; you can still cancel it.",
     "booking_already_decided": "This appointment has changed meanwhile; please look at it again.",
     "booking_moved": "Done: your appointment is now on {when}. The doctor has been told.",
-    "booking_pay": "Dr {doctor}, {when}: this time is held for you until {until}. Pay {fee} here:\n{url}\n\n"
+    "booking_pay": "Dr {doctor}, {when}: this time is held for you until {until}. The fee is {fee}.\n\n"
     "When the payment goes through, we send your request to the doctor and tell you here.",
+    "btn_pay_link": "💳 Pay {fee}",
     "btn_paid_check": "🔄 I have paid — check",
     "btn_try_again": "🔄 Try again",
     "booking_paid_cancel_elsewhere": "This booking is paid now. To cancel it, open 'My appointments': it shows "
@@ -138,7 +139,7 @@ EN: dict[str, str] = {
     "urgent_error_nobody_on_call": "Sorry, no doctor of that kind is on call right now. If you need care now, go "
     "to the nearest clinic or emergency department.",
     "urgent_error_urgent_open": "You already have an urgent consult open. See 'My appointments'.",
-    "urgent_pay": "Pay {fee} here and we ask the doctors on call at once:\n{url}",
+    "urgent_pay": "Pay {fee} and we ask the doctors on call at once.",
     "urgent_in_line": "You are number {position} in line; the doctors on call have been asked. We will tell you "
     "here as soon as one accepts.",
     "urgent_status_held": "Waiting for your payment.",
@@ -183,9 +184,9 @@ HI: dict[str, str] = {
     "रद्द कर सकते हैं।",
     "booking_already_decided": "इस बीच यह अपॉइंटमेंट बदल गई है; कृपया इसे फिर से देखें।",
     "booking_moved": "हो गया: आपकी अपॉइंटमेंट अब {when} को है। डॉक्टर को बता दिया गया है।",
-    "booking_pay": "डॉ. {doctor}, {when}: यह समय {until} तक आपके लिए रुका है। {fee} का भुगतान यहाँ करें:\n"
-    "{url}\n\n"
+    "booking_pay": "डॉ. {doctor}, {when}: यह समय {until} तक आपके लिए रुका है। फ़ीस {fee} है।\n\n"
     "भुगतान होते ही हम आपका अनुरोध डॉक्टर को भेजेंगे और आपको यहीं बताएँगे।",
+    "btn_pay_link": "💳 {fee} का भुगतान करें",
     "btn_paid_check": "🔄 मैंने भुगतान कर दिया — जाँचें",
     "btn_try_again": "🔄 फिर से कोशिश करें",
     "booking_paid_cancel_elsewhere": "इस बुकिंग का भुगतान हो चुका है। इसे रद्द करने के लिए 'मेरी अपॉइंटमेंट' खोलें: "
@@ -262,7 +263,7 @@ HI: dict[str, str] = {
     "urgent_error_nobody_on_call": "माफ़ कीजिए, इस तरह के कोई डॉक्टर अभी ऑन-कॉल नहीं हैं। अगर अभी देखभाल चाहिए तो "
     "नज़दीकी क्लिनिक या इमरजेंसी विभाग जाएँ।",
     "urgent_error_urgent_open": "आपका एक तुरंत परामर्श पहले से खुला है। 'मेरी अपॉइंटमेंट' देखें।",
-    "urgent_pay": "{fee} का भुगतान यहाँ करें, हम तुरंत ऑन-कॉल डॉक्टरों से पूछेंगे:\n{url}",
+    "urgent_pay": "{fee} का भुगतान करें, हम तुरंत ऑन-कॉल डॉक्टरों से पूछेंगे।",
     "urgent_in_line": "कतार में आपका नंबर {position} है; ऑन-कॉल डॉक्टरों से पूछा गया है। जैसे ही कोई स्वीकार "
     "करेगा, हम यहीं बताएँगे।",
     "urgent_status_held": "आपके भुगतान का इंतज़ार है।",

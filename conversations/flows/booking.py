@@ -31,6 +31,7 @@ from conversations.flow import (
     switch,
 )
 from conversations.flows.menu import money
+from conversations.messages import Link
 
 DAYS_PER_PAGE = 6
 TIMES_PER_PAGE = 8
@@ -261,17 +262,23 @@ async def ask_pay(ctx: Context) -> Prompt:
         return prompt(ctx.t("booking_after_pay_expired"), options=_after_options(ctx))
     if payment is None:
         return pay_unavailable(ctx)
+    fee = money(payment.amount_minor, payment.currency, ctx.locale)
     return prompt(
         ctx.t(
             "booking_pay",
             doctor=doctor.full_name if (doctor := await _doctor(ctx)) else "—",
             when=when.when(ctx, appointment.starts_at),
-            fee=money(payment.amount_minor, payment.currency, ctx.locale),
-            url=payment.url,
+            fee=fee,
             until=when.clock(ctx, appointment.hold_expires_at),
         ),
         options=[Option("check", ctx.t("btn_paid_check")), Option("cancel", ctx.t("btn_cancel_booking"))],
+        link=checkout_link(ctx, payment, fee),
     )
+
+
+def checkout_link(ctx: Context, payment: Payment, fee: str) -> Link:
+    """The payment's checkout as a button ("💳 Pay ₹500"), not a bare URL in the text."""
+    return Link(label=ctx.t("btn_pay_link", fee=fee), url=payment.url or "")
 
 
 async def payment_link(ctx: Context, appointment: Appointment) -> Payment | None:
