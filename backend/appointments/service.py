@@ -368,6 +368,10 @@ async def settle(
             template="appointment_payment_failed" if appointment.starts_at else "urgent_payment_failed",
             params={"starts_at": _iso(appointment.starts_at), "until_at": _iso(appointment.hold_expires_at)},
             now=now,
+            # The pay step again, with a new link (conversations/flows/booking.py handles it).
+            actions=(ActionButton("pay_again", "btn_pay_again"),),
+            action="pay_again",
+            action_ref=appointment.id,
         )
     elif change.type is EventType.REFUND_FAILED and change.refund is not None:
         await _refund_failed(session, cipher, appointment, change.payment, change.refund, now=now)

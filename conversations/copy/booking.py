@@ -64,7 +64,8 @@ EN: dict[str, str] = {
     "btn_try_again": "🔄 Try again",
     "booking_paid_cancel_elsewhere": "This booking is paid now. To cancel it, open 'My appointments': it shows "
     "what you would get back first.",
-    "booking_payment_failed": "That payment did not go through. Here is a new link to try again.",
+    "booking_payment_failed": "That payment did not go through, and nothing was charged. Here is a new link to "
+    "try again.",
     "appt_status_requested_doctor": "needs your answer",
     "booking_pay_unavailable": "The payment service is not answering right now. Your time stays held; please "
     "try again in a moment.",
@@ -191,7 +192,7 @@ HI: dict[str, str] = {
     "btn_try_again": "🔄 फिर से कोशिश करें",
     "booking_paid_cancel_elsewhere": "इस बुकिंग का भुगतान हो चुका है। इसे रद्द करने के लिए 'मेरी अपॉइंटमेंट' खोलें: "
     "वहाँ पहले बताया जाता है कि आपको कितना वापस मिलेगा।",
-    "booking_payment_failed": "वह भुगतान नहीं हो पाया। फिर से कोशिश करने के लिए यह नया लिंक है।",
+    "booking_payment_failed": "वह भुगतान नहीं हो पाया, और कोई पैसा नहीं कटा। फिर से कोशिश करने के लिए यह नया लिंक है।",
     "appt_status_requested_doctor": "आपके जवाब का इंतज़ार",
     "booking_pay_unavailable": "भुगतान सेवा अभी जवाब नहीं दे रही। आपका समय रुका रहेगा; कृपया थोड़ी देर में फिर से "
     "कोशिश करें।",

@@ -12,7 +12,7 @@ from backend.appointments import notices, urgent
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
 from backend.directory import service as directory
-from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
+from backend.models import Appointment, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
 from conversations import actions, when
 from conversations.context import Context
@@ -29,6 +29,7 @@ from conversations.flow import (
     say,
     switch,
 )
+from conversations.flows.booking import to_pay_step
 from conversations.flows.menu import money
 
 
@@ -153,11 +154,7 @@ async def answer_detail(ctx: Context, answer: Answer) -> Outcome:
     if appointment is None or choice not in {o.value for o in _choices(ctx, appointment)}:
         return retry(ctx.t("appointment_changed"))
     if choice == "pay":
-        if appointment.kind is AppointmentKind.URGENT:  # its own pay step (no doctor, no time yet)
-            ctx.data["urgent_pay"] = appointment.id
-            return switch("urgent", step="pay")
-        ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "pay": appointment.id}
-        return switch("booking", step="pay")
+        return to_pay_step(ctx, appointment)
     if choice == "move":
         ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "move": appointment.id}
         return switch("booking")

@@ -12,10 +12,18 @@ from datetime import timedelta
 from backend.access import AccessDenied
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
-from backend.models import Appointment, AppointmentStatus, Doctor, Payment, Slot, VerificationStatus
+from backend.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Doctor,
+    Payment,
+    Slot,
+    VerificationStatus,
+)
 from backend.payments.gateway import GatewayError
 from backend.scheduling import service as scheduling
-from conversations import when
+from conversations import actions, when
 from conversations.context import Context
 from conversations.flow import (
     Answer,
@@ -315,6 +323,25 @@ async def release_unpaid(ctx: Context, appointment_id: str) -> Outcome | None:
     return None
 
 
+def to_pay_step(ctx: Context, appointment: Appointment) -> Outcome:
+    """The pay step of a held appointment, which shows its link (a new one after a failure): an
+    urgent consult has its own (no doctor, no time yet)."""
+    if appointment.kind is AppointmentKind.URGENT:
+        ctx.data["urgent_pay"] = appointment.id
+        return switch("urgent", step="pay")
+    ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "pay": appointment.id}
+    return switch("booking", step="pay")
+
+
+async def _pay_again_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:
+    """'Pay again' on the message about a failed payment. Only its patient's; None (the button
+    no longer applies) for anyone else."""
+    appointment = await ctx.session.get(Appointment, ref) if ref and value == "pay_again" else None
+    if appointment is None or ctx.user is None or appointment.patient_id != ctx.user.id:
+        return None
+    return to_pay_step(ctx, appointment)
+
+
 async def not_paid_yet(ctx: Context, appointment: Appointment | None) -> Outcome:
     """ "I have paid — check" while the payment has not arrived (or failed: a new link follows)."""
     if appointment is not None and appointment.status is AppointmentStatus.HELD:
@@ -342,6 +369,8 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
         return switch("menu", ctx.t("booking_dropped"))
     return await not_paid_yet(ctx, await ctx.session.get(Appointment, appointment_id))
 
+
+actions.register("pay_again", _pay_again_button)
 
 FLOW = Flow(
     name="booking",

@@ -214,9 +214,40 @@ async def test_a_failed_payment_is_said_and_a_new_link_given(
         change = await payments.record_event(session, "sandbox", event, settings=settings, now=now())
         await appointments.settle(session, cipher, settings, gateways, change, now=now())
     await chat.tap("I have paid")
-    assert "did not go through" in chat.text()
+    assert "did not go through, and nothing was charged" in chat.text()
     new_link = chat.link_url()
     assert new_link != first_link
+
+
+async def test_a_failed_payment_is_told_as_it_is_and_pay_again_gives_a_new_link_button(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    """The message about a failed payment says nothing was charged and never asks the patient to
+    tap "I have paid" (they have not); its Pay again button opens the pay step with a new link."""
+    from backend.payments.gateway import EventType
+
+    async with sessions() as session, session.begin():
+        await make_patient(session, cipher, chat="patient-chat")
+        doctor = await make_doctor(session)
+    await open_hours(sessions, settings, doctor)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await book_in_chat(chat)
+    first_link = chat.link_url()
+    async with sessions() as session, session.begin():
+        payment = await session.scalar(select(Payment))
+        event = paid_event(payment, type_=EventType.FAILED)
+        change = await payments.record_event(session, "sandbox", event, settings=settings, now=now())
+        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+    web = await deliver(sessions, cipher)
+    (failed,) = [n for _, n in web.sent if n.template == "appointment_payment_failed"]
+    assert "did not go through, and nothing was charged" in failed.text, failed.text
+    assert "I have paid" not in failed.text
+    assert [a.label for a in failed.actions] == ["Pay again"]
+
+    await chat.send("menu")  # wherever the patient is now
+    await chat.tap_token(failed.actions[0].token)
+    assert "held for you until" in chat.text(), chat.text()
+    assert chat.link_url() != first_link and "/pay/sandbox/" in chat.link_url()
 
 
 async def test_moving_is_not_offered_inside_the_cancellation_notice(
