@@ -50,9 +50,10 @@ class ChatDriver:
     chat_id: str = "chat-a"
     last: list[Reply] = field(default_factory=list)
     skew: timedelta = timedelta(0)  # this user's messages arrive this much later than now
+    pinned: datetime | None = None  # the clock, for a test that must not depend on the wall clock
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.skew
+        return (self.pinned or datetime.now(UTC)) + self.skew
 
     async def open(self) -> list[Reply]:
         self.last = await self.engine.current_prompt(self.channel, self.chat_id)

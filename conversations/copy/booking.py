@@ -95,6 +95,10 @@ EN: dict[str, str] = {
     "btn_appt_doctor_cancel": "✖️ Cancel appointment",
     "appt_cancel_confirm": "Cancel your appointment on {when}? You will get {refund} back (full refund up to "
     "{hours} hours before the start).",
+    "appt_cancel_confirm_late": "Cancel your appointment on {when}? It starts in less than {hours} hours, so you "
+    "will get {refund} back: {percent}% of the {fee} fee (a full refund is only up to {hours} hours before).",
+    "appt_cancel_confirm_unaccepted": "Cancel your request for {when}? The doctor has not accepted it yet, so you "
+    "will get all {refund} back.",
     "appt_cancel_unpaid_confirm": "Release the time held for you on {when}? Nothing has been charged.",
     "appt_cancel_doctor_confirm": "Cancel the appointment on {when}? The patient is refunded in full and offered "
     "your nearest free times.",
@@ -221,6 +225,11 @@ HI: dict[str, str] = {
     "btn_appt_doctor_cancel": "✖️ अपॉइंटमेंट रद्द करें",
     "appt_cancel_confirm": "{when} की अपनी अपॉइंटमेंट रद्द करें? आपको {refund} वापस मिलेंगे (शुरू होने से {hours} "
     "घंटे पहले तक पूरा पैसा वापस)।",
+    "appt_cancel_confirm_late": "{when} की अपनी अपॉइंटमेंट रद्द करें? शुरू होने में {hours} घंटे से कम बचे हैं, "
+    "इसलिए आपको {refund} वापस मिलेंगे: {fee} फ़ीस का {percent}% (पूरा पैसा सिर्फ़ {hours} घंटे पहले तक वापस "
+    "मिलता है)।",
+    "appt_cancel_confirm_unaccepted": "{when} का अपना अनुरोध रद्द करें? डॉक्टर ने इसे अभी स्वीकार नहीं किया है, "
+    "इसलिए आपको पूरे {refund} वापस मिलेंगे।",
     "appt_cancel_unpaid_confirm": "{when} का आपके लिए रोका गया समय छोड़ दें? कोई पैसा नहीं कटा है।",
     "appt_cancel_doctor_confirm": "{when} की अपॉइंटमेंट रद्द करें? मरीज़ को पूरा पैसा लौटाया जाएगा और आपके सबसे "
     "नज़दीकी खाली समय बताए जाएँगे।",

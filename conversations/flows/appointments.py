@@ -207,17 +207,31 @@ async def ask_confirm_cancel(ctx: Context) -> Prompt:
     elif appointment.status is AppointmentStatus.HELD:
         text = ctx.t("appt_cancel_unpaid_confirm", when=_when(ctx, appointment))
     else:
-        refund = appointments.patient_refund(ctx.settings, appointment, ctx.now)
-        amount = appointment.fee_minor if refund is None else refund
-        ctx.form["promised_refund"] = amount  # cancelling gives at least this, or asks again
-        text = ctx.t(
-            "appt_cancel_confirm",
-            when=_when(ctx, appointment),
-            refund=money(amount, appointment.currency, ctx.locale),
-            hours=ctx.settings.free_cancel_hours,
-        )
+        text = _patient_cancel_quote(ctx, appointment)
     return prompt(
         text, options=[Option("yes", ctx.t("btn_yes_cancel")), Option("no", ctx.t("btn_keep_appointment"))]
+    )
+
+
+def _patient_cancel_quote(ctx: Context, appointment: Appointment) -> str:
+    """The refund cancelling now gives, with the rule that gives it (not the full-refund rule when
+    the late one applies): not yet accepted → all; up to the notice → all; inside it → the share."""
+    refund = appointments.patient_refund(ctx.settings, appointment, ctx.now)
+    amount = appointment.fee_minor if refund is None else refund
+    ctx.form["promised_refund"] = amount  # cancelling gives at least this, or asks again
+    if refund is not None:
+        key = "appt_cancel_confirm_late"
+    elif appointment.status is AppointmentStatus.CONFIRMED:
+        key = "appt_cancel_confirm"
+    else:
+        key = "appt_cancel_confirm_unaccepted"
+    return ctx.t(
+        key,
+        when=_when(ctx, appointment),
+        refund=money(amount, appointment.currency, ctx.locale),
+        fee=money(appointment.fee_minor, appointment.currency, ctx.locale),
+        hours=ctx.settings.free_cancel_hours,
+        percent=ctx.settings.late_cancel_refund_percent,
     )
 
 

@@ -250,6 +250,75 @@ async def test_a_failed_payment_is_told_as_it_is_and_pay_again_gives_a_new_link_
     assert chat.link_url() != first_link and "/pay/sandbox/" in chat.link_url()
 
 
+PINNED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+async def confirmed(sessions, cipher, settings, gateways, starts_at: datetime) -> None:
+    """A patient's appointment at `starts_at`, held, paid and accepted at PINNED."""
+    async with sessions() as session, session.begin():
+        patient = await make_patient(session, cipher, chat="patient-chat")
+        doctor = await make_doctor(session)
+        slot = await make_slot(session, doctor, starts_at)
+        held = await appointments.hold(
+            session,
+            cipher,
+            settings,
+            patient_id=patient.id,
+            slot_id=slot.id,
+            reason="sore throat",
+            now=PINNED,
+        )
+        payment = await appointments.pay_link(session, settings, gateways, held, now=PINNED)
+    async with sessions() as session, session.begin():
+        fresh = await session.get(Payment, payment.id)
+        change = await payments.record_event(
+            session, fresh.gateway, paid_event(fresh), settings=settings, now=PINNED
+        )
+        await appointments.settle(session, cipher, settings, gateways, change, now=PINNED)
+        await appointments.accept(session, cipher, doctor, held.id, now=PINNED)
+
+
+@pytest.mark.parametrize(
+    ("before_start", "quote", "refunded"),
+    [
+        (timedelta(hours=24, minutes=1), "You will get ₹500 back (full refund up to 24 hours", "₹500"),
+        (
+            timedelta(hours=23, minutes=59),
+            "less than 24 hours, so you will get ₹250 back: 50% of the ₹500",
+            "₹250",
+        ),
+    ],
+    ids=["a minute before the notice", "a minute inside it"],
+)
+async def test_the_cancel_confirmation_quotes_the_rule_that_applies_then_and_its_amount(
+    sessions, cipher, settings, gateways, engine, otp_sender, before_start, quote, refunded
+):
+    assert (settings.free_cancel_hours, settings.late_cancel_refund_percent) == (24, 50)
+    starts_at = PINNED + timedelta(days=3)
+    await confirmed(sessions, cipher, settings, gateways, starts_at)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat", pinned=starts_at - before_start)
+    await chat.open()
+    await chat.send("menu")
+    await chat.tap("My appointments")
+    await open_the_only_appointment(chat, "confirmed")
+    await chat.tap("Cancel appointment")
+    assert quote in chat.text(), chat.text()
+    await chat.tap("Yes, cancel")
+    assert f"{refunded} is being refunded" in chat.text(), chat.text()
+
+
+async def test_a_request_not_yet_accepted_is_quoted_in_full_for_that_reason(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    await requested(sessions, cipher, settings, gateways, days=0.5)  # inside the notice, not accepted
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await chat.open()
+    await chat.tap("My appointments")
+    await open_the_only_appointment(chat, "waiting for the doctor")
+    await chat.tap("Cancel appointment")
+    assert "The doctor has not accepted it yet, so you will get all ₹500 back" in chat.text(), chat.text()
+
+
 async def test_moving_is_not_offered_inside_the_cancellation_notice(
     sessions, cipher, settings, gateways, engine, otp_sender
 ):
