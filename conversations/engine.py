@@ -384,6 +384,7 @@ class Engine:
                 request=asked.request,
                 request_label=label,
                 number_hint=hint,
+                link=asked.link,
             )
         )
         return replies

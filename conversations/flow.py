@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from conversations.messages import Inbound, InboundKind, Reply, RequestKind
+from conversations.messages import Inbound, InboundKind, Link, Reply, RequestKind
 
 if TYPE_CHECKING:
     from conversations.context import Context
@@ -29,12 +29,16 @@ class Prompt:
     texts: tuple[str, ...]
     options: tuple[Option, ...] = ()
     request: RequestKind | None = None
+    link: Link | None = None  # a page to open (a checkout), shown with the last text
 
 
 def prompt(
-    *texts: str, options: list[Option] | tuple[Option, ...] = (), request: RequestKind | None = None
+    *texts: str,
+    options: list[Option] | tuple[Option, ...] = (),
+    request: RequestKind | None = None,
+    link: Link | None = None,
 ) -> Prompt:
-    return Prompt(tuple(t for t in texts if t), tuple(options), request)
+    return Prompt(tuple(t for t in texts if t), tuple(options), request, link)
 
 
 @dataclass(frozen=True, slots=True)

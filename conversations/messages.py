@@ -63,6 +63,17 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """A web page the reply points to (a payment's checkout), shown as a button that opens it.
+
+    Kept out of the text so that channels with link buttons (Telegram, the web chat) show a short
+    label instead of a long bare URL; channels without them put the URL in the text."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str = ""
     choices: tuple[Choice, ...] = ()
@@ -72,6 +83,7 @@ class Reply:
     urgent: bool = False  # emergency guidance: channels may style it
     # "Reply 1, 2 or 3.", in the user's language: for channels that number the choices in the text.
     number_hint: str = ""
+    link: Link | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -90,4 +102,5 @@ class Reply:
             ),
             "urgent": self.urgent,
             "number_hint": self.number_hint,
+            "link": {"label": self.link.label, "url": self.link.url} if self.link else None,
         }

@@ -50,9 +50,10 @@ class ChatDriver:
     chat_id: str = "chat-a"
     last: list[Reply] = field(default_factory=list)
     skew: timedelta = timedelta(0)  # this user's messages arrive this much later than now
+    pinned: datetime | None = None  # the clock, for a test that must not depend on the wall clock
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.skew
+        return (self.pinned or datetime.now(UTC)) + self.skew
 
     async def open(self) -> list[Reply]:
         self.last = await self.engine.current_prompt(self.channel, self.chat_id)
@@ -98,6 +99,12 @@ class ChatDriver:
 
     def text(self) -> str:
         return "\n".join(r.text for r in self.last)
+
+    def link_url(self) -> str:
+        """The URL of the link button (a checkout) of the latest replies; fails when there is none."""
+        urls = [r.link.url for r in self.last if r.link]
+        assert urls, f"no link button in {self.text()!r}"
+        return urls[-1]
 
     async def sign_up(
         self,

@@ -4,8 +4,8 @@
   forged or stale signature → 400; unreadable body → 400; a duplicate event id → 200 and nothing
   changes. A change to a payment goes on to the appointments service's `settle` in the same
   transaction.
-- `GET /pay/sandbox/{ref}`: the sandbox checkout (amount, description, Pay / Fail), or the link's
-  state once it was used; `POST /pay/sandbox/{ref}/pay|fail` makes the signed event and handles it
+- `GET /pay/sandbox/{ref}`: the sandbox checkout (amount, the doctor, date and time in the patient's
+  timezone and language, Pay / Fail), or the link's state once it was used; an unknown ref → 404; `POST /pay/sandbox/{ref}/pay|fail` makes the signed event and handles it
   in process exactly as an outside POST to the webhook would be.
 - `GET /pay/done`, `GET /pay/cancelled`: where Stripe's checkout sends the patient back.
 """
@@ -22,7 +22,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from backend.appointments import checkout
 from backend.appointments import service as appointments
+from backend.appointments.checkout import PaidFor
 from backend.models import Payment, PaymentStatus
 from backend.payments import service as payments
 from backend.payments.gateway import GatewayError, Gateways, InvalidEvent, InvalidSignature
@@ -113,22 +115,52 @@ def _money(minor: int, currency: str) -> str:
     return format_currency(minor / 100, currency, locale="en_IN")
 
 
-_STATE_TEXT = {
-    PaymentStatus.PAID: "Paid — go back to the chat.",
-    PaymentStatus.REFUNDED: "This payment was refunded.",
-    PaymentStatus.EXPIRED: "This payment link has expired. Go back to the chat to book again.",
-    PaymentStatus.FAILED: "The payment failed. Go back to the chat to try again.",
+# The page's words in the patient's language (backend imports no copy modules of the chat).
+_WORDS = {
+    "en": {
+        "title": "telecare sandbox payment",
+        "urgent": "Urgent consult",
+        "doctor": "Doctor",
+        "when": "Date and time",
+        "zone": "your time zone",
+        "kind": "Kind of doctor",
+        "urgent_when": "as soon as a doctor on call accepts",
+        "pay": "Pay",
+        "fail": "Fail",
+        "note": "A test payment: no money moves.",
+        PaymentStatus.PAID: "Paid — go back to the chat.",
+        PaymentStatus.REFUNDED: "This payment was refunded.",
+        PaymentStatus.EXPIRED: "This payment link has expired. Go back to the chat to book again.",
+        PaymentStatus.FAILED: "The payment failed and nothing was charged. Go back to the chat for a new link.",
+    },
+    "hi": {
+        "title": "telecare सैंडबॉक्स भुगतान",
+        "urgent": "तुरंत परामर्श",
+        "doctor": "डॉक्टर",
+        "when": "तारीख़ और समय",
+        "zone": "आपका टाइमज़ोन",
+        "kind": "डॉक्टर का प्रकार",
+        "urgent_when": "जैसे ही कोई ऑन-कॉल डॉक्टर स्वीकार करे",
+        "pay": "भुगतान करें",
+        "fail": "विफल करें",
+        "note": "यह एक परीक्षण भुगतान है: कोई पैसा नहीं कटता।",
+        PaymentStatus.PAID: "भुगतान हो गया — चैट पर वापस जाएँ।",
+        PaymentStatus.REFUNDED: "यह भुगतान लौटा दिया गया।",
+        PaymentStatus.EXPIRED: "इस भुगतान लिंक की समय-सीमा ख़त्म हो गई। फिर से बुक करने के लिए चैट पर वापस जाएँ।",
+        PaymentStatus.FAILED: "भुगतान नहीं हुआ और कोई पैसा नहीं कटा। नए लिंक के लिए चैट पर वापस जाएँ।",
+    },
 }
 
 
-def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, status_code: int = 200, lang: str = "en") -> HTMLResponse:
     document = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
 <style>
 body{{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}}
 .card{{border:1px solid #ddd;border-radius:12px;padding:1.5rem}}
 .amount{{font-size:2rem;font-weight:600;margin:.5rem 0}}
+dl{{margin:1rem 0}} dt{{color:#666;font-size:.85rem}} dd{{margin:0 0 .6rem 0;font-weight:600}}
 .note{{color:#666;font-size:.9rem}}
 form{{display:inline}} button{{font-size:1rem;padding:.6rem 1.4rem;margin:.5rem .5rem 0 0;border-radius:8px;border:1px solid #888;cursor:pointer}}
 button.pay{{background:#0a7d38;color:#fff;border-color:#0a7d38}}
@@ -137,33 +169,55 @@ button.pay{{background:#0a7d38;color:#fff;border-color:#0a7d38}}
     return HTMLResponse(document, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-def _checkout_page(payment: Payment, message: str | None = None) -> HTMLResponse:
+def _details(paid: PaidFor | None, words: dict) -> str:
+    """Who, when (in the patient's timezone) — every value escaped."""
+    if paid is None:
+        return ""
+    if paid.when is None:  # an urgent consult: no doctor or time until one accepts
+        rows = [(words["urgent"], paid.specialty or ""), (words["when"], words["urgent_when"])]
+    else:
+        rows = [(words["doctor"], paid.doctor or ""), (words["when"], f"{paid.when} ({words['zone']})")]
+    items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows if v)
+    return f"<dl>{items}</dl>"
+
+
+def _checkout_page(payment: Payment, paid: PaidFor | None) -> HTMLResponse:
+    words = _WORDS[paid.locale if paid else "en"]
     amount = html.escape(_money(payment.amount_minor, payment.currency))
-    description = html.escape(payment.description or "Consultation")
-    parts = ["<h1>telecare sandbox payment</h1>", f'<p class="amount">{amount}</p>', f"<p>{description}</p>"]
-    if message:
-        parts.append(f"<p><strong>{html.escape(message)}</strong></p>")
+    parts = [
+        f"<h1>{html.escape(words['title'])}</h1>",
+        f'<p class="amount">{amount}</p>',
+        _details(paid, words),
+    ]
     if payment.status is PaymentStatus.CREATED:
         ref = html.escape(payment.checkout_ref or "")
+        pay, fail = html.escape(words["pay"]), html.escape(words["fail"])
         parts.append(
-            f'<form method="post" action="/pay/sandbox/{ref}/pay"><button class="pay" type="submit">Pay</button></form>'
-            f'<form method="post" action="/pay/sandbox/{ref}/fail"><button type="submit">Fail</button></form>'
+            f'<form method="post" action="/pay/sandbox/{ref}/pay"><button class="pay" type="submit">{pay}</button></form>'
+            f'<form method="post" action="/pay/sandbox/{ref}/fail"><button type="submit">{fail}</button></form>'
         )
-        parts.append('<p class="note">A test payment: no money moves.</p>')
+        parts.append(f'<p class="note">{html.escape(words["note"])}</p>')
     else:
-        parts.append(f"<p><strong>{html.escape(_STATE_TEXT[payment.status])}</strong></p>")
-    return _page("Payment", "".join(parts))
+        parts.append(f"<p><strong>{html.escape(words[payment.status])}</strong></p>")
+    return _page(words["title"], "".join(parts), lang=paid.locale if paid else "en")
 
 
 def _not_found() -> HTMLResponse:
-    return _page("Payment", "<h1>Payment link not found</h1><p>Go back to the chat for a new link.</p>", 404)
+    """Nothing about any payment (we do not know whose language to speak: both)."""
+    body = (
+        "<h1>Payment link not found</h1><p>Go back to the chat for a new link.</p>"
+        '<h1 lang="hi">भुगतान लिंक नहीं मिला</h1><p lang="hi">नए लिंक के लिए चैट पर वापस जाएँ।</p>'
+    )
+    return _page("Payment", body, 404)
 
 
 @router.get("/pay/sandbox/{ref}", response_class=HTMLResponse, include_in_schema=False)
 async def sandbox_checkout(ref: str, request: Request) -> HTMLResponse:
     async with request.app.state.sessions() as session:
         payment = await _sandbox_payment(session, ref)
-    return _checkout_page(payment) if payment else _not_found()
+        if payment is None:
+            return _not_found()
+        return _checkout_page(payment, await checkout.paid_for(session, payment))
 
 
 @router.post("/pay/sandbox/{ref}/{outcome}", response_class=HTMLResponse, include_in_schema=False)
@@ -196,7 +250,7 @@ async def sandbox_press(ref: str, outcome: str, request: Request) -> HTMLRespons
                 await _settle(request, session, change, now)
             else:  # a press in another tab won the race: show what it did
                 await session.refresh(payment)
-        page = _checkout_page(payment)
+        page = _checkout_page(payment, await checkout.paid_for(session, payment))
     if changed:
         _wake_dispatcher(request)
     return page

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
 from backend.access import SYSTEM, AccessDenied, Action, Actor, Resource, can
-from backend.appointments import notices
+from backend.appointments import checkout, notices
 from backend.crypto import FieldCipher
 from backend.models import (
     Appointment,
@@ -324,10 +324,9 @@ async def pay_link(
     if existing is not None and existing.url:
         return existing
     doctor = await doctor_of(session, appointment)
-    if appointment.kind is AppointmentKind.URGENT:
-        description = f"Urgent consult ({appointment.specialty})"
-    else:
-        description = f"Consultation with Dr {doctor.full_name}"
+    patient = await session.get(User, appointment.patient_id)
+    # The doctor, date and time as the patient reads them: Stripe shows it as the line item.
+    description = checkout.line_item(checkout.describe(appointment, doctor, patient, locale="en"))
     return await payments.start_payment(
         session,
         settings,
@@ -372,6 +371,10 @@ async def settle(
             template="appointment_payment_failed" if appointment.starts_at else "urgent_payment_failed",
             params={"starts_at": _iso(appointment.starts_at), "until_at": _iso(appointment.hold_expires_at)},
             now=now,
+            # The pay step again, with a new link (conversations/flows/booking.py handles it).
+            actions=(ActionButton("pay_again", "btn_pay_again"),),
+            action="pay_again",
+            action_ref=appointment.id,
         )
     elif change.type is EventType.REFUND_FAILED and change.refund is not None:
         await _refund_failed(session, cipher, appointment, change.payment, change.refund, now=now)

@@ -4,7 +4,8 @@ WhatsApp has no inline buttons that carry our tokens, so options are numbered in
 ("1. Sign up") and the engine's recognizer resolves a typed "1". When the chat is inside its
 24-hour window and a matching Content SID is configured, 2-3 options go as quick-reply buttons and
 4-10 as a list picker, whose ids are the same numbers. Bodies are split at line ends to stay under
-Twilio's 1600 characters."""
+Twilio's 1600 characters. A reply's link (a checkout) goes in the text as its URL: WhatsApp shows
+URLs as links, while a URL button needs an approved call-to-action template of its own."""
 
 from __future__ import annotations
 
@@ -40,6 +41,10 @@ def messages(
     signed, single-use media URL; see bot/web/documents.media_url)."""
     out: list[Outgoing] = []
     text = f"*{reply.text}*" if reply.urgent and reply.text else reply.text
+    if reply.link:
+        # A URL button would need a Meta-approved call-to-action content template per link kind;
+        # in the text the link works inside and outside the 24-hour window alike.
+        text = f"{text}\n\n{reply.link.label}: {reply.link.url}".strip()
     if reply.choices and (interactive := _interactive(text, reply, settings)):
         out.append(interactive)
     else:

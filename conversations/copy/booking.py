@@ -57,13 +57,15 @@ EN: dict[str, str] = {
     "booking_too_late_to_move": "It is too close to the start to move this appointment; you can still cancel it.",
     "booking_already_decided": "This appointment has changed meanwhile; please look at it again.",
     "booking_moved": "Done: your appointment is now on {when}. The doctor has been told.",
-    "booking_pay": "Dr {doctor}, {when}: this time is held for you until {until}. Pay {fee} here:\n{url}\n\n"
+    "booking_pay": "Dr {doctor}, {when}: this time is held for you until {until}. The fee is {fee}.\n\n"
     "When the payment goes through, we send your request to the doctor and tell you here.",
+    "btn_pay_link": "💳 Pay {fee}",
     "btn_paid_check": "🔄 I have paid — check",
     "btn_try_again": "🔄 Try again",
     "booking_paid_cancel_elsewhere": "This booking is paid now. To cancel it, open 'My appointments': it shows "
     "what you would get back first.",
-    "booking_payment_failed": "That payment did not go through. Here is a new link to try again.",
+    "booking_payment_failed": "That payment did not go through, and nothing was charged. Here is a new link to "
+    "try again.",
     "appt_status_requested_doctor": "needs your answer",
     "booking_pay_unavailable": "The payment service is not answering right now. Your time stays held; please "
     "try again in a moment.",
@@ -93,6 +95,10 @@ EN: dict[str, str] = {
     "btn_appt_doctor_cancel": "✖️ Cancel appointment",
     "appt_cancel_confirm": "Cancel your appointment on {when}? You will get {refund} back (full refund up to "
     "{hours} hours before the start).",
+    "appt_cancel_confirm_late": "Cancel your appointment on {when}? It starts in less than {hours} hours, so you "
+    "will get {refund} back: {percent}% of the {fee} fee (a full refund is only up to {hours} hours before).",
+    "appt_cancel_confirm_unaccepted": "Cancel your request for {when}? The doctor has not accepted it yet, so you "
+    "will get all {refund} back.",
     "appt_cancel_unpaid_confirm": "Release the time held for you on {when}? Nothing has been charged.",
     "appt_cancel_doctor_confirm": "Cancel the appointment on {when}? The patient is refunded in full and offered "
     "your nearest free times.",
@@ -142,7 +148,7 @@ EN: dict[str, str] = {
     "urgent_error_nobody_on_call": "Sorry, no doctor of that kind is on call right now. If you need care now, go "
     "to the nearest clinic or emergency department.",
     "urgent_error_urgent_open": "You already have an urgent consult open. See 'My appointments'.",
-    "urgent_pay": "Pay {fee} here and we ask the doctors on call at once:\n{url}",
+    "urgent_pay": "Pay {fee} and we ask the doctors on call at once.",
     "urgent_in_line": "You are number {position} in line; the doctors on call have been asked. We will tell you "
     "here as soon as one accepts.",
     "urgent_status_held": "Waiting for your payment.",
@@ -199,14 +205,14 @@ HI: dict[str, str] = {
     "रद्द कर सकते हैं।",
     "booking_already_decided": "इस बीच यह अपॉइंटमेंट बदल गई है; कृपया इसे फिर से देखें।",
     "booking_moved": "हो गया: आपकी अपॉइंटमेंट अब {when} को है। डॉक्टर को बता दिया गया है।",
-    "booking_pay": "डॉ. {doctor}, {when}: यह समय {until} तक आपके लिए रुका है। {fee} का भुगतान यहाँ करें:\n"
-    "{url}\n\n"
+    "booking_pay": "डॉ. {doctor}, {when}: यह समय {until} तक आपके लिए रुका है। फ़ीस {fee} है।\n\n"
     "भुगतान होते ही हम आपका अनुरोध डॉक्टर को भेजेंगे और आपको यहीं बताएँगे।",
+    "btn_pay_link": "💳 {fee} का भुगतान करें",
     "btn_paid_check": "🔄 मैंने भुगतान कर दिया — जाँचें",
     "btn_try_again": "🔄 फिर से कोशिश करें",
     "booking_paid_cancel_elsewhere": "इस बुकिंग का भुगतान हो चुका है। इसे रद्द करने के लिए 'मेरी अपॉइंटमेंट' खोलें: "
     "वहाँ पहले बताया जाता है कि आपको कितना वापस मिलेगा।",
-    "booking_payment_failed": "वह भुगतान नहीं हो पाया। फिर से कोशिश करने के लिए यह नया लिंक है।",
+    "booking_payment_failed": "वह भुगतान नहीं हो पाया, और कोई पैसा नहीं कटा। फिर से कोशिश करने के लिए यह नया लिंक है।",
     "appt_status_requested_doctor": "आपके जवाब का इंतज़ार",
     "booking_pay_unavailable": "भुगतान सेवा अभी जवाब नहीं दे रही। आपका समय रुका रहेगा; कृपया थोड़ी देर में फिर से "
     "कोशिश करें।",
@@ -235,6 +241,11 @@ HI: dict[str, str] = {
     "btn_appt_doctor_cancel": "✖️ अपॉइंटमेंट रद्द करें",
     "appt_cancel_confirm": "{when} की अपनी अपॉइंटमेंट रद्द करें? आपको {refund} वापस मिलेंगे (शुरू होने से {hours} "
     "घंटे पहले तक पूरा पैसा वापस)।",
+    "appt_cancel_confirm_late": "{when} की अपनी अपॉइंटमेंट रद्द करें? शुरू होने में {hours} घंटे से कम बचे हैं, "
+    "इसलिए आपको {refund} वापस मिलेंगे: {fee} फ़ीस का {percent}% (पूरा पैसा सिर्फ़ {hours} घंटे पहले तक वापस "
+    "मिलता है)।",
+    "appt_cancel_confirm_unaccepted": "{when} का अपना अनुरोध रद्द करें? डॉक्टर ने इसे अभी स्वीकार नहीं किया है, "
+    "इसलिए आपको पूरे {refund} वापस मिलेंगे।",
     "appt_cancel_unpaid_confirm": "{when} का आपके लिए रोका गया समय छोड़ दें? कोई पैसा नहीं कटा है।",
     "appt_cancel_doctor_confirm": "{when} की अपॉइंटमेंट रद्द करें? मरीज़ को पूरा पैसा लौटाया जाएगा और आपके सबसे "
     "नज़दीकी खाली समय बताए जाएँगे।",
@@ -281,7 +292,7 @@ HI: dict[str, str] = {
     "urgent_error_nobody_on_call": "माफ़ कीजिए, इस तरह के कोई डॉक्टर अभी ऑन-कॉल नहीं हैं। अगर अभी देखभाल चाहिए तो "
     "नज़दीकी क्लिनिक या इमरजेंसी विभाग जाएँ।",
     "urgent_error_urgent_open": "आपका एक तुरंत परामर्श पहले से खुला है। 'मेरी अपॉइंटमेंट' देखें।",
-    "urgent_pay": "{fee} का भुगतान यहाँ करें, हम तुरंत ऑन-कॉल डॉक्टरों से पूछेंगे:\n{url}",
+    "urgent_pay": "{fee} का भुगतान करें, हम तुरंत ऑन-कॉल डॉक्टरों से पूछेंगे।",
     "urgent_in_line": "कतार में आपका नंबर {position} है; ऑन-कॉल डॉक्टरों से पूछा गया है। जैसे ही कोई स्वीकार "
     "करेगा, हम यहीं बताएँगे।",
     "urgent_status_held": "आपके भुगतान का इंतज़ार है।",

@@ -12,7 +12,7 @@ from backend.appointments import notices, urgent
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
 from backend.directory import service as directory
-from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
+from backend.models import Appointment, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
 from conversations import actions, patient_summary, when
 from conversations.context import Context
@@ -29,6 +29,7 @@ from conversations.flow import (
     say,
     switch,
 )
+from conversations.flows.booking import to_pay_step
 from conversations.flows.menu import money
 from conversations.labels import list_label
 
@@ -165,11 +166,7 @@ async def answer_detail(ctx: Context, answer: Answer) -> Outcome:
     if appointment is None or choice not in {o.value for o in _choices(ctx, appointment)}:
         return retry(ctx.t("appointment_changed"))
     if choice == "pay":
-        if appointment.kind is AppointmentKind.URGENT:  # its own pay step (no doctor, no time yet)
-            ctx.data["urgent_pay"] = appointment.id
-            return switch("urgent", step="pay")
-        ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "pay": appointment.id}
-        return switch("booking", step="pay")
+        return to_pay_step(ctx, appointment)
     if choice == "move":
         ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "move": appointment.id}
         return switch("booking")
@@ -222,17 +219,31 @@ async def ask_confirm_cancel(ctx: Context) -> Prompt:
     elif appointment.status is AppointmentStatus.HELD:
         text = ctx.t("appt_cancel_unpaid_confirm", when=_when(ctx, appointment))
     else:
-        refund = appointments.patient_refund(ctx.settings, appointment, ctx.now)
-        amount = appointment.fee_minor if refund is None else refund
-        ctx.form["promised_refund"] = amount  # cancelling gives at least this, or asks again
-        text = ctx.t(
-            "appt_cancel_confirm",
-            when=_when(ctx, appointment),
-            refund=money(amount, appointment.currency, ctx.locale),
-            hours=ctx.settings.free_cancel_hours,
-        )
+        text = _patient_cancel_quote(ctx, appointment)
     return prompt(
         text, options=[Option("yes", ctx.t("btn_yes_cancel")), Option("no", ctx.t("btn_keep_appointment"))]
+    )
+
+
+def _patient_cancel_quote(ctx: Context, appointment: Appointment) -> str:
+    """The refund cancelling now gives, with the rule that gives it (not the full-refund rule when
+    the late one applies): not yet accepted → all; up to the notice → all; inside it → the share."""
+    refund = appointments.patient_refund(ctx.settings, appointment, ctx.now)
+    amount = appointment.fee_minor if refund is None else refund
+    ctx.form["promised_refund"] = amount  # cancelling gives at least this, or asks again
+    if refund is not None:
+        key = "appt_cancel_confirm_late"
+    elif appointment.status is AppointmentStatus.CONFIRMED:
+        key = "appt_cancel_confirm"
+    else:
+        key = "appt_cancel_confirm_unaccepted"
+    return ctx.t(
+        key,
+        when=_when(ctx, appointment),
+        refund=money(amount, appointment.currency, ctx.locale),
+        fee=money(appointment.fee_minor, appointment.currency, ctx.locale),
+        hours=ctx.settings.free_cancel_hours,
+        percent=ctx.settings.late_cancel_refund_percent,
     )
 
 

@@ -14,10 +14,18 @@ from babel.lists import format_list
 from backend.access import AccessDenied
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
-from backend.models import Appointment, AppointmentStatus, Doctor, Payment, Slot, VerificationStatus
+from backend.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Doctor,
+    Payment,
+    Slot,
+    VerificationStatus,
+)
 from backend.payments.gateway import GatewayError
 from backend.scheduling import service as scheduling
-from conversations import when
+from conversations import actions, when
 from conversations.context import Context
 from conversations.copy import format_locale
 from conversations.flow import (
@@ -34,6 +42,7 @@ from conversations.flow import (
     switch,
 )
 from conversations.flows.menu import money
+from conversations.messages import Link
 
 DAYS_PER_PAGE = 6
 TIMES_PER_PAGE = 8
@@ -301,17 +310,23 @@ async def ask_pay(ctx: Context) -> Prompt:
         return prompt(ctx.t("booking_after_pay_expired"), options=_after_options(ctx))
     if payment is None:
         return pay_unavailable(ctx)
+    fee = money(payment.amount_minor, payment.currency, ctx.locale)
     return prompt(
         ctx.t(
             "booking_pay",
             doctor=doctor.full_name if (doctor := await _doctor(ctx)) else "—",
             when=when.when(ctx, appointment.starts_at),
-            fee=money(payment.amount_minor, payment.currency, ctx.locale),
-            url=payment.url,
+            fee=fee,
             until=when.clock(ctx, appointment.hold_expires_at),
         ),
         options=[Option("check", ctx.t("btn_paid_check")), Option("cancel", ctx.t("btn_cancel_booking"))],
+        link=checkout_link(ctx, payment, fee),
     )
+
+
+def checkout_link(ctx: Context, payment: Payment, fee: str) -> Link:
+    """The payment's checkout as a button ("💳 Pay ₹500"), not a bare URL in the text."""
+    return Link(label=ctx.t("btn_pay_link", fee=fee), url=payment.url or "")
 
 
 async def payment_link(ctx: Context, appointment: Appointment) -> Payment | None:
@@ -348,6 +363,25 @@ async def release_unpaid(ctx: Context, appointment_id: str) -> Outcome | None:
     return None
 
 
+def to_pay_step(ctx: Context, appointment: Appointment) -> Outcome:
+    """The pay step of a held appointment, which shows its link (a new one after a failure): an
+    urgent consult has its own (no doctor, no time yet)."""
+    if appointment.kind is AppointmentKind.URGENT:
+        ctx.data["urgent_pay"] = appointment.id
+        return switch("urgent", step="pay")
+    ctx.data["booking"] = {"doctor_id": appointment.doctor_id, "pay": appointment.id}
+    return switch("booking", step="pay")
+
+
+async def _pay_again_button(ctx: Context, value: str, ref: str | None) -> Outcome | None:
+    """'Pay again' on the message about a failed payment. Only its patient's; None (the button
+    no longer applies) for anyone else."""
+    appointment = await ctx.session.get(Appointment, ref) if ref and value == "pay_again" else None
+    if appointment is None or ctx.user is None or appointment.patient_id != ctx.user.id:
+        return None
+    return to_pay_step(ctx, appointment)
+
+
 async def not_paid_yet(ctx: Context, appointment: Appointment | None) -> Outcome:
     """ "I have paid — check" while the payment has not arrived (or failed: a new link follows)."""
     if appointment is not None and appointment.status is AppointmentStatus.HELD:
@@ -375,6 +409,8 @@ async def answer_pay(ctx: Context, answer: Answer) -> Outcome:
         return switch("menu", ctx.t("booking_dropped"))
     return await not_paid_yet(ctx, await ctx.session.get(Appointment, appointment_id))
 
+
+actions.register("pay_again", _pay_again_button)
 
 FLOW = Flow(
     name="booking",

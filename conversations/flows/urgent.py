@@ -14,7 +14,13 @@ from backend.models import Appointment, AppointmentStatus, Doctor, Specialty, Ve
 from backend.models.directory import doctor_specialties
 from conversations.context import Context
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, next_step, prompt, retry, switch
-from conversations.flows.booking import not_paid_yet, pay_unavailable, payment_link, release_unpaid
+from conversations.flows.booking import (
+    checkout_link,
+    not_paid_yet,
+    pay_unavailable,
+    payment_link,
+    release_unpaid,
+)
 from conversations.flows.menu import money
 
 
@@ -107,9 +113,11 @@ async def ask_pay(ctx: Context) -> Prompt:
         return prompt(ctx.t("urgent_status_expired"), options=back)
     if payment is None:
         return pay_unavailable(ctx)
+    fee = money(payment.amount_minor, payment.currency, ctx.locale)
     return prompt(
-        ctx.t("urgent_pay", fee=money(payment.amount_minor, payment.currency, ctx.locale), url=payment.url),
+        ctx.t("urgent_pay", fee=fee),
         options=[Option("check", ctx.t("btn_paid_check")), Option("cancel", ctx.t("btn_cancel_booking"))],
+        link=checkout_link(ctx, payment, fee),
     )
 
 

@@ -35,10 +35,10 @@ EN: dict[str, str] = {
     "appointment_hold_expired": "⌛ The time held for you with {doctor} on {starts_at} ended unpaid, so the slot "
     "was released. You can pick a time again.",
     "urgent_hold_expired": "⌛ Your urgent consult request ended unpaid. You can ask again any time.",
-    "appointment_payment_failed": "The payment for {starts_at} did not go through. The time is held for you until "
-    "{until_at}: tap 'I have paid — check' in the chat for a new link, or open 'My appointments'.",
-    "urgent_payment_failed": "The payment for your urgent consult did not go through. Tap 'I have paid — check' "
-    "in the chat for a new link, or open 'My appointments'.",
+    "appointment_payment_failed": "The payment for {starts_at} did not go through, and nothing was charged. The "
+    "time is still held for you until {until_at}: tap 'Pay again' for a new link.",
+    "urgent_payment_failed": "The payment for your urgent consult did not go through, and nothing was charged. "
+    "Tap 'Pay again' for a new link.",
     "appointment_refund_paid_too_late": "Your payment of {amount_money} arrived after the time held for you had "
     "ended, so it has been refunded in full.",
     "appointment_refund_duplicate_payment": "This appointment was already paid, so your second payment of "
@@ -71,6 +71,7 @@ EN: dict[str, str] = {
     "sex_undisclosed": "not said",
     "none_recorded": "none recorded",
     "list_more": "+{count} more",
+    "btn_pay_again": "Pay again",
 }
 HI: dict[str, str] = {
     "appointment_request": "🩺 {patient} की ओर से {starts_at} के लिए नया परामर्श अनुरोध।\nकारण: {reason}{reason_mark_word}\n"
@@ -101,10 +102,10 @@ HI: dict[str, str] = {
     "appointment_hold_expired": "⌛ {doctor} के साथ {starts_at} का आपके लिए रोका गया समय बिना भुगतान के ख़त्म हो "
     "गया, इसलिए वह समय छोड़ दिया गया। आप फिर से समय चुन सकते हैं।",
     "urgent_hold_expired": "⌛ तुरंत परामर्श का आपका अनुरोध बिना भुगतान के ख़त्म हो गया। आप कभी भी फिर से माँग सकते हैं।",
-    "appointment_payment_failed": "{starts_at} का भुगतान नहीं हो पाया। यह समय {until_at} तक आपके लिए रुका है: "
-    "नए लिंक के लिए चैट में 'मैंने भुगतान कर दिया — जाँचें' दबाएँ, या 'मेरी अपॉइंटमेंट' खोलें।",
-    "urgent_payment_failed": "आपके तुरंत परामर्श का भुगतान नहीं हो पाया। नए लिंक के लिए चैट में 'मैंने भुगतान कर "
-    "दिया — जाँचें' दबाएँ, या 'मेरी अपॉइंटमेंट' खोलें।",
+    "appointment_payment_failed": "{starts_at} का भुगतान नहीं हो पाया, और कोई पैसा नहीं कटा। यह समय {until_at} "
+    "तक अब भी आपके लिए रुका है: नए लिंक के लिए 'फिर से भुगतान करें' दबाएँ।",
+    "urgent_payment_failed": "आपके तुरंत परामर्श का भुगतान नहीं हो पाया, और कोई पैसा नहीं कटा। नए लिंक के लिए "
+    "'फिर से भुगतान करें' दबाएँ।",
     "appointment_refund_paid_too_late": "आपका {amount_money} का भुगतान रोके गए समय के ख़त्म होने के बाद पहुँचा, "
     "इसलिए वह पूरा लौटा दिया गया है।",
     "appointment_refund_duplicate_payment": "इस अपॉइंटमेंट का भुगतान पहले ही हो चुका था, इसलिए आपका दूसरा "
@@ -136,6 +137,7 @@ HI: dict[str, str] = {
     "sex_undisclosed": "नहीं बताया",
     "none_recorded": "कुछ दर्ज नहीं है",
     "list_more": "+{count} और",
+    "btn_pay_again": "फिर से भुगतान करें",
 }
 VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_request": (

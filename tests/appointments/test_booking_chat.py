@@ -163,7 +163,7 @@ async def hold_in_chat(chat: ChatDriver) -> None:
 async def book_in_chat(chat: ChatDriver) -> None:
     """... and is on the payment step."""
     await hold_in_chat(chat)
-    assert "Pay ₹500 here" in chat.text(), chat.text()
+    assert "The fee is ₹500" in chat.text() and "/pay/sandbox/" in chat.link_url(), chat.text()
 
 
 async def open_hours(sessions, settings, doctor) -> None:
@@ -214,16 +214,116 @@ async def test_a_failed_payment_is_said_and_a_new_link_given(
     await open_hours(sessions, settings, doctor)
     chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
     await book_in_chat(chat)
-    first_link = next(word for word in chat.text().split() if "/pay/sandbox/" in word)
+    first_link = chat.link_url()
     async with sessions() as session, session.begin():
         payment = await session.scalar(select(Payment))
         event = paid_event(payment, type_=EventType.FAILED)
         change = await payments.record_event(session, "sandbox", event, settings=settings, now=now())
         await appointments.settle(session, cipher, settings, gateways, change, now=now())
     await chat.tap("I have paid")
-    assert "did not go through" in chat.text()
-    new_link = next(word for word in chat.text().split() if "/pay/sandbox/" in word)
+    assert "did not go through, and nothing was charged" in chat.text()
+    new_link = chat.link_url()
     assert new_link != first_link
+
+
+async def test_a_failed_payment_is_told_as_it_is_and_pay_again_gives_a_new_link_button(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    """The message about a failed payment says nothing was charged and never asks the patient to
+    tap "I have paid" (they have not); its Pay again button opens the pay step with a new link."""
+    from backend.payments.gateway import EventType
+
+    async with sessions() as session, session.begin():
+        await make_patient(session, cipher, chat="patient-chat")
+        doctor = await make_doctor(session)
+    await open_hours(sessions, settings, doctor)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await book_in_chat(chat)
+    first_link = chat.link_url()
+    async with sessions() as session, session.begin():
+        payment = await session.scalar(select(Payment))
+        event = paid_event(payment, type_=EventType.FAILED)
+        change = await payments.record_event(session, "sandbox", event, settings=settings, now=now())
+        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+    web = await deliver(sessions, cipher)
+    (failed,) = [n for _, n in web.sent if n.template == "appointment_payment_failed"]
+    assert "did not go through, and nothing was charged" in failed.text, failed.text
+    assert "I have paid" not in failed.text
+    assert [a.label for a in failed.actions] == ["Pay again"]
+
+    await chat.send("menu")  # wherever the patient is now
+    await chat.tap_token(failed.actions[0].token)
+    assert "held for you until" in chat.text(), chat.text()
+    assert chat.link_url() != first_link and "/pay/sandbox/" in chat.link_url()
+
+
+PINNED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+async def confirmed(sessions, cipher, settings, gateways, starts_at: datetime) -> None:
+    """A patient's appointment at `starts_at`, held, paid and accepted at PINNED."""
+    async with sessions() as session, session.begin():
+        patient = await make_patient(session, cipher, chat="patient-chat")
+        doctor = await make_doctor(session)
+        slot = await make_slot(session, doctor, starts_at)
+        held = await appointments.hold(
+            session,
+            cipher,
+            settings,
+            patient_id=patient.id,
+            slot_id=slot.id,
+            reason="sore throat",
+            now=PINNED,
+        )
+        payment = await appointments.pay_link(session, settings, gateways, held, now=PINNED)
+    async with sessions() as session, session.begin():
+        fresh = await session.get(Payment, payment.id)
+        change = await payments.record_event(
+            session, fresh.gateway, paid_event(fresh), settings=settings, now=PINNED
+        )
+        await appointments.settle(session, cipher, settings, gateways, change, now=PINNED)
+        await appointments.accept(session, cipher, doctor, held.id, now=PINNED)
+
+
+@pytest.mark.parametrize(
+    ("before_start", "quote", "refunded"),
+    [
+        (timedelta(hours=24, minutes=1), "You will get ₹500 back (full refund up to 24 hours", "₹500"),
+        (
+            timedelta(hours=23, minutes=59),
+            "less than 24 hours, so you will get ₹250 back: 50% of the ₹500",
+            "₹250",
+        ),
+    ],
+    ids=["a minute before the notice", "a minute inside it"],
+)
+async def test_the_cancel_confirmation_quotes_the_rule_that_applies_then_and_its_amount(
+    sessions, cipher, settings, gateways, engine, otp_sender, before_start, quote, refunded
+):
+    assert (settings.free_cancel_hours, settings.late_cancel_refund_percent) == (24, 50)
+    starts_at = PINNED + timedelta(days=3)
+    await confirmed(sessions, cipher, settings, gateways, starts_at)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat", pinned=starts_at - before_start)
+    await chat.open()
+    await chat.send("menu")
+    await chat.tap("My appointments")
+    await open_the_only_appointment(chat, "confirmed")
+    await chat.tap("Cancel appointment")
+    assert quote in chat.text(), chat.text()
+    await chat.tap("Yes, cancel")
+    assert f"{refunded} is being refunded" in chat.text(), chat.text()
+
+
+async def test_a_request_not_yet_accepted_is_quoted_in_full_for_that_reason(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    await requested(sessions, cipher, settings, gateways, days=0.5)  # inside the notice, not accepted
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await chat.open()
+    await chat.tap("My appointments")
+    await open_the_only_appointment(chat, "waiting for the doctor")
+    await chat.tap("Cancel appointment")
+    assert "The doctor has not accepted it yet, so you will get all ₹500 back" in chat.text(), chat.text()
 
 
 async def test_moving_is_not_offered_inside_the_cancellation_notice(
@@ -317,7 +417,7 @@ async def test_an_unpaid_urgent_consult_is_paid_from_my_appointments_on_its_own_
     await chat.tap("My appointments")
     await chat.tap("awaiting payment")
     await chat.tap("Pay")
-    assert "ask the doctors on call" in chat.text() and "/pay/sandbox/" in chat.text(), chat.text()
+    assert "ask the doctors on call" in chat.text() and "/pay/sandbox/" in chat.link_url(), chat.text()
 
 
 class CheckoutAway:
@@ -353,7 +453,7 @@ async def test_a_gateway_not_answering_keeps_the_hold_and_the_next_try_makes_the
         assert await session.scalar(select(Payment)) is None  # nothing half-made is kept
     engine.gateways = gateways
     await chat.tap("Try again")
-    assert "Pay ₹500 here" in chat.text() and "/pay/sandbox/" in chat.text()
+    assert "The fee is ₹500" in chat.text() and "/pay/sandbox/" in chat.link_url()
 
 
 @pytest.mark.parametrize(

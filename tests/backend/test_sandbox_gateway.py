@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from backend.api import payments as payments_api
 from backend.appointments import service as appointments_service
-from backend.models import LedgerEntry, Payment, PaymentEvent, PaymentStatus
+from backend.models import AppointmentKind, LedgerEntry, Payment, PaymentEvent, PaymentStatus, User
 from backend.payments import build_gateways
 from backend.payments import service as payments
 from backend.payments.sandbox import SIGNATURE_HEADER
@@ -84,15 +84,50 @@ def path_of(payment: Payment) -> str:
     return payment.url.removeprefix("http://testserver")
 
 
-async def test_the_page_shows_amount_description_and_buttons_escaped(app, client):
-    payment = await new_payment(app, description="<script>alert(1)</script> Dr Rao 🩺")
+async def payment_for(app, *, doctor_name: str | None, timezone: str = "Europe/London", locale: str = "en"):
+    """A sandbox payment for an appointment of a patient in `timezone` speaking `locale` with
+    a doctor named `doctor_name` (None: an urgent consult nobody has taken yet)."""
+    state = app.state
+    async with state.sessions() as session, session.begin():
+        doctor = await make_doctor(session) if doctor_name else None
+        if doctor:
+            doctor.full_name = doctor_name
+        appointment = await make_appointment(session, doctor=doctor)
+        patient = await session.get(User, appointment.patient_id)
+        patient.timezone, patient.locale = timezone, locale
+        if doctor is None:
+            appointment.kind, appointment.specialty = AppointmentKind.URGENT, "General Medicine"
+            appointment.starts_at = appointment.ends_at = None
+        await session.flush()
+        return await payments.start_payment(
+            session, state.settings, state.gateways, appointment, description="x", destination=None, now=NOW
+        )
+
+
+async def test_the_page_names_the_doctor_and_the_time_in_the_patients_timezone_escaped(app, client):
+    payment = await payment_for(app, doctor_name="<script>alert(1)</script> Asha Rao 🩺")
     page = await client.get(path_of(payment))
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "₹800.00" in page.text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; Dr Rao 🩺" in page.text and "<script>" not in page.text
+    assert "Dr &lt;script&gt;alert(1)&lt;/script&gt; Asha Rao 🩺" in page.text and "<script>" not in page.text
+    # The appointment starts at 09:00 UTC on 2 Dec 2026: 9 in the morning for a patient in London.
+    assert "Wed, 2 Dec 2026, 9:00 AM (your time zone)" in page.text, page.text
     assert f'action="/pay/sandbox/{payment.checkout_ref}/pay"' in page.text
     assert f'action="/pay/sandbox/{payment.checkout_ref}/fail"' in page.text
     assert "http" not in page.text.split("<body>")[0].replace("http-equiv", "")  # no outside assets
+
+
+async def test_the_page_speaks_the_patients_language(app, client):
+    payment = await payment_for(app, doctor_name="Asha Rao", timezone="Asia/Kolkata", locale="hi")
+    page = await client.get(path_of(payment))
+    assert '<html lang="hi">' in page.text and "भुगतान करें" in page.text
+    assert "बुध, 2 दिस॰ 2026, 2:30 pm" in page.text, page.text
+
+
+async def test_an_urgent_consult_names_the_kind_of_doctor_and_no_time(app, client):
+    payment = await payment_for(app, doctor_name=None)
+    page = await client.get(path_of(payment))
+    assert "General Medicine" in page.text and "as soon as a doctor on call accepts" in page.text
 
 
 async def test_pay_marks_it_paid_settles_once_and_pay_again_is_one_payment(app, client, settled):
@@ -141,7 +176,7 @@ async def test_an_expired_link_shows_its_state_instead_of_buttons(app, client, s
 @pytest.mark.parametrize("path", ["/pay/sandbox/sbx_unknown", "/pay/sandbox/" + "x" * 300])
 async def test_an_unknown_link_is_404(client, path):
     page = await client.get(path)
-    assert page.status_code == 404 and "not found" in page.text
+    assert page.status_code == 404 and "not found" in page.text and "Dr " not in page.text
     assert (await client.post(path + "/pay")).status_code == 404
 
 

@@ -156,3 +156,67 @@ async def test_a_telegram_patient_cancels_and_the_doctor_is_told(harness, cipher
     assert "₹500 is being refunded" in ravi.text()
     await _message_with(asha, "cancelled the consultation")
     assert [c for c in harness.fake.calls if not c.ok] == []
+
+
+@pytest.fixture
+async def public_harness(settings, fake):
+    """The harness with a public address Telegram takes for a URL button (a dotted host)."""
+    public = settings.model_copy(update={"public_base_url": "https://telecare.example"})
+    app = create_app(public, _telegram_settings(fake))
+    app.state.engine.otp_sender = RecordingOtpSender()
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield Harness(fake, app, http, app.state.engine.otp_sender)
+
+
+async def test_the_payment_link_is_a_url_button_beside_the_callback_buttons_not_a_bare_url(
+    public_harness, cipher, settings
+):
+    cast = await _setup(public_harness, cipher, settings)
+    ravi = public_harness.user(PATIENT_CHAT)
+    await ravi.say("menu")
+    await ravi.press("Find a doctor")
+    await ravi.say("general medicine")
+    await ravi.press("Asha Nair")
+    await ravi.press("Book")
+    await ravi.press(_picks(ravi)[3])
+    await ravi.press(_picks(ravi)[0])
+    await ravi.say("Sore throat")
+    await ravi.press("Hold it and pay")
+
+    pay = ravi.sent()[-1]
+    assert "http" not in pay["text"] and "₹500" in pay["text"], pay["text"]
+    (url_row, *callback_rows) = pay["reply_markup"]["inline_keyboard"]
+    assert url_row[0]["text"] == "💳 Pay ₹500" and "callback_data" not in url_row[0]
+    assert re.fullmatch(r"https://telecare\.example/pay/sandbox/sbx_[\w-]+", url_row[0]["url"])
+    assert [row[0]["text"] for row in callback_rows] == ["🔄 I have paid — check", "✖️ Cancel"]
+    assert [c for c in public_harness.fake.calls if not c.ok] == [], "the fake Bot API took the URL button"
+
+    # The button opens the checkout, which names the doctor and the time in the patient's zone.
+    async with public_harness.app.state.sessions() as session:
+        (appointment,) = await appointments_of(session, cast["patient"].id)
+    page = await public_harness.http.get(url_row[0]["url"].removeprefix("https://telecare.example"))
+    assert page.status_code == 200 and "Dr Asha Nair" in page.text and "₹500" in page.text
+    assert local_time(appointment.starts_at, "Europe/London") in page.text
+
+
+async def test_a_link_telegram_would_refuse_as_a_button_goes_in_the_text(harness, cipher, settings):
+    """http://testserver has no dot in its host: Telegram answers BUTTON_URL_INVALID for such a
+    button and the whole message would be lost, so the URL is written out instead."""
+    await _setup(harness, cipher, settings)
+    ravi = harness.user(PATIENT_CHAT)
+    await ravi.say("menu")
+    await ravi.press("Find a doctor")
+    await ravi.say("general medicine")
+    await ravi.press("Asha Nair")
+    await ravi.press("Book")
+    await ravi.press(_picks(ravi)[3])
+    await ravi.press(_picks(ravi)[0])
+    await ravi.say("Sore throat")
+    await ravi.press("Hold it and pay")
+    pay = ravi.sent()[-1]
+    assert re.search(r"💳 Pay ₹500: http://testserver/pay/sandbox/sbx_", pay["text"]), pay["text"]
+    buttons = [b for row in pay["reply_markup"]["inline_keyboard"] for b in row]
+    assert all("url" not in b for b in buttons)
+    assert [c for c in harness.fake.calls if not c.ok] == []

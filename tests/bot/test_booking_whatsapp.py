@@ -99,6 +99,8 @@ async def test_a_patient_books_and_pays_on_whatsapp_and_the_doctor_accepts_by_ty
     await ravi.pick("Hold it and pay")
     link = LINK.search(ravi.received()[-1])
     assert link, ravi.received()[-1]
+    # WhatsApp has no URL button without an approved template: the link is in the text, named.
+    assert f"💳 Pay ₹500: {link.group(1)}" in ravi.received()[-1], ravi.received()[-1]
 
     async with httpx.AsyncClient() as browser:
         page = await browser.get(link.group(1))

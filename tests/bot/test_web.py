@@ -564,3 +564,32 @@ async def _is_open(redis_url: str, tab: Browser) -> bool:
         return await relay.is_open("web:" + chat_address(tab.client.cookies[COOKIE]))
     finally:
         await relay.close()
+
+
+def test_the_payment_link_reaches_the_web_chat_as_a_link_button_not_a_bare_url(settings, cipher):
+    """The frame carries the checkout as `link` (label and URL); the text holds no URL."""
+    from tests.e2e.journeys import make_doctor, open_all_hours, run
+
+    async def clinic(session):
+        doctor = await make_doctor(session, name="Asha Nair")
+        await open_all_hours(session, doctor, settings.booking_horizon_days)
+
+    with web_client(create_app(settings)) as client:
+        run(client, clinic)
+        tab = Browser(client)
+        tab.sign_up()
+        tab.send("menu")
+        tab.tap("Find a doctor")
+        tab.send("general medicine")
+        tab.tap("Asha Nair")
+        tab.tap("Book")
+        tab.tap([c["label"] for c in tab.last[-1]["choices"]][2])  # a day
+        tab.tap(tab.last[-1]["choices"][0]["label"])  # its first time
+        tab.send("Sore throat")
+        tab.tap("Hold it and pay")
+        (pay,) = [r for r in tab.last if r.get("link")]
+        assert pay["link"]["label"] == "💳 Pay ₹500", pay
+        assert pay["link"]["url"].startswith("http://testserver/pay/sandbox/sbx_")
+        assert "http" not in tab.text() and "₹500" in pay["text"]
+        page = client.get(pay["link"]["url"])
+        assert page.status_code == 200 and "Dr Asha Nair" in page.text

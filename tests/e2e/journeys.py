@@ -298,9 +298,10 @@ class Tab:
         self.send(self.dev[-1][-6:])
 
     def payment_ref(self) -> str:
-        """The sandbox checkout of the payment link on screen."""
-        found = SANDBOX_LINK.search(self.text())
-        assert found, f"no payment link in {self.text()!r}"
+        """The sandbox checkout of the payment link button on screen."""
+        urls = [r["link"]["url"] for r in self.last if r.get("link")]
+        found = SANDBOX_LINK.search(urls[-1]) if urls else None
+        assert found, f"no payment link button in {self.last!r}"
         return found.group(1)
 
 

@@ -72,7 +72,7 @@ def _signed_in(client, email: str, name: str) -> Tab:
 
 
 def _hold(patient: Tab) -> str:
-    """Book the first time three days on; returns the payment link shown in the chat."""
+    """Book the first time three days on; returns the payment link button's URL."""
     patient.send("menu")
     patient.tap("Find a doctor")
     patient.send("general medicine")
@@ -82,7 +82,8 @@ def _hold(patient: Tab) -> str:
     patient.tap(patient.picks()[0])
     patient.send("Sore throat and a cough")
     patient.tap("Hold it and pay")
-    (link,) = [word for word in patient.text().split() if word.startswith("http")]
+    (link,) = [r["link"]["url"] for r in patient.last if r.get("link")]
+    assert "http" not in patient.text(), "the link is a button, not a bare URL in the text"
     return link
 
 

@@ -478,7 +478,7 @@ def _ask_urgent(patient: Tab) -> None:
     assert "₹500" in patient.text(), patient.text()
     patient.tap("General Medicine")
     patient.send("High fever since last night, no other symptoms")
-    assert "Pay ₹500 here" in patient.text(), patient.text()
+    assert "Pay ₹500 and we ask the doctors" in patient.text() and patient.payment_ref(), patient.text()
     patient.use()
     assert "Paid" in pay_on_sandbox(patient.client, patient.payment_ref()).text
 

@@ -288,6 +288,19 @@
     if (!finePointer || document.activeElement === ui.sosClose) ui.input.focus({ preventScroll: true });
   });
 
+  /** A reply's link (a payment checkout) as a button-styled anchor that opens it in a new tab;
+   *  null when there is none or its URL is not http(s). */
+  function renderLink(link) {
+    if (!link || typeof link !== "object") return null;
+    var href = safeUrl(link.url);
+    if (!href) return null;
+    var anchor = el("a", "link-button", asText(link.label) || href);
+    anchor.href = href;
+    anchor.target = "_blank";
+    anchor.rel = "noopener noreferrer";
+    return anchor;
+  }
+
   // ---------- rendering ----------
 
   function renderBot(reply) {
@@ -326,6 +339,9 @@
       card.appendChild(info);
       body.appendChild(card);
     }
+
+    var linkButton = renderLink(reply.link);
+    if (linkButton) body.appendChild(linkButton);
 
     var buttons = [];
     var choices = Array.isArray(reply.choices) ? reply.choices : [];

@@ -1,0 +1,72 @@
+"""What a checkout says a payment is for: the doctor, the date and time in the patient's own
+timezone and language, and the amount. Shown on the sandbox checkout page (to whoever holds its
+unguessable link) and sent to Stripe as the line item, so it never carries health data: no
+reason, no patient name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_skeleton
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.models import Appointment, Doctor, Payment, User
+
+FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
+
+
+@dataclass(frozen=True, slots=True)
+class PaidFor:
+    locale: str  # the patient's language: the page speaks it
+    doctor: str | None  # "Dr Asha Nair"; None for an urgent consult nobody has taken yet
+    specialty: str | None  # an urgent consult's kind of doctor
+    when: str | None  # "Tue, 8 Dec 2026, 10:30 am" in the patient's timezone; None: urgent
+    timezone: str
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_when(moment: datetime, locale: str, timezone: str) -> str:
+    """As the notifications write a time: 'Tue, 8 Dec 2026, 10:30 am' (babel skeletons, so each
+    language orders day, month and time its own way)."""
+    zone, babel_locale = _zone(timezone), FORMAT_LOCALES.get(locale, "en_IN")
+    day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=babel_locale)
+    return f"{day}, {format_skeleton('hm', moment, tzinfo=zone, locale=babel_locale)}"
+
+
+def describe(
+    appointment: Appointment, doctor: Doctor | None, patient: User | None, *, locale: str | None = None
+) -> PaidFor:
+    """`locale` overrides the patient's language (the gateway's line item is in English)."""
+    locale = locale or (patient.locale if patient and patient.locale in FORMAT_LOCALES else "en")
+    timezone = patient.timezone if patient else "Asia/Kolkata"
+    return PaidFor(
+        locale=locale,
+        doctor=f"Dr {doctor.full_name}" if doctor else None,
+        specialty=appointment.specialty,
+        when=local_when(appointment.starts_at, locale, timezone) if appointment.starts_at else None,
+        timezone=timezone,
+    )
+
+
+async def paid_for(session: AsyncSession, payment: Payment) -> PaidFor | None:
+    """What `payment` pays for, as its patient reads it; None when its appointment is gone."""
+    appointment = await session.get(Appointment, payment.appointment_id)
+    if appointment is None:
+        return None
+    doctor = await session.get(Doctor, appointment.doctor_id) if appointment.doctor_id else None
+    return describe(appointment, doctor, await session.get(User, appointment.patient_id))
+
+
+def line_item(paid: PaidFor) -> str:
+    """The gateway's line item (Stripe Checkout shows it as the product name), in English."""
+    if paid.when is None:
+        return f"Urgent consult ({paid.specialty or 'doctor on call'})"
+    return f"Consultation with {paid.doctor or 'your doctor'}, {paid.when} ({paid.timezone})"
