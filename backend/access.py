@@ -38,6 +38,7 @@ class CareLink:
     status: AppointmentStatus
     ends_at: datetime | None
     at: datetime  # when the access happens
+    urgent: bool = False  # an urgent consult, taken by the doctor from the on-call offer
 
 
 # A doctor reads a patient's profile through an appointment in one of these states, until this long
@@ -81,6 +82,10 @@ def can(actor: Actor | None, action: Action, resource: Resource) -> bool:
         # The reason for a visit and the appointment itself: its patient and its doctor.
         mine = actor.user_id in (resource.patient_id, resource.doctor_user_id)
         return mine and actor.role in (Role.PATIENT, Role.DOCTOR) and action in (Action.READ, Action.UPDATE)
+    if resource.kind == "patient_contact":
+        # The phone number (or email) a patient verified, read by the doctor who took their urgent
+        # consult, to call them now: consultations in the chat are not built yet. Only while it runs.
+        return actor.role is Role.DOCTOR and action is Action.READ and _taking_urgent(actor, resource)
     if resource.kind == "provider_application":
         # Deciding on a doctor's, pharmacy's or lab's application to join: admins only.
         return actor.role is Role.ADMIN and action in (Action.READ, Action.UPDATE)
@@ -106,4 +111,17 @@ def _in_care(actor: Actor, resource: Resource) -> bool:
         and care.status in DOCTOR_READS_THROUGH
         and care.ends_at is not None
         and care.at <= care.ends_at + DOCTOR_READS_AFTER_END
+    )
+
+
+def _taking_urgent(actor: Actor, resource: Resource) -> bool:
+    care = resource.care
+    return (
+        care is not None
+        and care.urgent
+        and resource.patient_id is not None
+        and care.doctor_user_id == actor.user_id
+        and care.status is AppointmentStatus.CONFIRMED
+        and care.ends_at is not None
+        and care.at <= care.ends_at
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
 from backend.access import Actor
-from backend.appointments import notices
+from backend.appointments import notices, reach
 from backend.appointments.service import BookingError, _refund, record_held, seal_reason
 from backend.crypto import FieldCipher
 from backend.models import (
@@ -23,6 +23,7 @@ from backend.models import (
     Doctor,
     Role,
     Specialty,
+    User,
     VerificationStatus,
     new_id,
 )
@@ -191,14 +192,18 @@ async def accept(
         patient_id=appointment.patient_id,
         outcome="urgent",
     )
+    # The doctor calls the patient (or writes) until consultations in the chat exist: the patient is
+    # told on which of their contacts, masked (reach.py gives the doctor the whole one).
+    patient = await session.get(User, appointment.patient_id)
+    contact = reach.verified_contact(cipher, patient) if patient else None
     await notices.tell(
         session,
         cipher,
         appointment,
         "urgent_accepted",
         user_id=appointment.patient_id,
-        template="urgent_accepted",
-        params={"doctor": notices.doctor_label(doctor)},
+        template="urgent_accepted_email" if contact and contact.kind == "email" else "urgent_accepted",
+        params={"doctor": notices.doctor_label(doctor), "contact": contact.masked if contact else "—"},
         now=now,
     )
     return appointment

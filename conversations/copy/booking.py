@@ -124,10 +124,13 @@ EN: dict[str, str] = {
     "few minutes.",
     "urgent_any_doctor": "{specialty} on call",
     "urgent_now": "Urgent",
-    "urgent_taken_by_you": "✅ It is yours: {patient}. Reason: {reason}\nConsultations in the chat and by video "
-    "are not built yet, and telecare does not give you the patient's phone or email, so you cannot reach them "
-    "through telecare yet. The patient has been told this and to seek care in person if they need it now. It "
-    "is in 'My appointments'.",
+    "urgent_taken_by_you": "✅ It is yours: {patient}. Their card, with how to reach them, is below and in "
+    "'My appointments'.",
+    "urgent_reach_phone": "📞 Please call them now on {contact} (the number they verified with telecare): "
+    "consultations in the chat and by video are not built yet. They have been told you will call.",
+    "urgent_reach_email": "✉️ They have no phone number with telecare: please write to them now at {contact} "
+    "(the address they verified): consultations in the chat and by video are not built yet. They have been told "
+    "you will write.",
     "appt_error_refund_changed": "This appointment changed meanwhile, and cancelling it now gives back less than "
     "we said. Here is what it gives now:",
     "appt_error_offer_closed": "This urgent consult is no longer open (it timed out or was cancelled).",
@@ -139,8 +142,9 @@ EN: dict[str, str] = {
     "urgent_nobody": "No doctor is on call right now. If you need care now, go to the nearest clinic or "
     "emergency department; call 112 in an emergency.",
     "urgent_intro": "🚑 Urgent consult: for {fee}, your request goes at once to the doctors on call, and the "
-    "first to accept takes it. Please know: consultations in the chat and by video are not built yet, so the "
-    "doctor cannot talk to you through telecare yet. This is for problems that cannot wait but are not an "
+    "first to accept takes it and calls you on the phone number you verified with telecare (or writes to your "
+    "email if you have no number with us): consultations in the chat and by video are not built yet. This is "
+    "for problems that cannot wait but are not an "
     "emergency — for chest pain, trouble breathing, heavy bleeding or fainting "
     "call 112. If nobody can take it within {minutes} minutes you are refunded in full.\n\nWhat kind of doctor do "
     "you need?",
@@ -270,9 +274,12 @@ HI: dict[str, str] = {
     "appt_error_gateway": "भुगतान सेवा जवाब नहीं दे रही, इसलिए कुछ नहीं बदला गया। कृपया कुछ मिनट बाद फिर से कोशिश करें।",
     "urgent_any_doctor": "ऑन-कॉल {specialty}",
     "urgent_now": "तुरंत",
-    "urgent_taken_by_you": "✅ यह आपका है: {patient}। कारण: {reason}\nचैट और वीडियो पर परामर्श अभी बने नहीं हैं, और "
-    "telecare आपको मरीज़ का फ़ोन या ईमेल नहीं देता, इसलिए आप अभी telecare से मरीज़ तक नहीं पहुँच सकते। मरीज़ को यह "
-    "बता दिया गया है, और यह भी कि अभी देखभाल चाहिए तो ख़ुद जाकर दिखाएँ। यह 'मेरी अपॉइंटमेंट' में है।",
+    "urgent_taken_by_you": "✅ यह आपका है: {patient}। उनका कार्ड, उनसे संपर्क के तरीक़े के साथ, नीचे और 'मेरी "
+    "अपॉइंटमेंट' में है।",
+    "urgent_reach_phone": "📞 कृपया उन्हें अभी {contact} पर कॉल करें (telecare से सत्यापित नंबर): चैट और वीडियो पर "
+    "परामर्श अभी बने नहीं हैं। उन्हें बता दिया गया है कि आप कॉल करेंगे।",
+    "urgent_reach_email": "✉️ telecare के पास उनका फ़ोन नंबर नहीं है: कृपया उन्हें अभी {contact} पर लिखें (सत्यापित "
+    "पता): चैट और वीडियो पर परामर्श अभी बने नहीं हैं। उन्हें बता दिया गया है कि आप लिखेंगे।",
     "appt_error_refund_changed": "इस बीच यह अपॉइंटमेंट बदल गई है, और अब रद्द करने पर बताई गई रकम से कम वापस "
     "मिलेगा। अब यह मिलेगा:",
     "appt_error_offer_closed": "यह तुरंत परामर्श अब खुला नहीं है (समय ख़त्म हो गया या रद्द हो गया)।",
@@ -283,8 +290,8 @@ HI: dict[str, str] = {
     "urgent_nobody": "अभी कोई डॉक्टर ऑन-कॉल नहीं है। अगर अभी देखभाल चाहिए तो नज़दीकी क्लिनिक या इमरजेंसी विभाग "
     "जाएँ; आपात स्थिति में 112 पर कॉल करें।",
     "urgent_intro": "🚑 तुरंत परामर्श: {fee} में, आपका अनुरोध तुरंत ऑन-कॉल डॉक्टरों को जाता है, और जो पहले "
-    "स्वीकार करे वही लेता है। ध्यान दें: चैट और वीडियो पर परामर्श अभी बने नहीं हैं, इसलिए डॉक्टर अभी telecare से "
-    "आपसे बात नहीं कर सकते। यह उन तकलीफ़ों के लिए है जो रुक "
+    "स्वीकार करे वही लेता है और telecare से सत्यापित आपके फ़ोन नंबर पर आपको कॉल करता है (नंबर न हो तो "
+    "आपके ईमेल पर लिखता है): चैट और वीडियो पर परामर्श अभी बने नहीं हैं। यह उन तकलीफ़ों के लिए है जो रुक "
     "नहीं सकतीं पर आपात स्थिति नहीं हैं — सीने में दर्द, साँस लेने में तकलीफ़, बहुत ख़ून बहने या बेहोशी में 112 "
     "पर कॉल करें। अगर {minutes} मिनट में कोई नहीं ले पाता तो पूरा पैसा लौटाया जाएगा।\n\nआपको किस तरह के डॉक्टर "
     "चाहिए?",

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from backend.access import AccessDenied
-from backend.appointments import notices, urgent
+from backend.appointments import notices, reach, urgent
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
 from backend.directory import service as directory
-from backend.models import Appointment, AppointmentStatus, Role
+from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
 from conversations import actions, patient_summary, when
 from conversations.context import Context
@@ -134,6 +134,17 @@ def _choices(ctx: Context, appointment: Appointment) -> list[Option]:
     ]
 
 
+async def _urgent_reach(ctx: Context, appointment: Appointment) -> str:
+    """On a running urgent consult the doctor calls the patient: the number, again, on the card."""
+    if (
+        appointment.kind is not AppointmentKind.URGENT
+        or appointment.status is not AppointmentStatus.CONFIRMED
+    ):
+        return ""
+    contact = await reach.for_doctor(ctx.session, ctx.cipher, ctx.actor, appointment, now=ctx.now)
+    return "\n\n" + ctx.t(f"urgent_reach_{contact.kind}", contact=contact.shown) if contact else ""
+
+
 async def ask_detail(ctx: Context) -> Prompt:
     if opened := ctx.data.pop(OPEN_CARD, None):  # a notification's button brought us here
         ctx.form["appointment"] = opened
@@ -155,6 +166,7 @@ async def ask_detail(ctx: Context) -> Prompt:
         text += f"\n{ctx.t('appointment_reason_red_flag')}"
     if ctx.user.role is Role.DOCTOR:  # read live, authorised and audited on every view
         text += "\n\n" + await patient_summary.for_doctor(ctx, appointment, "view_appointment")
+        text += await _urgent_reach(ctx, appointment)
     return prompt(text, options=_choices(ctx, appointment))
 
 
@@ -342,10 +354,7 @@ async def _urgent_button(ctx: Context, value: str, ref: str | None) -> Outcome |
         taken = await urgent.accept(ctx.session, ctx.cipher, doctor, ref, now=ctx.now)
     except BookingError as error:
         return retry(ctx.t(f"appt_error_{error.code}"))
-    reason = await appointments.read_reason(
-        ctx.session, ctx.cipher, taken, actor=ctx.actor, purpose="urgent_consult"
-    )
-    taken_text = ctx.t("urgent_taken_by_you", patient=await _patient_name(ctx, taken), reason=reason or "—")
+    taken_text = ctx.t("urgent_taken_by_you", patient=await _patient_name(ctx, taken))
     return _card(ctx, taken.id, taken_text)  # the card shows the patient's summary, now theirs to see
 
 

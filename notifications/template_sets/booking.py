@@ -52,9 +52,10 @@ EN: dict[str, str] = {
     "urgent_waiting": "🚑 Payment received. You are number {position} in line for an urgent {specialty} consult; "
     "doctors on call asked: {doctors}. If nobody can take it within {minutes} minutes you will be "
     "refunded in full.",
-    "urgent_accepted": "🚑 {doctor} has accepted your urgent consult. Consultations in the chat and by video are "
-    "not built yet, so telecare cannot connect you with the doctor yet. If you need care now, go to the nearest "
-    "clinic; in an emergency call 112.",
+    "urgent_accepted": "🚑 {doctor} has accepted your urgent consult and will call you now on {contact}. Please "
+    "keep your phone free. (Consultations in the chat and by video are not built yet.)",
+    "urgent_accepted_email": "🚑 {doctor} has accepted your urgent consult and will write to you now at {contact}. "
+    "(Consultations in the chat and by video are not built yet; add a phone number to be called next time.)",
     "urgent_timeout": "We are sorry: no {specialty} doctor on call could take your consult in time. {amount_money} "
     "is refunded in full. If you need care now, go to the nearest clinic or emergency department, or call 112 "
     "if it gets worse.",
@@ -119,9 +120,10 @@ HI: dict[str, str] = {
     "urgent_waiting": "🚑 भुगतान मिल गया। तुरंत {specialty} परामर्श के लिए कतार में आपका नंबर {position} है; "
     "पूछे गए ऑन-कॉल डॉक्टर: {doctors}। अगर {minutes} मिनट में कोई नहीं ले पाता तो पूरा पैसा लौटा "
     "दिया जाएगा।",
-    "urgent_accepted": "🚑 {doctor} ने आपका तुरंत परामर्श स्वीकार कर लिया है। चैट और वीडियो पर परामर्श अभी बने नहीं "
-    "हैं, इसलिए telecare अभी आपको डॉक्टर से नहीं जोड़ सकता। अगर अभी देखभाल चाहिए तो नज़दीकी क्लिनिक जाएँ; आपात "
-    "स्थिति में 112 पर कॉल करें।",
+    "urgent_accepted": "🚑 {doctor} ने आपका तुरंत परामर्श स्वीकार कर लिया है और अभी आपको {contact} पर कॉल करेंगे। "
+    "कृपया अपना फ़ोन ख़ाली रखें। (चैट और वीडियो पर परामर्श अभी बने नहीं हैं।)",
+    "urgent_accepted_email": "🚑 {doctor} ने आपका तुरंत परामर्श स्वीकार कर लिया है और अभी आपको {contact} पर लिखेंगे। "
+    "(चैट और वीडियो पर परामर्श अभी बने नहीं हैं; अगली बार कॉल पाने के लिए फ़ोन नंबर जोड़ें।)",
     "urgent_timeout": "माफ़ कीजिए: ऑन-कॉल कोई {specialty} डॉक्टर समय पर आपका परामर्श नहीं ले सका। {amount_money} "
     "पूरा लौटाया जा रहा है। अगर अभी देखभाल चाहिए तो नज़दीकी क्लिनिक या इमरजेंसी विभाग जाएँ, और हालत बिगड़े "
     "तो 112 पर कॉल करें।",
@@ -177,6 +179,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "refund_failed_admin": ("amount_money", "gateway", "payment"),
     "urgent_offer": ("specialty",),
     "urgent_waiting": ("position", "specialty", "doctors", "minutes"),
-    "urgent_accepted": ("doctor",),
+    "urgent_accepted": ("doctor", "contact"),
+    "urgent_accepted_email": ("doctor", "contact"),
     "urgent_timeout": ("specialty", "amount_money"),
 }

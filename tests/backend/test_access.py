@@ -18,9 +18,16 @@ DOCTOR = Actor("doctor-1", Role.DOCTOR)
 ENDS = datetime(2031, 6, 2, 10, 15, tzinfo=UTC)
 
 
-def care(status=AppointmentStatus.CONFIRMED, *, at=ENDS, doctor="doctor-1", ends=ENDS) -> CareLink:
+def care(
+    status=AppointmentStatus.CONFIRMED, *, at=ENDS, doctor="doctor-1", ends=ENDS, urgent=False
+) -> CareLink:
     """An appointment between doctor-1 and patient-1 that ends at ENDS, looked at `at`."""
-    return CareLink(doctor_user_id=doctor, status=status, ends_at=ends, at=at)
+    return CareLink(doctor_user_id=doctor, status=status, ends_at=ends, at=at, urgent=urgent)
+
+
+def contact(link: CareLink | None, patient_id: str | None = PATIENT_ID) -> Resource:
+    """The patient's verified phone or email, as the doctor who took their urgent consult reads it."""
+    return Resource("patient_contact", patient_id, care=link)
 
 
 def seen_by_doctor(link: CareLink | None, patient_id: str | None = PATIENT_ID) -> Resource:
@@ -49,6 +56,9 @@ ALLOWED = [
     (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.CONFIRMED, at=ENDS - timedelta(minutes=5)))),
     (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.CONFIRMED, at=ENDS + timedelta(hours=24)))),
     (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.COMPLETED, at=ENDS + timedelta(hours=23)))),
+    # The doctor who took an urgent consult reads the patient's contact, to call them, until its end.
+    (DOCTOR, Action.READ, contact(care(urgent=True, at=ENDS - timedelta(minutes=14)))),
+    (DOCTOR, Action.READ, contact(care(urgent=True, at=ENDS))),
 ]
 
 
@@ -124,6 +134,24 @@ DENIED = [
         if role not in (Role.DOCTOR, Role.PATIENT)
     ),
     (Actor(OTHER_ID, Role.PATIENT), Action.READ, seen_by_doctor(care())),
+    # A patient's contact: only through a confirmed urgent consult, only its doctor, only reading,
+    # only until its end; never through an ordinary appointment (those meet in the consultation).
+    (DOCTOR, Action.READ, contact(care(urgent=False))),
+    (DOCTOR, Action.READ, contact(None)),
+    (DOCTOR, Action.READ, contact(care(urgent=True, at=ENDS + timedelta(seconds=1)))),
+    (DOCTOR, Action.READ, contact(care(urgent=True, doctor="doctor-2"))),
+    (DOCTOR, Action.READ, contact(care(urgent=True), patient_id=None)),
+    *(
+        (DOCTOR, Action.READ, contact(care(status, urgent=True, at=ENDS - timedelta(minutes=5))))
+        for status in AppointmentStatus
+        if status is not AppointmentStatus.CONFIRMED
+    ),
+    *((DOCTOR, action, contact(care(urgent=True))) for action in ALL_ACTIONS if action is not Action.READ),
+    *(
+        (Actor("doctor-1", role), Action.READ, contact(care(urgent=True)))
+        for role in ALL_ROLES
+        if role is not Role.DOCTOR
+    ),
 ]
 
 

@@ -1,0 +1,76 @@
+"""How the doctor who took an urgent consult reaches the patient until consultations in the chat
+exist: the phone number (or, with none, the email) the patient verified with telecare.
+
+Read only by that doctor while the consult runs (backend/access.py, "patient_contact"), every read
+audited, allowed or denied. The patient is told which of their contacts to watch, masked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend import audit
+from backend.access import Action, Actor, CareLink, Resource, can
+from backend.accounts.contacts import mask
+from backend.crypto import FieldCipher
+from backend.models import Appointment, AppointmentKind, Doctor, User
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    kind: str  # "phone" or "email"
+    value: str  # E.164 or the address
+
+    @property
+    def shown(self) -> str:
+        """As a doctor dials it: "+91 98765 43210"."""
+        if self.kind != "phone":
+            return self.value
+        number = phonenumbers.parse(self.value)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    @property
+    def masked(self) -> str:
+        return mask(self.kind, self.value)
+
+
+def verified_contact(cipher: FieldCipher, user: User) -> Contact | None:
+    """The contact the patient proved with a code: the phone first, as the doctor calls."""
+    if user.phone_enc is not None:
+        return Contact("phone", cipher.decrypt("users", "phone", user.id, user.phone_enc))
+    if user.email_enc is not None:
+        return Contact("email", cipher.decrypt("users", "email", user.id, user.email_enc))
+    return None
+
+
+async def for_doctor(
+    session: AsyncSession, cipher: FieldCipher, actor: Actor, appointment: Appointment, *, now: datetime
+) -> Contact | None:
+    """The patient's contact for the doctor of their urgent consult; None when the policy says no
+    (another doctor, an ordinary appointment, after its end) or the patient has none."""
+    doctor = await session.get(Doctor, appointment.doctor_id) if appointment.doctor_id else None
+    care = CareLink(
+        doctor_user_id=doctor.user_id if doctor else None,
+        status=appointment.status,
+        ends_at=appointment.ends_at,
+        at=now,
+        urgent=appointment.kind is AppointmentKind.URGENT,
+    )
+    allowed = can(actor, Action.READ, Resource("patient_contact", appointment.patient_id, care=care))
+    await audit.record(
+        session,
+        actor=actor,
+        action=Action.READ.value,
+        resource_type="patient_contact",
+        resource_id=appointment.patient_id,
+        patient_id=appointment.patient_id,
+        outcome="success" if allowed else "denied",
+        purpose="urgent_consult",
+    )
+    if not allowed:
+        return None
+    patient = await session.get(User, appointment.patient_id)
+    return verified_contact(cipher, patient) if patient else None
