@@ -45,12 +45,14 @@ FEATURE_PHRASES: dict[str, tuple[str, ...]] = {
         "दवाइयां",
     ),
     "lab_tests": (
+        # Only phrases that name a lab test: a bare "test" or "lab" is too often something else
+        # ("eye test" names Ophthalmology, "test" a user trying the bot).
         "blood test",
+        "blood tests",
         "lab test",
         "lab tests",
-        "lab",
-        "test",
-        "tests",
+        "test karana",
+        "test karwana",
         "pathology",
         "sample collection",
         "khoon ki jaanch",
@@ -61,8 +63,8 @@ FEATURE_PHRASES: dict[str, tuple[str, ...]] = {
         "खून की जांच",
         "जांच",
         "जाँच",
-        "टेस्ट",
-        "लैब",
+        "लैब टेस्ट",
+        "ब्लड टेस्ट",
     ),
     "video": (
         "video",

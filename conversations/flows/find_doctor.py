@@ -71,9 +71,11 @@ async def answer_specialty(ctx: Context, answer: Answer) -> Outcome:
 def _no_specialty(ctx: Context, text: str, matched: str | None, practised: list[str]) -> Outcome:
     """Nobody here practises what the words name ("eye doctor"), or they name nothing we know:
     say which, and put the nearest specialties (or the general physician) first."""
-    if said := unbuilt.answer_key(text):  # "order medicines" is no specialty: answer it honestly
-        return retry(ctx.t(said))
     wanted = matched or search.named_specialty(text)
+    if wanted is None and (said := unbuilt.answer_key(text)):
+        # "order medicines" names no specialty: answer it honestly. "eye test" and "internal
+        # medicine" do name one, and are searched as such.
+        return retry(ctx.t(said))
     general = [search.GENERAL_PHYSICIAN] if search.GENERAL_PHYSICIAN in practised else []
     if wanted is not None and wanted not in practised:
         ctx.form["suggest"] = general

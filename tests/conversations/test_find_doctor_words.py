@@ -69,7 +69,10 @@ async def test_sar_dard_finds_the_general_physicians(chat, sessions, cipher):
     assert "Dr Ananya Rao" in chat.labels()
 
 
-@pytest.mark.parametrize(("typed", "specialty"), [("eye doctor", "Ophthalmology"), ("dentist", "Dentistry")])
+@pytest.mark.parametrize(
+    ("typed", "specialty"),
+    [("eye doctor", "Ophthalmology"), ("dentist", "Dentistry"), ("eye test", "Ophthalmology")],
+)
 async def test_a_specialty_nobody_practises_says_so_and_offers_the_general_physician_first(
     chat, sessions, cipher, typed, specialty
 ):

@@ -33,6 +33,10 @@ from tests.conversations.test_find_doctor import patient_searching
         ("parchi chahiye", "prescription"),
         ("find a doctor", None),
         ("contest", None),  # whole words only
+        ("test", None),  # a bare "test" or "lab" is too often something else
+        ("lab", None),
+        ("eye test", None),  # names Ophthalmology
+        ("sugar test karwana hai", "lab_tests"),
         ("labrador", None),
         ("what is this?", None),
         ("", None),
