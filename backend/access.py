@@ -35,6 +35,7 @@ class CareLink:
     access: the policy decides from it whether the doctor may see the patient's profile."""
 
     doctor_user_id: str | None
+    patient_id: str  # the appointment's patient: the only one it lets the doctor see
     status: AppointmentStatus
     ends_at: datetime | None
     at: datetime  # when the access happens
@@ -106,6 +107,7 @@ def _in_care(actor: Actor, resource: Resource) -> bool:
     return (
         care is not None
         and resource.patient_id is not None
+        and care.patient_id == resource.patient_id
         and care.doctor_user_id is not None
         and care.doctor_user_id == actor.user_id
         and care.status in DOCTOR_READS_THROUGH
@@ -120,6 +122,7 @@ def _taking_urgent(actor: Actor, resource: Resource) -> bool:
         care is not None
         and care.urgent
         and resource.patient_id is not None
+        and care.patient_id == resource.patient_id
         and care.doctor_user_id == actor.user_id
         and care.status is AppointmentStatus.CONFIRMED
         and care.ends_at is not None

@@ -54,6 +54,7 @@ async def for_doctor(
     doctor = await session.get(Doctor, appointment.doctor_id) if appointment.doctor_id else None
     care = CareLink(
         doctor_user_id=doctor.user_id if doctor else None,
+        patient_id=appointment.patient_id,
         status=appointment.status,
         ends_at=appointment.ends_at,
         at=now,

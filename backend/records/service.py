@@ -156,7 +156,7 @@ async def _care_link(session: AsyncSession, actor: Actor, patient_id: str, now: 
         .order_by(Appointment.ends_at.desc().nulls_last(), Appointment.created_at.desc())
         .limit(20)
     )
-    links = [CareLink(doctor, status, ends_at, now) for doctor, status, ends_at in rows]
+    links = [CareLink(doctor, patient_id, status, ends_at, now) for doctor, status, ends_at in rows]
     granting = (
         link for link in links if can(actor, Action.READ, Resource("patient_profile", patient_id, care=link))
     )

@@ -22,7 +22,7 @@ AT = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # Monday 7 December 2026, 11:30 IS
 
 async def _take_it(sessions, cipher, settings, gateways, engine, otp_sender, contact):
     """The patient (with `contact` verified) pays; the first doctor on call accepts from the offer."""
-    patient, held, _ = await paid_urgent(sessions, cipher, settings, gateways, at=AT)
+    patient, _, _ = await paid_urgent(sessions, cipher, settings, gateways, at=AT)
     async with sessions() as session, session.begin():
         set_contact(cipher, await session.get(User, patient.id), *contact)
     web = RecordingSender("web")
@@ -47,7 +47,13 @@ async def _contact_reads(sessions, patient_id: str) -> list[str]:
 
 
 async def test_the_doctor_who_takes_it_is_given_the_number_to_call_and_the_patient_is_told(
-    sessions, cipher, settings, gateways, engine, otp_sender, team  # noqa: F811
+    sessions,
+    cipher,
+    settings,
+    gateways,
+    engine,
+    otp_sender,
+    team,  # noqa: F811
 ):
     patient, doctor, told_patient = await _take_it(
         sessions, cipher, settings, gateways, engine, otp_sender, ("phone", "+919876543210")
@@ -60,7 +66,13 @@ async def test_the_doctor_who_takes_it_is_given_the_number_to_call_and_the_patie
 
 
 async def test_a_patient_with_only_an_email_is_written_to(
-    sessions, cipher, settings, gateways, engine, otp_sender, team  # noqa: F811
+    sessions,
+    cipher,
+    settings,
+    gateways,
+    engine,
+    otp_sender,
+    team,  # noqa: F811
 ):
     _, doctor, told_patient = await _take_it(
         sessions, cipher, settings, gateways, engine, otp_sender, ("email", "asha@example.com")
@@ -71,7 +83,13 @@ async def test_a_patient_with_only_an_email_is_written_to(
 
 
 async def test_after_the_consult_ends_the_card_no_longer_shows_the_number_and_the_refusal_is_audited(
-    sessions, cipher, settings, gateways, engine, otp_sender, team  # noqa: F811
+    sessions,
+    cipher,
+    settings,
+    gateways,
+    engine,
+    otp_sender,
+    team,  # noqa: F811
 ):
     patient, doctor, _ = await _take_it(
         sessions, cipher, settings, gateways, engine, otp_sender, ("phone", "+919876543210")

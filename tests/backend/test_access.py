@@ -19,10 +19,18 @@ ENDS = datetime(2031, 6, 2, 10, 15, tzinfo=UTC)
 
 
 def care(
-    status=AppointmentStatus.CONFIRMED, *, at=ENDS, doctor="doctor-1", ends=ENDS, urgent=False
+    status=AppointmentStatus.CONFIRMED,
+    *,
+    at=ENDS,
+    doctor="doctor-1",
+    ends=ENDS,
+    urgent=False,
+    patient=PATIENT_ID,
 ) -> CareLink:
-    """An appointment between doctor-1 and patient-1 that ends at ENDS, looked at `at`."""
-    return CareLink(doctor_user_id=doctor, status=status, ends_at=ends, at=at, urgent=urgent)
+    """An appointment between `doctor` and `patient` (doctor-1, patient-1) that ends at ENDS, looked at `at`."""
+    return CareLink(
+        doctor_user_id=doctor, patient_id=patient, status=status, ends_at=ends, at=at, urgent=urgent
+    )
 
 
 def contact(link: CareLink | None, patient_id: str | None = PATIENT_ID) -> Resource:
@@ -122,6 +130,9 @@ DENIED = [
     ),
     (DOCTOR, Action.READ, seen_by_doctor(care(doctor="doctor-2"))),
     (DOCTOR, Action.READ, seen_by_doctor(care(doctor=None))),
+    # An appointment with one patient opens nobody else's profile or contact.
+    (DOCTOR, Action.READ, seen_by_doctor(care(patient=OTHER_ID))),
+    (DOCTOR, Action.READ, contact(care(urgent=True, patient=OTHER_ID, at=ENDS - timedelta(minutes=5)))),
     (DOCTOR, Action.READ, seen_by_doctor(care(at=ENDS + timedelta(hours=24, seconds=1)))),
     (DOCTOR, Action.READ, seen_by_doctor(care(AppointmentStatus.COMPLETED, at=ENDS + timedelta(days=2)))),
     (DOCTOR, Action.READ, seen_by_doctor(care(ends=None))),
