@@ -107,7 +107,7 @@ def build_dispatcher(
     settings: Settings, sessions, cipher, hub: SocketHub, telegram, whatsapp, relay: WebRelay | None = None
 ) -> Dispatcher:
     """The outbox dispatcher with a sender for every channel that is on."""
-    senders: dict[str, Sender] = {"web": WebNotifier(hub, relay)}
+    senders: dict[str, Sender] = {"web": WebNotifier(hub, relay, sessions=sessions, cipher=cipher)}
     if telegram is not None:
         senders["telegram"] = TelegramNotifier(telegram)
     if whatsapp is not None:

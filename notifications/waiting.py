@@ -39,10 +39,14 @@ async def for_web_chat(
         return [notice_for(row, open_params(cipher, row), user, actions[row.id]) for row in rows]
 
 
-async def mark_delivered(sessions: async_sessionmaker[AsyncSession], outbox_ids: list[str]) -> None:
+async def mark_delivered(sessions: async_sessionmaker[AsyncSession], outbox_ids: list[str]) -> set[str]:
+    """Mark the messages delivered on the web; returns those this call moved from waiting (two
+    tabs opening at once both show them, but only one of them moves each)."""
     async with sessions() as session, session.begin():
-        await session.execute(
+        moved = await session.scalars(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.delivery_status == queue.WAITING)
             .values(channel="web", delivery_status="delivered", updated_at=utcnow())
+            .returning(OutboxMessage.id)
         )
+        return set(moved.all())

@@ -65,23 +65,27 @@ def _same(message: Shown, reply: dict) -> bool:
     return message.side == "bot" and message.text == reply["text"] and message.labels == labels
 
 
-async def opening_frame(
-    sessions: async_sessionmaker[AsyncSession],
-    cipher: FieldCipher,
-    address: str,
-    shown: list[Shown],
-    prompt: list[dict],
-    locale: str,
-) -> dict | None:
-    """The history a tab is sent on opening (None: nothing to show). The question the chat is
-    waiting on comes next, with live buttons, so it is not in it; and it is kept, unless the
-    history already ends with it (a reconnect), so that the history reads as the page did."""
+def ends_with_prompt(shown: list[Shown], prompt: list[dict]) -> bool:
+    """Whether the history already ends with the question the chat waits on (a reconnect)."""
     tail = len(prompt)
-    if tail and len(shown) >= tail and all(map(_same, shown[-tail:], prompt)):
-        shown = shown[:-tail]
-    elif prompt:
-        async with sessions() as session, session.begin():
-            await web_history.record(session, cipher, address, bot_messages(prompt), utcnow())
+    return bool(tail) and len(shown) >= tail and all(map(_same, shown[-tail:], prompt))
+
+
+def opening_frame(shown: list[Shown], prompt: list[dict], locale: str) -> dict | None:
+    """The history a tab is sent on opening (None: nothing to show). The question the chat is
+    waiting on comes next, with live buttons, so it is not in it."""
+    if ends_with_prompt(shown, prompt):
+        shown = shown[: -len(prompt)]
     if not shown:
         return None
     return {"type": "history", "locale": locale, "messages": [message.for_page() for message in shown]}
+
+
+async def keep_prompt(
+    sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, address: str, prompt: list[dict]
+) -> None:
+    """Keep the question a tab was just asked again, so that the history reads as the page did.
+    Called after the notifications the opening showed (they come before it on the page)."""
+    if prompt:
+        async with sessions() as session, session.begin():
+            await web_history.record(session, cipher, address, bot_messages(prompt), utcnow())

@@ -311,6 +311,23 @@ async def _open_chat(state, address: str) -> tuple[list[web_history.Shown], str]
         return shown, await web_history.locale_at(session, state.cipher, address)
 
 
+async def _send_opening(
+    socket: WebSocket, state, address: str, shown: list[web_history.Shown], locale: str
+) -> None:
+    """What the chat showed before (a reload), notifications that came while no tab of this
+    user's web chat was open, then the question, kept in that order. Shielded: a tab closed at
+    once must not cut the database work in half."""
+    replies = await state.engine.current_prompt(Channel.WEB.value, address)
+    prompt = _replies_frame(replies, state.settings.public_base_url)
+    before = history.opening_frame(shown, prompt["replies"], locale)
+    if before is not None:
+        await socket.send_json(before)
+    flushed = await asyncio.shield(notify.flush_waiting(state.sessions, state.cipher, state.hub, address))
+    if flushed or not history.ends_with_prompt(shown, prompt["replies"]):
+        await asyncio.shield(history.keep_prompt(state.sessions, state.cipher, address, prompt["replies"]))
+    await socket.send_json({**prompt, "locale": locale})
+
+
 @router.websocket("/ws")
 async def chat_socket(socket: WebSocket) -> None:
     token = socket.cookies.get(COOKIE)
@@ -332,18 +349,7 @@ async def chat_socket(socket: WebSocket) -> None:
     hub.add(chat_key, socket)
     await _announce(state.relay, chat_key, hub, opened=True)
     try:
-        # What the chat showed before (a reload), notifications that came while no tab of this
-        # user's web chat was open, then the question. Shielded: a tab closed at once must not cut
-        # the database work in half.
-        replies = await engine.current_prompt(Channel.WEB.value, address)
-        prompt = _replies_frame(replies, state.settings.public_base_url)
-        before = await history.opening_frame(
-            state.sessions, state.cipher, address, shown, prompt["replies"], locale
-        )
-        if before is not None:
-            await socket.send_json(before)
-        await asyncio.shield(notify.flush_waiting(state.sessions, state.cipher, hub, address))
-        await socket.send_json({**prompt, "locale": locale})
+        await _send_opening(socket, state, address, shown, locale)
         while True:
             raw = await _next_text_frame(socket)
             if raw is None:

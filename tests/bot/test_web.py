@@ -518,10 +518,9 @@ def _worker_drain(database_url: str, keys_json: str, redis_url: str) -> int:
         engine = create_engine(database_url)
         relay = WebRelay(redis_url)
         try:
-            web = WebNotifier(SocketHub(), relay)
-            return await Dispatcher(
-                create_sessionmaker(engine), FieldCipher(KeyRing.from_json(keys_json)), {"web": web}
-            ).drain()
+            sessions, cipher = create_sessionmaker(engine), FieldCipher(KeyRing.from_json(keys_json))
+            web = WebNotifier(SocketHub(), relay, sessions=sessions, cipher=cipher)
+            return await Dispatcher(sessions, cipher, {"web": web}).drain()
         finally:
             await relay.close()
             await engine.dispose()
