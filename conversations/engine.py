@@ -373,7 +373,7 @@ class Engine:
         ctx.data["prompt"] = {"at": at, "options": options}
         if not asked.texts:
             return []
-        replies = [Reply(text=t) for t in asked.texts[:-1]]
+        replies = [Reply(text=t, private=asked.private) for t in asked.texts[:-1]]
         choices = tuple(Choice(label=o["label"], token=o["token"]) for o in options)
         label = ctx.t(f"request_{asked.request.value}") if asked.request else ""
         hint = ctx.t("reply_with_number", numbers=_numbers(len(choices), ctx.locale)) if choices else ""
@@ -385,6 +385,7 @@ class Engine:
                 request_label=label,
                 number_hint=hint,
                 link=asked.link,
+                private=asked.private,
             )
         )
         return replies

@@ -30,6 +30,7 @@ class Prompt:
     options: tuple[Option, ...] = ()
     request: RequestKind | None = None
     link: Link | None = None  # a page to open (a checkout), shown with the last text
+    private: bool = False  # another person's health record or contact: see Reply.private
 
 
 def prompt(
@@ -37,8 +38,9 @@ def prompt(
     options: list[Option] | tuple[Option, ...] = (),
     request: RequestKind | None = None,
     link: Link | None = None,
+    private: bool = False,
 ) -> Prompt:
-    return Prompt(tuple(t for t in texts if t), tuple(options), request, link)
+    return Prompt(tuple(t for t in texts if t), tuple(options), request, link, private)
 
 
 @dataclass(frozen=True, slots=True)

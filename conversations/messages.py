@@ -84,6 +84,9 @@ class Reply:
     # "Reply 1, 2 or 3.", in the user's language: for channels that number the choices in the text.
     number_hint: str = ""
     link: Link | None = None
+    # Holds another person's health record or contact, which the reader may see only while an
+    # access rule allows (a doctor's view of a patient): shown live, never kept in a chat's history.
+    private: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -103,4 +106,5 @@ class Reply:
             "urgent": self.urgent,
             "number_hint": self.number_hint,
             "link": {"label": self.link.label, "url": self.link.url} if self.link else None,
+            "private": self.private,
         }

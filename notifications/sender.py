@@ -14,6 +14,11 @@ class NoticeAction:
     code: str  # typed with the label on text-only channels: "retry 417"
 
 
+# Templates that carry a patient's health record to their doctor (the request's summary): a chat
+# history keeps only that one came, since the doctor's access ends (backend/access.py).
+PRIVATE_TEMPLATES = frozenset({"appointment_request"})
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     outbox_id: str
@@ -25,6 +30,10 @@ class Notice:
     locale: str = "en"
     # For text-only channels: 'Reply "Retry 417" or "Discard 417".' (empty without actions)
     typed_hint: str = ""
+
+    @property
+    def private(self) -> bool:
+        return self.template in PRIVATE_TEMPLATES
 
 
 @dataclass(frozen=True, slots=True)

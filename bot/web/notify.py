@@ -36,7 +36,11 @@ CHANNEL = "web"
 def frame(notices: list[Notice]) -> dict:
     # Never styled as urgent (that look is for emergency guidance): urgent only skips quiet hours.
     replies = [
-        Reply(text=n.text, choices=tuple(Choice(label=a.label, token=a.token) for a in n.actions)).as_dict()
+        Reply(
+            text=n.text,
+            choices=tuple(Choice(label=a.label, token=a.token) for a in n.actions),
+            private=n.private,
+        ).as_dict()
         for n in notices
     ]
     return {"type": "notice", "replies": replies}
@@ -46,7 +50,9 @@ def kept(notices: list[Notice]) -> list[Shown]:
     """The notices as the chat's history keeps them: as shown, plus how to type their buttons."""
     shown = bot_messages(frame(notices)["replies"], side="notice")
     return [
-        replace(message, text=f"{notice.text}\n\n{notice.typed_hint}") if notice.typed_hint else message
+        replace(message, text=f"{notice.text}\n\n{notice.typed_hint}")
+        if notice.typed_hint and not notice.private
+        else message
         for message, notice in zip(shown, notices, strict=True)
     ]
 

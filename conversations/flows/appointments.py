@@ -167,7 +167,9 @@ async def ask_detail(ctx: Context) -> Prompt:
     if ctx.user.role is Role.DOCTOR:  # read live, authorised and audited on every view
         text += "\n\n" + await patient_summary.for_doctor(ctx, appointment, "view_appointment")
         text += await _urgent_reach(ctx, appointment)
-    return prompt(text, options=_choices(ctx, appointment))
+    # A doctor's card holds the patient's summary (and contact), readable only while their access
+    # lasts: never kept in a chat history that outlives it.
+    return prompt(text, options=_choices(ctx, appointment), private=ctx.user.role is Role.DOCTOR)
 
 
 async def answer_detail(ctx: Context, answer: Answer) -> Outcome:

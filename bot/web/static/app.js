@@ -2,7 +2,7 @@
  *
  * Protocol (see bot/web/routes.py):
  *   server -> client  {"type": "replies", "replies": [Reply], "locale"} | {"type": "notice", "replies"}
- *                     | {"type": "history", "messages": [{side, text, labels, urgent, document}], "locale"}
+ *                     | {"type": "history", "messages": [{side, text, labels, urgent, document, private}], "locale"}
  *                     | {"type": "dev", "text"} | {"type": "error", "text"}
  *   "history" comes first when a chat that showed something opens (a reload): drawn once, its
  *   buttons as plain labels. `locale` switches the page's own words (strings.js).
@@ -484,7 +484,7 @@
   }
 
   function pastBot(message) {
-    var text = asText(message.text);
+    var text = message.private === true ? t("history_private") : asText(message.text);
     if (message.document) text += (text ? "\n" : "") + "📄 " + asText(message.document);
     var row = renderBot({ text: text, urgent: message.urgent === true }).row;
     if (message.side === "notice") {
