@@ -40,8 +40,8 @@ async def for_web_chat(
 
 
 async def mark_delivered(sessions: async_sessionmaker[AsyncSession], outbox_ids: list[str]) -> set[str]:
-    """Mark the messages delivered on the web; returns those this call moved from waiting (two
-    tabs opening at once both show them, but only one of them moves each)."""
+    """Claim the messages for a web chat that opened: marked delivered there; returns those this
+    call moved from waiting (of two tabs opening at once, one moves each, and only it shows it)."""
     async with sessions() as session, session.begin():
         moved = await session.scalars(
             update(OutboxMessage)
@@ -50,3 +50,17 @@ async def mark_delivered(sessions: async_sessionmaker[AsyncSession], outbox_ids:
             .returning(OutboxMessage.id)
         )
         return set(moved.all())
+
+
+async def wait_again(sessions: async_sessionmaker[AsyncSession], outbox_ids: list[str]) -> None:
+    """Claimed for a tab that closed before it could show them: they wait for the next one."""
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(outbox_ids),
+                OutboxMessage.channel == "web",
+                OutboxMessage.delivery_status == "delivered",
+            )
+            .values(delivery_status=queue.WAITING, updated_at=utcnow())
+        )

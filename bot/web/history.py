@@ -64,7 +64,7 @@ async def keep_exchange(
 def _same(message: Shown, reply: dict) -> bool:
     labels = tuple(choice["label"] for choice in reply["choices"])
     # A private message's words are not kept: the same buttons on a private message are a match.
-    words = message.private and bool(reply.get("private")) or message.text == reply["text"]
+    words = (message.private and bool(reply.get("private"))) or message.text == reply["text"]
     return message.side == "bot" and words and message.labels == labels
 
 

@@ -118,12 +118,17 @@ class WebNotifier:
 async def flush_waiting(
     sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher, hub: SocketHub, address: str
 ) -> int:
-    """Show a web chat that just opened what waited for it (marked delivered once on screen, and
-    kept in its history by the opening that moved it). Returns how many this opening kept."""
+    """Show a web chat that just opened what waited for it, and keep it in its history. Each is
+    claimed (moved to delivered) before it is shown, so that two tabs opening at once, or the user
+    writing on Telegram meanwhile (which puts waiting ones back in the queue), never show one
+    twice; a tab gone before it could show them lets them wait again. Returns how many it showed."""
     notices = await waiting.for_web_chat(sessions, cipher, address)
-    if notices and await hub.send(f"{CHANNEL}:{address}", frame(notices)):
-        moved = await waiting.mark_delivered(sessions, [n.outbox_id for n in notices])
-        shown = [notice for notice in notices if notice.outbox_id in moved]
-        await keep_shown(sessions, cipher, address, shown)
-        return len(shown)
-    return 0
+    moved = await waiting.mark_delivered(sessions, [n.outbox_id for n in notices]) if notices else set()
+    claimed = [notice for notice in notices if notice.outbox_id in moved]
+    if not claimed:
+        return 0
+    if not await hub.send(f"{CHANNEL}:{address}", frame(claimed)):
+        await waiting.wait_again(sessions, [n.outbox_id for n in claimed])
+        return 0
+    await keep_shown(sessions, cipher, address, claimed)
+    return len(claimed)

@@ -4,6 +4,7 @@ out when the user opens a chat — unless it is past its window or withdrawn fir
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from backend.accounts.chats import new_identity
 from backend.models import ChannelIdentity, NotificationAction, OutboxMessage, OutboxStatus, Role
 from backend.outbox import queue, service
+from bot.web.notify import flush_waiting
 from notifications.dispatcher import Dispatcher, DispatchSettings
 from tests.keys import run_cipher
 from tests.notifications.helpers import RecordingSender, enqueue_nudge, make_user
@@ -163,3 +165,53 @@ async def test_a_chat_that_said_stop_is_not_messaged_when_its_waiting_message_is
     assert whatsapp.sent == []
     row = await _row(sessions, "nudge")
     assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, None, "waiting")
+
+
+class Tabs:
+    """A web chat's open tabs, as flush_waiting sees them: each send says how many tabs took it."""
+
+    def __init__(self, open_tabs: int) -> None:
+        self.open_tabs = open_tabs
+        self.frames: list[dict] = []
+
+    async def send(self, chat_key: str, message: dict, *, skip=None) -> int:
+        if self.open_tabs:
+            self.frames.append(message)
+        return self.open_tabs
+
+
+async def _waiting_for_a_web_chat(sessions, cipher, dispatcher, clock) -> str:
+    """The request waits (no chat); then the doctor gets a web chat. Returns its address."""
+    doctor_id = await _user_without_a_chat_and_a_request(sessions, cipher, clock)
+    await dispatcher.drain()
+    async with sessions() as session, session.begin():
+        session.add(new_identity(run_cipher(), "web", "w-doctor", user_id=doctor_id))
+    return "w-doctor"
+
+
+async def test_two_tabs_opening_at_once_show_a_waiting_message_once(sessions, cipher, dispatcher, clock):
+    address = await _waiting_for_a_web_chat(sessions, cipher, dispatcher, clock)
+    tabs = Tabs(open_tabs=1)
+    shown = await asyncio.gather(*(flush_waiting(sessions, cipher, tabs, address) for _ in range(2)))
+    assert sorted(shown) == [0, 1] and len(tabs.frames) == 1  # claimed before shown: one tab shows it
+    row = await _row(sessions, "request")
+    assert (row.channel, row.delivery_status) == ("web", "delivered")
+
+
+async def test_a_message_claimed_for_a_tab_that_closed_waits_again(sessions, cipher, dispatcher, clock):
+    address = await _waiting_for_a_web_chat(sessions, cipher, dispatcher, clock)
+    assert await flush_waiting(sessions, cipher, Tabs(open_tabs=0), address) == 0
+    assert (await _row(sessions, "request")).delivery_status == "waiting"
+    tabs = Tabs(open_tabs=1)
+    assert await flush_waiting(sessions, cipher, tabs, address) == 1 and len(tabs.frames) == 1
+
+
+async def test_a_message_shown_on_the_web_is_not_released_to_telegram_as_well(
+    sessions, cipher, dispatcher, telegram, clock
+):
+    address = await _waiting_for_a_web_chat(sessions, cipher, dispatcher, clock)
+    assert await flush_waiting(sessions, cipher, Tabs(open_tabs=1), address) == 1
+    row = await _row(sessions, "request")
+    async with sessions() as session, session.begin():  # the user writes on Telegram just after
+        assert await queue.release_waiting(session, row.user_id, due_at=clock.now) == 0
+    assert await dispatcher.drain() == 0 and telegram.sent == []
