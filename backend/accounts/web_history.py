@@ -208,6 +208,9 @@ async def _authorise(session: AsyncSession, identity: ChannelIdentity) -> User |
     user = await session.get(User, identity.user_id) if identity.user_id else None
     if user is None:
         return None  # an anonymous chat: only its own words before signing in, nothing from records
+    # The real guard is upstream: the chat was found by the address only its own browser holds
+    # (the cookie). Asking the one policy anyway keeps every read of health data in one place,
+    # where a later rule (e.g. a suspended account) takes effect here too.
     actor = Actor(user.id, user.role)
     resource = Resource(RESOURCE, patient_id=user.id)
     if not can(actor, Action.READ, resource):
