@@ -9,9 +9,9 @@
 The emergency card never loops on a step that takes typed text (a reason, a specialty): the words
 that paused the flow are kept (in the conversation data, encrypted at rest) and, after "I am
 safe — continue", answer the step as if typed again, marked as a red flag. From then on, until
-the chat leaves that step, red-flag words there get a short note instead of the card and are
-taken as the answer, marked too. A flow that does not pause (signup, say) shows the card once per
-step the same way. A step answered by buttons is asked again after "I am safe", as before.
+the chat leaves that flow, red-flag words at that step (also after `back` and typing the reason
+again) get a short note instead of the card and are taken as the answer, marked too. A flow that
+does not pause (signup, say) shows the card once per step the same way. A step answered by buttons is asked again after "I am safe", as before.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 LANGUAGE = "language"
 HALTED = "halted"
 HELD_TEXT = "halted_text"  # {"at": [flow, step], "text": the words that paused the flow}
-CARD_SHOWN_AT = "emergency_card_at"  # [flow, step] where further red flags get only a note
+# {"flow": name, "steps": [...]}: the steps of this flow where further red flags get only a note
+CARD_SHOWN_AT = "emergency_card_at"
 
 
 def active(ctx: Context) -> str | None:
@@ -71,18 +72,34 @@ def after_card(ctx: Context, step: Step | None, *, halts: bool, typed: str | Non
             ctx.data[HELD_TEXT] = {"at": here(ctx), "text": typed}
         ctx.data[HALTED] = True
     elif answers:
-        ctx.data[CARD_SHOWN_AT] = here(ctx)
+        _card_seen_here(ctx)
 
 
 def card_already_shown(ctx: Context, step: Step | None) -> bool:
     """The user has seen the card at this step (and, if the flow paused, said they are safe):
     more red-flag words here are an answer, with a note, not a reason to halt again."""
-    return step is not None and ctx.data.get(CARD_SHOWN_AT) == here(ctx) and takes_text(ctx, step)
+    seen = ctx.data.get(CARD_SHOWN_AT) or {}
+    at_this_step = seen.get("flow") == ctx.conversation.flow and ctx.conversation.step in seen.get(
+        "steps", ()
+    )
+    return step is not None and at_this_step and takes_text(ctx, step)
+
+
+def _card_seen_here(ctx: Context) -> None:
+    seen = ctx.data.get(CARD_SHOWN_AT) or {}
+    if seen.get("flow") != ctx.conversation.flow:
+        seen = {"flow": ctx.conversation.flow, "steps": []}
+    if ctx.conversation.step not in seen["steps"]:
+        seen["steps"].append(ctx.conversation.step)
+    ctx.data[CARD_SHOWN_AT] = seen
 
 
 def left_step(ctx: Context) -> None:
-    """The chat moved to another question: the next red flag gets the full card again."""
-    ctx.data.pop(CARD_SHOWN_AT, None)
+    """The chat moved to another question: once it is in another flow, the next red flag gets the
+    full card again (within one flow, `back` and the same words must not bring the pause back)."""
+    seen = ctx.data.get(CARD_SHOWN_AT)
+    if seen and seen.get("flow") != ctx.conversation.flow:
+        ctx.data.pop(CARD_SHOWN_AT, None)
 
 
 def clear_all(ctx: Context) -> None:
@@ -113,7 +130,7 @@ async def answer(engine: Engine, ctx: Context, overlay: str, value: str | None) 
     clear_all(ctx)
     if value != "safe":
         return await engine.apply(ctx, Outcome(flow=registry.home(ctx.user).name))
-    ctx.data[CARD_SHOWN_AT] = here(ctx)
+    _card_seen_here(ctx)
     if not held or held.get("at") != here(ctx):
         return [Reply(text=ctx.t("emergency_resumed")), *await engine.ask(ctx)]
     # The words that paused the flow answer the step now, without the matcher: asking for them

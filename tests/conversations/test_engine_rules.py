@@ -436,6 +436,20 @@ async def test_the_next_step_gets_the_full_card_again(chat: ChatDriver, booking_
     assert replies[0].urgent and any("I am safe" in label for label in chat.labels())
 
 
+async def test_back_to_the_step_and_the_same_words_get_a_note_not_the_pause_again(
+    chat: ChatDriver, booking_like_flow, sessions
+):
+    _, answers = booking_like_flow
+    await _at_test_booking_reason(chat, sessions)
+    await chat.send("chest pain after angioplasty")
+    await chat.tap("I am safe")
+    await chat.send("back")
+    replies = await chat.send("chest pain after angioplasty")
+    assert not replies[0].urgent and not any("I am safe" in label for label in chat.labels())
+    assert "payment link" in chat.text()
+    assert answers == [("chest pain after angioplasty", True)] * 2
+
+
 async def test_a_choice_step_is_asked_again_after_i_am_safe(chat: ChatDriver, booking_like_flow, sessions):
     _, answers = booking_like_flow
     await _at_test_booking_reason(chat, sessions)
