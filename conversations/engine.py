@@ -3,7 +3,8 @@
 For each message, under the chat's lock and in one transaction:
 1. record the platform id in the inbox (a redelivery is dropped here);
 2. load the chat's identity, user and conversation;
-3. run the emergency red-flag matcher on any text, before anything else;
+3. run the emergency red-flag matcher on any text, before anything else (what the chat hears
+   then: conversations/emergency_replies.py);
 4. global commands (menu, help, back, cancel, language, stop) and unknown /commands;
 4b. a button of a notification we sent (conversations/actions.py), pressed or typed;
 5. resolve a tapped button or typed option against the chat's last prompt (stale → re-prompt);
@@ -13,11 +14,9 @@ For each message, under the chat's lock and in one transaction:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -26,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend import audit, inbox
+from backend import inbox
 from backend.access import AccessDenied
 from backend.accounts import chats
 from backend.accounts.service import identity_for
@@ -37,10 +36,11 @@ from backend.outbox import queue as outbox_queue
 from backend.outbox import service as outbox
 from backend.payments.gateway import Gateways
 from backend.settings import Settings
-from conversations import actions, commands, overlays, unbuilt
+from conversations import actions, commands, emergency_replies, overlays, unbuilt
+from conversations.chat_locks import ChatLocks
 from conversations.context import Context
 from conversations.copy import format_locale, translate
-from conversations.emergency import EmergencyHit, detect_emergency
+from conversations.emergency import detect_emergency
 from conversations.flow import Answer, Flow, Outcome, Prompt
 from conversations.flows import registry
 from conversations.messages import Choice, Inbound, InboundKind, Reply
@@ -50,36 +50,6 @@ log = structlog.get_logger(__name__)
 
 MAX_TEXT_CHARS = 4000
 MAX_HISTORY = 20
-
-
-class ChatLocks:
-    """One asyncio lock per chat, dropped when nobody holds or waits for it. On PostgreSQL the
-    identity row is also locked (FOR UPDATE), which serialises a chat across processes."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    async def wait_turn(self, key: str) -> None:
-        """Return once everything already holding or queued for this chat's lock is done."""
-        async with self.hold(key):
-            return
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 @dataclass
@@ -256,33 +226,38 @@ class Engine:
     # --- the pipeline ---------------------------------------------------------------------
 
     async def _dispatch(self, ctx: Context) -> list[Reply]:
-        inbound = ctx.inbound
+        """Steps 3 to 6 of the module docstring, in that order."""
         flow = self._flow(ctx)
-        # Writing to us again ends a "stop", and proves the chat can be reached (e.g. unblocked).
-        ctx.identity.muted = False
-        ctx.identity.unreachable = False
-        ctx.identity.last_inbound_at = inbound.at
+        _heard_from(ctx)
         emergency_note: list[Reply] = []
-        if inbound.kind is InboundKind.TEXT and (hit := detect_emergency(inbound.text)):
-            step = flow.steps.get(ctx.conversation.step)
-            if not (self._records_history(ctx, flow) or overlays.card_already_shown(ctx, step)):
-                return await self._emergency(ctx, flow, hit)
-            # The user is writing down their history ("heart attack in 2015"), or has seen the card
-            # at this step already: keep the words, and still say, gently, what to do if it is
-            # happening now. The card again would only loop (see conversations/overlays.py).
-            emergency_note = await self._emergency_note(ctx, hit)
-        if inbound.kind is InboundKind.TEXT:
-            if len(inbound.text) > MAX_TEXT_CHARS:
-                return [Reply(text=ctx.t("too_long", limit=MAX_TEXT_CHARS)), *await self.ask(ctx)]
-            if command := commands.parse(inbound.text):
-                return await commands.run(self, ctx, command)
-            if (locale := commands.language_named(inbound.text)) and not self._language_is_answer(ctx, flow):
-                return await commands.switch_language(self, ctx, locale)
-            if commands.looks_like_command(inbound.text):
-                return [Reply(text=ctx.t("unknown_command")), *await self.ask(ctx)]
-            if not inbound.text.strip():
-                return [Reply(text=ctx.t("empty_message")), *await self.ask(ctx)]
+        if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_emergency(ctx.inbound.text)):
+            if not emergency_replies.words_are_an_answer(ctx, flow):
+                return await emergency_replies.card(self, ctx, flow, hit, longest_answer=MAX_TEXT_CHARS)
+            emergency_note = await emergency_replies.note(ctx, hit)
+        if (answered := await self._before_the_step(ctx, flow)) is not None:
+            return answered
+        value = _chosen_value(ctx)
+        if overlay := overlays.active(ctx):
+            return await overlays.answer(self, ctx, overlay, value)
+        step = flow.steps[ctx.conversation.step]
+        if ctx.inbound.kind not in step.accepts:
+            return [Reply(text=ctx.t("cannot_use_here")), *await self.ask(ctx)]
+        takes_a_pick = (
+            bool(_offered(ctx)) and not step.free_text and ctx.inbound.kind is not InboundKind.CONTACT
+        )
+        if value is None and takes_a_pick:
+            # "order medicines" at a menu: say honestly it is not built yet, and what works today.
+            said = unbuilt.answer_key(ctx.inbound.text) or "pick_an_option"
+            return [Reply(text=ctx.t(said)), *await self.ask(ctx)]
+        answer = Answer(inbound=ctx.inbound, value=value, red_flag=bool(emergency_note))
+        return [*emergency_note, *await self.answer_step(ctx, answer)]
 
+    async def _before_the_step(self, ctx: Context, flow: Flow) -> list[Reply] | None:
+        """The replies for a message that never reaches the current step (steps 4, 4b and the
+        stale half of 5), or None when it goes on to the step."""
+        inbound = ctx.inbound
+        if inbound.kind is InboundKind.TEXT and (said := await self._text_checks(ctx, flow)) is not None:
+            return said
         if inbound.kind is InboundKind.CHOICE and actions.is_action_token(inbound.choice_token):
             return await self.apply(ctx, await actions.press(ctx, inbound.choice_token))
         # "retry 417" answers a notification's buttons only when such a button is live for this
@@ -290,34 +265,29 @@ class Engine:
         typed = actions.typed(inbound.text) if inbound.kind is InboundKind.TEXT else None
         if typed and (pressed := await actions.find_typed(ctx, *typed)):
             return await self.apply(ctx, await actions.press_typed(ctx, pressed))
-
-        last_prompt = ctx.data.get("prompt", {})
-        if last_prompt.get("at") != [ctx.conversation.flow, ctx.conversation.step]:
+        if ctx.data.get("prompt", {}).get("at") != [ctx.conversation.flow, ctx.conversation.step]:
             # The chat was moved (e.g. signed out) since its last question: ask the current one.
             expired = [Reply(text=ctx.t("choice_expired"))] if inbound.kind is InboundKind.CHOICE else []
             return [*expired, *await self.ask(ctx)]
-        value = None
-        offered = last_prompt.get("options", [])
-        if inbound.kind is InboundKind.CHOICE:
-            picked = next((o for o in offered if o["token"] == inbound.choice_token), None)
-            if picked is None:
-                return [Reply(text=ctx.t("choice_expired")), *await self.ask(ctx)]
-            value = picked["value"]
-        elif inbound.kind is InboundKind.TEXT and offered:
-            index = match_choice(inbound.text, [o["label"] for o in offered])
-            value = offered[index]["value"] if index is not None else None
+        if inbound.kind is InboundKind.CHOICE and _tapped_option(ctx) is None:
+            return [Reply(text=ctx.t("choice_expired")), *await self.ask(ctx)]
+        return None
 
-        if overlay := overlays.active(ctx):
-            return await overlays.answer(self, ctx, overlay, value)
-        step = flow.steps[ctx.conversation.step]
-        if inbound.kind not in step.accepts:
-            return [Reply(text=ctx.t("cannot_use_here")), *await self.ask(ctx)]
-        if value is None and offered and not step.free_text and inbound.kind is not InboundKind.CONTACT:
-            # "order medicines" at a menu: say honestly it is not built yet, and what works today.
-            said = unbuilt.answer_key(inbound.text) or "pick_an_option"
-            return [Reply(text=ctx.t(said)), *await self.ask(ctx)]
-        answer = Answer(inbound=inbound, value=value, red_flag=bool(emergency_note))
-        return [*emergency_note, *await self.answer_step(ctx, answer)]
+    async def _text_checks(self, ctx: Context, flow: Flow) -> list[Reply] | None:
+        """A text too long, a global command, a language named, an unknown /command, or nothing
+        but spaces: answered here, or None for a text that goes on."""
+        text = ctx.inbound.text
+        if len(text) > MAX_TEXT_CHARS:
+            return [Reply(text=ctx.t("too_long", limit=MAX_TEXT_CHARS)), *await self.ask(ctx)]
+        if command := commands.parse(text):
+            return await commands.run(self, ctx, command)
+        if (locale := commands.language_named(text)) and not self._language_is_answer(ctx, flow):
+            return await commands.switch_language(self, ctx, locale)
+        if commands.looks_like_command(text):
+            return [Reply(text=ctx.t("unknown_command")), *await self.ask(ctx)]
+        if not text.strip():
+            return [Reply(text=ctx.t("empty_message")), *await self.ask(ctx)]
+        return None
 
     async def answer_step(self, ctx: Context, answer: Answer) -> list[Reply]:
         """Give `answer` to the current step and carry out what it decided."""
@@ -405,42 +375,38 @@ class Engine:
         step = flow.steps.get(ctx.conversation.step)
         return bool(step and step.language_answer and not overlays.active(ctx))
 
-    def _records_history(self, ctx: Context, flow: Flow) -> bool:
-        step = flow.steps.get(ctx.conversation.step)
-        return bool(step and step.records_history and not overlays.active(ctx))
-
-    async def _emergency_note(self, ctx: Context, hit: EmergencyHit) -> list[Reply]:
-        await self._flag(ctx, hit)
-        key = "emergency_note_mental_health" if hit.mental_health else "emergency_note"
-        return [Reply(text=ctx.t(key))]
-
-    async def _flag(self, ctx: Context, hit: EmergencyHit) -> None:
-        await audit.record(
-            ctx.session,
-            actor=ctx.actor,
-            action="emergency_flag",
-            resource_type="conversation",
-            resource_id=ctx.conversation.id,
-            patient_id=ctx.user.id if ctx.user else None,
-            outcome=hit.category,
-            channel=ctx.channel,
-        )
-        log.warning("emergency_flag", category=hit.category, channel=ctx.channel)
-
-    async def _emergency(self, ctx: Context, flow: Flow, hit: EmergencyHit) -> list[Reply]:
-        await self._flag(ctx, hit)
-        key = "emergency_mental_health" if hit.mental_health else "emergency_general"
-        # A flow that halts: nothing more of it (no slot, no payment link) until the user says
-        # they are safe; the words are kept to answer the step then.
-        typed = ctx.inbound.text if len(ctx.inbound.text) <= MAX_TEXT_CHARS else None
-        step = flow.steps.get(ctx.conversation.step)
-        overlays.after_card(ctx, step, halts=flow.halt_on_emergency, typed=typed)
-        return [Reply(text=ctx.t(key), urgent=True), *await self.ask(ctx)]
-
 
 def _numbers(count: int, locale: str) -> str:
     """ "1, 2, or 3" in the user's language."""
     return format_list([str(n) for n in range(1, count + 1)], style="or", locale=format_locale(locale))
+
+
+def _heard_from(ctx: Context) -> None:
+    """Writing to us again ends a "stop", and proves the chat can be reached (e.g. unblocked)."""
+    ctx.identity.muted = False
+    ctx.identity.unreachable = False
+    ctx.identity.last_inbound_at = ctx.inbound.at
+
+
+def _offered(ctx: Context) -> list[dict]:
+    """The options of the chat's last prompt (token, value, label)."""
+    return ctx.data.get("prompt", {}).get("options", [])
+
+
+def _tapped_option(ctx: Context) -> dict | None:
+    return next((o for o in _offered(ctx) if o["token"] == ctx.inbound.choice_token), None)
+
+
+def _chosen_value(ctx: Context) -> str | None:
+    """The value of the option tapped, or typed (its number, label or a near spelling); None for a
+    text that names no option."""
+    if ctx.inbound.kind is InboundKind.CHOICE:
+        return _tapped_option(ctx)["value"]  # a token not offered was answered before the step
+    offered = _offered(ctx)
+    if ctx.inbound.kind is InboundKind.TEXT and offered:
+        index = match_choice(ctx.inbound.text, [o["label"] for o in offered])
+        return offered[index]["value"] if index is not None else None
+    return None
 
 
 def _fallback_text() -> str:

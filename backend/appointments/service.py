@@ -461,37 +461,14 @@ async def _still_bookable(session: AsyncSession, appointment: Appointment, now: 
 async def _paid(
     session, cipher, settings, gateways, appointment: Appointment, payment: Payment, *, now
 ) -> None:
+    """Settle a captured payment: the hold becomes the doctor's request (or an urgent consult's
+    offer to the doctors on duty); a payment that can no longer buy its slot is refunded."""
     # A hold counts while its slot is still ours (slot_lock), even a moment past its time — as
     # long as that slot is still open and ahead, and the doctor still bookable.
     if appointment.status is not AppointmentStatus.HELD or not await _still_bookable(
         session, appointment, now
     ):
-        already_paid = appointment.paid_at is not None
-        reason = "duplicate_payment" if already_paid else "paid_too_late"
-        if appointment.status is AppointmentStatus.HELD:  # lapsed, and its slot is gone: let it go
-            await expire_hold(session, cipher, gateways, appointment, now=now)
-        refund = await payments.refund(
-            session,
-            settings,
-            gateways,
-            payment,
-            amount_minor=payment.amount_minor,
-            key=f"payment:{payment.id}:{reason}",
-            reason=reason,
-            now=now,
-        )
-        if refund is not None:
-            await notices.tell(
-                session,
-                cipher,
-                appointment,
-                f"refund:{payment.id}",
-                user_id=appointment.patient_id,
-                template=f"appointment_refund_{reason}",
-                params={"amount_money": notices.money(refund.amount_minor, refund.currency)},
-                now=now,
-            )
-            await notices.refund_completed(session, cipher, appointment, refund, now=now)
+        await _refund_unusable(session, cipher, settings, gateways, appointment, payment, now=now)
         return
     appointment.status = AppointmentStatus.REQUESTED
     appointment.paid_at = now
@@ -524,6 +501,45 @@ async def _paid(
     if doctor.auto_accept:
         await _confirm(session, cipher, appointment, doctor, now=now, decided_by="auto")
         return
+    await _ask_the_doctor(session, cipher, appointment, doctor, now=now)
+
+
+async def _refund_unusable(
+    session, cipher, settings, gateways, appointment: Appointment, payment: Payment, *, now
+) -> None:
+    """Refund, in full, a payment that cannot buy its appointment (already paid, or no longer a hold
+    whose slot and doctor are still bookable; such a lapsed hold is let go), and tell the patient."""
+    already_paid = appointment.paid_at is not None
+    reason = "duplicate_payment" if already_paid else "paid_too_late"
+    if appointment.status is AppointmentStatus.HELD:  # lapsed, and its slot is gone: let it go
+        await expire_hold(session, cipher, gateways, appointment, now=now)
+    refund = await payments.refund(
+        session,
+        settings,
+        gateways,
+        payment,
+        amount_minor=payment.amount_minor,
+        key=f"payment:{payment.id}:{reason}",
+        reason=reason,
+        now=now,
+    )
+    if refund is not None:
+        await notices.tell(
+            session,
+            cipher,
+            appointment,
+            f"refund:{payment.id}",
+            user_id=appointment.patient_id,
+            template=f"appointment_refund_{reason}",
+            params={"amount_money": notices.money(refund.amount_minor, refund.currency)},
+            now=now,
+        )
+        await notices.refund_completed(session, cipher, appointment, refund, now=now)
+
+
+async def _ask_the_doctor(session, cipher, appointment: Appointment, doctor, *, now) -> None:
+    """The doctor's request to accept or reject, with the reason (marked when it had red-flag
+    words) and the patient's summary."""
     await notices.tell(
         session,
         cipher,

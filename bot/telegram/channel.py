@@ -42,7 +42,8 @@ from bot.telegram.settings import TelegramMode, TelegramSettings
 from bot.telegram.updates import Parsed, Unusable, parse, platform_id, private_chat_of
 from bot.uploads import store_upload
 from bot.web import documents
-from conversations.engine import ChatLocks, Engine
+from conversations.chat_locks import ChatLocks
+from conversations.engine import Engine
 from conversations.messages import Inbound, InboundKind, Reply
 from notifications.ratelimit import RateLimits
 

@@ -46,8 +46,9 @@ from bot.whatsapp.inbound import CHANNEL, Parsed, parse
 from bot.whatsapp.render import Outgoing
 from bot.whatsapp.sender import WINDOW_CLOSED, SendFailed, TwilioSender, Unsubscribed, WindowClosed
 from bot.whatsapp.settings import TwilioSettings
+from conversations.chat_locks import ChatLocks
 from conversations.copy import translate
-from conversations.engine import ChatLocks, Engine
+from conversations.engine import Engine
 from conversations.messages import Inbound, InboundKind, Reply
 from notifications.ratelimit import RateLimits
 from notifications.sender import Delivery

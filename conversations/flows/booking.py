@@ -7,10 +7,6 @@ arrives by notification (the webhook settles it)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from babel.lists import format_list
-
 from backend.access import AccessDenied
 from backend.appointments import service as appointments
 from backend.appointments.service import BookingError
@@ -24,10 +20,8 @@ from backend.models import (
     VerificationStatus,
 )
 from backend.payments.gateway import GatewayError
-from backend.scheduling import service as scheduling
 from conversations import actions, when
 from conversations.context import Context
-from conversations.copy import format_locale
 from conversations.flow import (
     Answer,
     Flow,
@@ -41,6 +35,7 @@ from conversations.flow import (
     say,
     switch,
 )
+from conversations.flows import booking_days
 from conversations.flows.menu import money
 from conversations.messages import Link
 
@@ -58,11 +53,6 @@ async def _doctor(ctx: Context) -> Doctor | None:
     return doctor if doctor is not None and doctor.status is VerificationStatus.VERIFIED else None
 
 
-async def _free(ctx: Context, doctor: Doctor) -> list[Slot]:
-    horizon = ctx.now + timedelta(days=ctx.settings.booking_horizon_days)
-    return await scheduling.free_slots(ctx.session, doctor.id, start=ctx.now, end=horizon, now=ctx.now)
-
-
 def _gone(ctx: Context, key: str = "booking_doctor_gone") -> Outcome:
     ctx.data.pop("booking", None)
     return switch("find_doctor", ctx.t(key))
@@ -71,19 +61,11 @@ def _gone(ctx: Context, key: str = "booking_doctor_gone") -> Outcome:
 # --- day ----------------------------------------------------------------------------------------
 
 
-async def _free_days(ctx: Context, doctor: Doctor) -> dict[str, str]:
-    """The patient's days (ISO date → label) on which the doctor has a free time, in order."""
-    days: dict[str, str] = {}
-    for slot in await _free(ctx, doctor):
-        days.setdefault(when.local_day(ctx, slot.starts_at).isoformat(), when.day_label(ctx, slot.starts_at))
-    return days
-
-
 async def ask_day(ctx: Context) -> Prompt:
     doctor = await _doctor(ctx)
     if doctor is None:
         return prompt(ctx.t("booking_doctor_gone"), options=[Option("search", ctx.t("btn_search_again"))])
-    days = await _free_days(ctx, doctor)
+    days = await booking_days.free_days(ctx, doctor)
     page = ctx.form.get("day_page", 0)
     shown = list(days.items())[page * DAYS_PER_PAGE : (page + 1) * DAYS_PER_PAGE]
     options = [Option(f"day:{iso}", label) for iso, label in shown]
@@ -104,34 +86,14 @@ async def answer_day(ctx: Context, answer: Answer) -> Outcome:
     if answer.value == "more":
         ctx.form["day_page"] = ctx.form.get("day_page", 0) + 1
         return retry()
-    if await _doctor(ctx) is None:
+    doctor = await _doctor(ctx)
+    if doctor is None:
         return _gone(ctx)
     if answer.value is None:
-        return await _typed_day(ctx, answer.text)
+        return await booking_days.typed_day(ctx, doctor, answer.text)
     ctx.form["day"] = answer.value.removeprefix("day:")
     ctx.form["time_page"] = 0
     return next_step("time")
-
-
-async def _typed_day(ctx: Context, text: str) -> Outcome:
-    """ "today", "tomorrow", "kal"…: that day's times, or, when it has none, the nearest days."""
-    wanted = when.typed_day(ctx, text)
-    if wanted is None:
-        return retry(ctx.t("booking_day_unknown"))
-    days = await _free_days(ctx, await _doctor(ctx))
-    if wanted.isoformat() in days:
-        ctx.form.update(day=wanted.isoformat(), time_page=0)
-        return next_step("time")
-    nearest = sorted(days, key=lambda iso: (abs(date.fromisoformat(iso) - wanted), iso))[:2]
-    if not nearest:
-        return retry(ctx.t("booking_day_not_free_none", day=when.date_label(ctx, wanted)))
-    return retry(
-        ctx.t(
-            "booking_day_not_free",
-            day=when.date_label(ctx, wanted),
-            nearest=format_list([days[iso] for iso in sorted(nearest)], locale=format_locale(ctx.locale)),
-        )
-    )
 
 
 # --- time ---------------------------------------------------------------------------------------
@@ -142,7 +104,9 @@ async def ask_time(ctx: Context) -> Prompt:
     if doctor is None:
         return prompt(ctx.t("booking_doctor_gone"), options=[Option("search", ctx.t("btn_search_again"))])
     slots = [
-        s for s in await _free(ctx, doctor) if when.local_day(ctx, s.starts_at).isoformat() == ctx.form["day"]
+        s
+        for s in await booking_days.free_slots(ctx, doctor)
+        if when.local_day(ctx, s.starts_at).isoformat() == ctx.form["day"]
     ]
     page = ctx.form.get("time_page", 0)
     shown = slots[page * TIMES_PER_PAGE : (page + 1) * TIMES_PER_PAGE]

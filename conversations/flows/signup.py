@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -21,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from backend import audit
 from backend.accounts import service as accounts
 from backend.accounts.contacts import InvalidContact, looks_like_email, mask, normalise_email, normalise_phone
-from backend.models import Role, User
+from backend.models import User
 from backend.otp import service as otp
 from backend.otp.limits import SendLimits
 from backend.otp.senders import OtpDeliveryError
@@ -39,6 +38,13 @@ from conversations.flow import (
     retry,
     say,
     switch,
+)
+from conversations.flows import consent
+from conversations.flows.signup_form import (
+    PROVIDER_ROLES,
+    contact_is_verified,
+    contact_key,
+    joining_as_provider,
 )
 from conversations.messages import InboundKind, Reply, RequestKind
 from conversations.otp_refusals import locked_text, refusal_text
@@ -95,7 +101,6 @@ async def answer_welcome(ctx: Context, answer: Answer) -> Outcome:
 
 # --- joining as a doctor, pharmacy or lab ------------------------------------------------------
 
-PROVIDER_ROLES = {"doctor": Role.DOCTOR, "pharmacy": Role.PHARMACY, "lab": Role.LAB}
 # Where a new provider account goes next: its application.
 PROVIDER_FLOWS = {
     "doctor": "doctor_onboarding",
@@ -116,60 +121,7 @@ async def answer_provider_kind(ctx: Context, answer: Answer) -> Outcome:
     return next_step("consent")
 
 
-def _joining_as_provider(ctx: Context) -> bool:
-    return ctx.form.get("mode") == "provider" and ctx.form.get("provider_kind") in PROVIDER_ROLES
-
-
-# --- consent and personal details ------------------------------------------------------------
-
-
-def terms_url(ctx: Context) -> str:
-    """The terms as a page (bot/web/terms.py serves it), in the chat's language."""
-    return f"{ctx.settings.public_base_url.rstrip('/')}/terms?lang={ctx.locale}"
-
-
-async def ask_consent(ctx: Context) -> Prompt:
-    # Doctors, pharmacies and labs agree to the terms of practising here, not a patient's.
-    key = "consent_provider" if _joining_as_provider(ctx) else "consent"
-    terms = ctx.t(key, version=ctx.settings.terms_version)
-    return prompt(
-        f"{terms}\n\n{ctx.t('consent_terms_link', url=terms_url(ctx))}",
-        options=[Option("agree", ctx.t("btn_agree")), Option("decline", ctx.t("btn_decline"))],
-    )
-
-
-async def answer_consent(ctx: Context, answer: Answer) -> Outcome:
-    if answer.value == "decline":
-        return next_step("declined")
-    if answer.value != "agree":
-        return retry(ctx.t("consent_needed"))
-    ctx.form["consent_at"] = ctx.now.isoformat()
-    ctx.form["consent_version"] = ctx.settings.terms_version
-    if _joining_as_provider(ctx):  # a provider's name is part of their application
-        return next_step("language" if _contact_is_verified(ctx) else "contact")
-    return next_step("name")
-
-
-async def ask_declined(ctx: Context) -> Prompt:
-    """After "I do not agree": what that means, and every way on — never a dead end."""
-    return prompt(
-        ctx.t("consent_declined", url=terms_url(ctx)),
-        options=[
-            Option("terms", ctx.t("btn_read_terms")),
-            Option("agree", ctx.t("btn_agree_after_all")),
-            Option("leave", ctx.t("btn_leave_signup")),
-        ],
-    )
-
-
-async def answer_declined(ctx: Context, answer: Answer) -> Outcome:
-    if answer.value == "terms":
-        return Outcome(goto="consent", remember=False)
-    if answer.value == "agree":
-        return replace(await answer_consent(ctx, answer), remember=False)
-    # Leaving: forget what this signup collected (a contact verified on the way here, say).
-    ctx.data.pop("form", None)
-    return Outcome(say=say(ctx.t("consent_left")), goto="welcome", remember=False)
+# --- personal details (the consent step before them: conversations/flows/consent.py) ---------
 
 
 async def ask_name(ctx: Context) -> Prompt:
@@ -229,7 +181,7 @@ async def ask_sex(ctx: Context) -> Prompt:
 async def answer_sex(ctx: Context, answer: Answer) -> Outcome:
     ctx.form["sex"] = answer.value
     # Someone who proved their contact while signing in already has it: skip straight on.
-    return next_step("language" if _contact_is_verified(ctx) else "contact")
+    return next_step("language" if contact_is_verified(ctx) else "contact")
 
 
 # --- contact and OTP ----------------------------------------------------------------------
@@ -379,23 +331,12 @@ async def _verified(ctx: Context, kind: str, value: str) -> Outcome:
     existing = await accounts.find_user_by_contact(ctx.session, ctx.cipher, kind, value)
     if existing is not None:
         return await _link_existing(ctx, existing)
-    ctx.form["verified_contact"] = _contact_key(kind, value)
+    ctx.form["verified_contact"] = contact_key(kind, value)
     _forget_contact_steps(ctx)
     if ctx.form.get("mode") == "signin":
         ctx.form["mode"] = "signup"
         return Outcome(say=say(ctx.t("no_account_yet")), goto="consent", remember=False)
     return Outcome(say=say(ctx.t("contact_verified")), goto="language", remember=False)
-
-
-def _contact_key(kind: str, value: str) -> str:
-    return f"{kind}:{value}"
-
-
-def _contact_is_verified(ctx: Context) -> bool:
-    """True only when the contact on the form is exactly the one this chat proved by OTP."""
-    form = ctx.form
-    proven = form.get("verified_contact")
-    return bool(proven) and proven == _contact_key(form.get("contact_kind", ""), form.get("contact", ""))
 
 
 def _forget_contact_steps(ctx: Context) -> None:
@@ -466,9 +407,9 @@ async def answer_timezone(ctx: Context, answer: Answer) -> Outcome:
 
 async def _create_account(ctx: Context) -> Outcome:
     form = ctx.form
-    if not _contact_is_verified(ctx):
+    if not contact_is_verified(ctx):
         return Outcome(goto="contact", remember=False)
-    if _joining_as_provider(ctx):
+    if joining_as_provider(ctx):
         return await _create_provider(ctx)
     required = ("consent_at", "name", "dob", "sex", "contact_kind", "contact")
     missing = next((field for field in required if not form.get(field)), None)
@@ -538,8 +479,8 @@ FLOW = Flow(
     steps={
         "welcome": Step(ask_welcome, answer_welcome),
         "provider_kind": Step(ask_provider_kind, answer_provider_kind),
-        "consent": Step(ask_consent, answer_consent),
-        "declined": Step(ask_declined, answer_declined),
+        "consent": Step(consent.ask_consent, consent.answer_consent),
+        "declined": Step(consent.ask_declined, consent.answer_declined),
         "name": Step(ask_name, answer_name),
         "dob": Step(ask_dob, answer_dob),
         "sex": Step(ask_sex, answer_sex),

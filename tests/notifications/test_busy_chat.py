@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from backend.outbox import service
-from conversations.engine import ChatLocks
+from conversations.chat_locks import ChatLocks
 from notifications.dispatcher import Dispatcher, DispatchSettings
 from tests.notifications.helpers import RecordingSender, make_user
 
