@@ -20,6 +20,7 @@ from datetime import datetime
 from babel.lists import format_list
 from babel.numbers import format_currency
 
+from backend.records.summary import CutList, one_line
 from backend.timefmt import babel_locale, local_time
 from notifications import template_sets
 
@@ -133,12 +134,7 @@ def _show(name: str, value: object, locale: str, timezone: str) -> str:
 
 
 def _one_line_list(value: list | dict | None, locale: str) -> str:
-    """Items on one line (a WhatsApp template variable may not hold a line break), with how many
-    were left out."""
+    """A `_list` field: "—" for None (not read), else one line in the recipient's words."""
     if value is None:
         return "—"
-    items, more = (value, 0) if isinstance(value, list) else (value.get("items", []), value.get("more", 0))
-    if not items:
-        return word(locale, "none_recorded")
-    shown = "; ".join(" ".join(str(item).split()) for item in items)
-    return f"{shown} {word(locale, 'list_more').format(count=more)}" if more else shown
+    return one_line(CutList.from_param(value), lambda key, **fields: word(locale, key).format(**fields))
