@@ -1,7 +1,8 @@
 """What a checkout says a payment is for: the doctor, the date and time in the patient's own
-timezone and language, and the amount. Shown on the sandbox checkout page (to whoever holds its
-unguessable link) and sent to Stripe as the line item, so it never carries health data: no
-reason, no patient name."""
+timezone and language, and the amount. Shown on the sandbox checkout page (our own server, to
+whoever holds its unguessable link). Stripe's line item says only what and when: never the doctor
+or a specialty (a psychiatrist's name says what the patient is seen for), never the reason or the
+patient's name."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ async def paid_for(session: AsyncSession, payment: Payment) -> PaidFor | None:
 
 
 def line_item(paid: PaidFor) -> str:
-    """The gateway's line item (Stripe Checkout shows it as the product name), in English."""
+    """The gateway's line item (Stripe Checkout shows it as the product name), in English: what and
+    when, but not who or what kind of doctor, which Stripe has no need to know."""
     if paid.when is None:
-        return f"Urgent consult ({paid.specialty or 'doctor on call'})"
-    return f"Consultation with {paid.doctor or 'your doctor'}, {paid.when} ({paid.timezone})"
+        return "Urgent consult"
+    return f"Consultation, {paid.when} ({paid.timezone})"

@@ -178,6 +178,13 @@ async def test_nobody_in_time_refunds_in_full_and_says_where_to_go(
             await urgent.accept(session, cipher, doctor, held.id, now=late)
 
 
+async def test_the_gateway_is_not_told_the_kind_of_doctor(sessions, cipher, settings, gateways, team):
+    # A specialty (psychiatry) says what the patient is seen for: Stripe's line item leaves it out.
+    _patient, _held, payment = await paid_urgent(sessions, cipher, settings, gateways)
+    async with sessions() as session:
+        assert (await session.get(Payment, payment.id)).description == "Urgent consult"
+
+
 async def test_a_failed_urgent_payment_is_told_in_its_own_words(sessions, cipher, settings, gateways, team):
     from backend.payments import service as payments
     from backend.payments.gateway import EventType
