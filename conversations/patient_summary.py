@@ -7,15 +7,8 @@ from __future__ import annotations
 from backend.access import AccessDenied
 from backend.models import Appointment
 from backend.records import service as records
-from backend.records.summary import CutList
+from backend.records.summary import one_line
 from conversations.context import Context
-
-
-def _items(ctx: Context, cut: CutList) -> str:
-    if not cut.items:
-        return ctx.t("profile_none")
-    shown = "; ".join(cut.items)
-    return f"{shown} {ctx.t('list_more', count=cut.more)}" if cut.more else shown
 
 
 async def for_doctor(ctx: Context, appointment: Appointment, purpose: str) -> str:
@@ -32,5 +25,5 @@ async def for_doctor(ctx: Context, appointment: Appointment, purpose: str) -> st
         "patient_summary",
         age="—" if summary.age is None else summary.age,
         sex=ctx.t(f"sex_{summary.sex or 'undisclosed'}"),
-        **{name: _items(ctx, cut) for name, cut in summary.lists.items()},
+        **{name: one_line(cut, ctx.t) for name, cut in summary.lists.items()},
     )

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
 from babel.lists import format_list
 from babel.numbers import format_currency
 
+from backend.records.summary import CutList, one_line
+from backend.timefmt import babel_locale, local_time
 from notifications import template_sets
-
-FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
 
 EN = {
     "welcome": "Welcome to telecare, {name}! You can find a doctor, keep your medical profile and get "
@@ -99,16 +97,8 @@ def typed_hint(locale: str, actions: list[tuple[str, str]]) -> str:
     if not actions:
         return ""
     options = [f"“{label} {code}”" for label, code in actions]
-    joined = format_list(options, style="or", locale=FORMAT_LOCALES.get(locale, "en_IN"))
+    joined = format_list(options, style="or", locale=babel_locale(locale))
     return word(locale, "reply_with_code").format(options=joined)
-
-
-def local_time(value: datetime | str, locale: str, timezone: str) -> str:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    # Skeletons, not patterns: each language orders day, month and time its own way.
-    zone, babel_locale = _zone(timezone), FORMAT_LOCALES.get(locale, "en_IN")
-    day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=babel_locale)  # "Mon, 30 Nov 2026"
-    return f"{day}, {format_skeleton('hm', moment, tzinfo=zone, locale=babel_locale)}"
 
 
 def money(value: str, locale: str) -> str:
@@ -120,7 +110,7 @@ def money(value: str, locale: str) -> str:
         minor // 100 if whole else minor / 100,
         currency,
         format="¤#,##,##0" if whole else None,
-        locale=FORMAT_LOCALES.get(locale, "en_IN"),
+        locale=babel_locale(locale),
         currency_digits=not whole,
     )
 
@@ -144,19 +134,7 @@ def _show(name: str, value: object, locale: str, timezone: str) -> str:
 
 
 def _one_line_list(value: list | dict | None, locale: str) -> str:
-    """Items on one line (a WhatsApp template variable may not hold a line break), with how many
-    were left out."""
+    """A `_list` field: "—" for None (not read), else one line in the recipient's words."""
     if value is None:
         return "—"
-    items, more = (value, 0) if isinstance(value, list) else (value.get("items", []), value.get("more", 0))
-    if not items:
-        return word(locale, "none_recorded")
-    shown = "; ".join(" ".join(str(item).split()) for item in items)
-    return f"{shown} {word(locale, 'list_more').format(count=more)}" if more else shown
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
+    return one_line(CutList.from_param(value), lambda key, **fields: word(locale, key).format(**fields))

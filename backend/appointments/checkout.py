@@ -1,20 +1,17 @@
 """What a checkout says a payment is for: the doctor, the date and time in the patient's own
-timezone and language, and the amount. Shown on the sandbox checkout page (to whoever holds its
-unguessable link) and sent to Stripe as the line item, so it never carries health data: no
-reason, no patient name."""
+timezone and language, and the amount. Shown on the sandbox checkout page (our own server, to
+whoever holds its unguessable link). Stripe's line item says only what and when: never the doctor
+or a specialty (a psychiatrist's name says what the patient is seen for), never the reason or the
+patient's name."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import Appointment, Doctor, Payment, User
-
-FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
+from backend.timefmt import FORMAT_LOCALES, local_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,21 +21,6 @@ class PaidFor:
     specialty: str | None  # an urgent consult's kind of doctor
     when: str | None  # "Tue, 8 Dec 2026, 10:30 am" in the patient's timezone; None: urgent
     timezone: str
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def local_when(moment: datetime, locale: str, timezone: str) -> str:
-    """As the notifications write a time: 'Tue, 8 Dec 2026, 10:30 am' (babel skeletons, so each
-    language orders day, month and time its own way)."""
-    zone, babel_locale = _zone(timezone), FORMAT_LOCALES.get(locale, "en_IN")
-    day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=babel_locale)
-    return f"{day}, {format_skeleton('hm', moment, tzinfo=zone, locale=babel_locale)}"
 
 
 def describe(
@@ -51,7 +33,7 @@ def describe(
         locale=locale,
         doctor=f"Dr {doctor.full_name}" if doctor else None,
         specialty=appointment.specialty,
-        when=local_when(appointment.starts_at, locale, timezone) if appointment.starts_at else None,
+        when=local_time(appointment.starts_at, locale, timezone) if appointment.starts_at else None,
         timezone=timezone,
     )
 
@@ -66,7 +48,8 @@ async def paid_for(session: AsyncSession, payment: Payment) -> PaidFor | None:
 
 
 def line_item(paid: PaidFor) -> str:
-    """The gateway's line item (Stripe Checkout shows it as the product name), in English."""
+    """The gateway's line item (Stripe Checkout shows it as the product name), in English: what and
+    when, but not who or what kind of doctor, which Stripe has no need to know."""
     if paid.when is None:
-        return f"Urgent consult ({paid.specialty or 'doctor on call'})"
-    return f"Consultation with {paid.doctor or 'your doctor'}, {paid.when} ({paid.timezone})"
+        return "Urgent consult"
+    return f"Consultation, {paid.when} ({paid.timezone})"

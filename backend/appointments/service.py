@@ -325,7 +325,7 @@ async def pay_link(
         return existing
     doctor = await doctor_of(session, appointment)
     patient = await session.get(User, appointment.patient_id)
-    # The doctor, date and time as the patient reads them: Stripe shows it as the line item.
+    # The date and time as the patient reads them (no doctor): Stripe shows it as the line item.
     description = checkout.line_item(checkout.describe(appointment, doctor, patient, locale="en"))
     return await payments.start_payment(
         session,

@@ -34,7 +34,7 @@ class Payment(IdMixin, CreatedMixin, Base):
     # The gateway's id of the money movement (Stripe PaymentIntent "pi_…"), used for refunds.
     charge_ref: Mapped[str | None] = mapped_column(String(255))
     url: Mapped[str | None] = mapped_column(String(1000))
-    # What the patient pays for, as shown on the checkout ("Consultation with Dr …, 12 Dec 10:00").
+    # What the patient pays for, Stripe's line item ("Consultation, Sat, 12 Dec 2026, 10:00 am (Asia/Kolkata)").
     description: Mapped[str | None] = mapped_column(String(200))
     amount_minor: Mapped[int] = mapped_column(Integer, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)

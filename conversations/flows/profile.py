@@ -10,6 +10,7 @@ from babel.dates import format_date
 from backend.files import service as files
 from backend.models import PROFILE_LISTS
 from backend.records import service as records
+from backend.records.summary import shorten
 from conversations.context import Context
 from conversations.copy import format_locale
 from conversations.flow import (
@@ -116,17 +117,13 @@ async def ask_remove(ctx: Context) -> Prompt:
     items = (await _view(ctx, f"view_{field}")).lists[field]
     # An option names its item, not its position: a button shown before the list changed (in
     # another tab) still removes exactly the item it says, or nothing.
-    options = [Option(f"item:{_item_key(item)}", _short(item)) for item in items]
+    options = [Option(f"item:{_item_key(item)}", shorten(item, MAX_LABEL)) for item in items]
     options.append(Option("keep", ctx.t("btn_keep_all")))
     return prompt(ctx.t("ask_remove"), options=options)
 
 
 def _item_key(item: str) -> str:
     return hashlib.sha256(item.encode()).hexdigest()[:16]
-
-
-def _short(item: str) -> str:
-    return item if len(item) <= MAX_LABEL else item[: MAX_LABEL - 1] + "…"
 
 
 async def answer_remove(ctx: Context, answer: Answer) -> Outcome:

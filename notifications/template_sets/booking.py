@@ -70,7 +70,7 @@ EN: dict[str, str] = {
     "sex_male": "male",
     "sex_other": "other",
     "sex_undisclosed": "not said",
-    "none_recorded": "none recorded",
+    "profile_none": "none recorded",
     "list_more": "+{count} more",
     "btn_pay_again": "Pay again",
 }
@@ -137,7 +137,7 @@ HI: dict[str, str] = {
     "sex_male": "पुरुष",
     "sex_other": "अन्य",
     "sex_undisclosed": "नहीं बताया",
-    "none_recorded": "कुछ दर्ज नहीं है",
+    "profile_none": "कुछ दर्ज नहीं है",
     "list_more": "+{count} और",
     "btn_pay_again": "फिर से भुगतान करें",
 }

@@ -8,7 +8,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from backend.access import Actor
+from backend.appointments import service as appointments
+from backend.appointments import urgent
 from backend.models import (
+    Appointment,
     Doctor,
     OutboxMessage,
     Payment,
@@ -119,3 +122,39 @@ async def outbox_for(session, user_id: str) -> list[OutboxMessage]:
             select(OutboxMessage).where(OutboxMessage.user_id == user_id).order_by(OutboxMessage.created_at)
         )
     )
+
+
+async def settle_paid(sessions, cipher, settings, gateways, payment: Payment, *, at: datetime) -> None:
+    """The gateway says `payment` is paid and the booking settles it, as the webhook would."""
+    async with sessions() as session, session.begin():
+        fresh = await session.get(Payment, payment.id)
+        change = await payments.record_event(
+            session, fresh.gateway, paid_event(fresh), settings=settings, now=at
+        )
+        await appointments.settle(session, cipher, settings, gateways, change, now=at)
+
+
+async def urgent_with_pay_link(
+    sessions, cipher, settings, gateways, patient_id: str, *, at: datetime, reason: str = "high fever"
+) -> tuple[Appointment, Payment]:
+    """`patient_id`'s urgent General Medicine consult, requested at `at`, and its payment link."""
+    async with sessions() as session, session.begin():
+        held = await urgent.request(
+            session,
+            cipher,
+            settings,
+            patient_id=patient_id,
+            specialty="General Medicine",
+            reason=reason,
+            now=at,
+        )
+        return held, await appointments.pay_link(session, settings, gateways, held, now=at)
+
+
+async def paid_urgent_for(
+    sessions, cipher, settings, gateways, patient_id: str, *, at: datetime
+) -> tuple[Appointment, Payment]:
+    """`patient_id`'s urgent consult, requested and paid at `at`."""
+    held, payment = await urgent_with_pay_link(sessions, cipher, settings, gateways, patient_id, at=at)
+    await settle_paid(sessions, cipher, settings, gateways, payment, at=at)
+    return held, payment

@@ -5,27 +5,28 @@ dispatcher and the chat, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
 from backend.access import Actor
 from backend.appointments import service as appointments
-from backend.appointments import urgent
-from backend.models import Appointment, AppointmentStatus, AuditEntry, Payment, Role, User, new_id
-from backend.payments import service as payments
+from backend.models import Appointment, AppointmentStatus, AuditEntry, Role, User, new_id
 from backend.records import service as records
 from backend.records.summary import age_on
 from bot.whatsapp.notify import MAX_BODY
 from notifications.dispatcher import Dispatcher
-from tests.appointments.factories import make_doctor, make_patient, make_slot, paid_event
+from tests.appointments.factories import (
+    NOW,
+    make_doctor,
+    make_patient,
+    make_slot,
+    paid_urgent_for,
+    settle_paid,
+)
 from tests.chat import ChatDriver
 from tests.notifications.helpers import RecordingSender
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def fill_profile(session, cipher, patient, lists: dict[str, list[str]]) -> None:
@@ -46,23 +47,18 @@ async def request(
         patient = await make_patient(session, cipher, chat=f"patient-{new_id()[:6]}")
         await fill_profile(session, cipher, patient, lists)
         doctor = doctor or await make_doctor(session)
-        slot = await make_slot(session, doctor, now().replace(microsecond=0) + timedelta(days=days))
+        slot = await make_slot(session, doctor, NOW + timedelta(days=days))
         held = await appointments.hold(
-            session, cipher, settings, patient_id=patient.id, slot_id=slot.id, reason=reason, now=now()
+            session, cipher, settings, patient_id=patient.id, slot_id=slot.id, reason=reason, now=NOW
         )
-        payment = await appointments.pay_link(session, settings, gateways, held, now=now())
-    async with sessions() as session, session.begin():
-        fresh = await session.get(Payment, payment.id)
-        change = await payments.record_event(
-            session, fresh.gateway, paid_event(fresh), settings=settings, now=now()
-        )
-        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+        payment = await appointments.pay_link(session, settings, gateways, held, now=NOW)
+    await settle_paid(sessions, cipher, settings, gateways, payment, at=NOW)
     return patient, doctor, held
 
 
 async def deliver(sessions, cipher) -> RecordingSender:
     web = RecordingSender("web")
-    await Dispatcher(sessions, cipher, {"web": web}).drain()
+    await Dispatcher(sessions, cipher, {"web": web}, clock=lambda: NOW).drain()
     return web
 
 
@@ -136,7 +132,7 @@ async def open_card(chat: ChatDriver, who: str) -> str:
 
 
 def doctor_chat(engine, otp_sender, doctor) -> ChatDriver:
-    return ChatDriver(engine, otp_sender, chat_id=f"web-{doctor.user_id[:8]}-0")
+    return ChatDriver(engine, otp_sender, chat_id=f"web-{doctor.user_id[:8]}-0", pinned=NOW)
 
 
 async def test_the_doctors_card_shows_the_patients_allergies_read_live(
@@ -199,22 +195,7 @@ async def test_the_urgent_consult_shows_the_summary_once_taken_not_in_the_offer(
         doctor = await make_doctor(session, on_call=True)
         patient = await make_patient(session, cipher, chat="patient-urgent")
         await fill_profile(session, cipher, patient, ASHA)
-        held = await urgent.request(
-            session,
-            cipher,
-            settings,
-            patient_id=patient.id,
-            specialty="General Medicine",
-            reason="high fever",
-            now=now(),
-        )
-        payment = await appointments.pay_link(session, settings, gateways, held, now=now())
-    async with sessions() as session, session.begin():
-        fresh = await session.get(Payment, payment.id)
-        change = await payments.record_event(
-            session, fresh.gateway, paid_event(fresh), settings=settings, now=now()
-        )
-        await appointments.settle(session, cipher, settings, gateways, change, now=now())
+    await paid_urgent_for(sessions, cipher, settings, gateways, patient.id, at=NOW)
     offer = next(n for _, n in (await deliver(sessions, cipher)).sent if n.template == "urgent_offer")
     assert "penicillin" not in offer.text and await profile_reads(sessions, patient.id) == []
     chat = doctor_chat(engine, otp_sender, doctor)

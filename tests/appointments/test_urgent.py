@@ -17,7 +17,14 @@ from backend.models import Appointment, AppointmentStatus, Doctor, Payment, Veri
 from backend.outbox import service as outbox
 from backend.payments import ledger
 from notifications.dispatcher import Dispatcher
-from tests.appointments.factories import make_doctor, make_patient, outbox_for, paid_event
+from tests.appointments.factories import (
+    make_doctor,
+    make_patient,
+    outbox_for,
+    paid_event,
+    paid_urgent_for,
+    urgent_with_pay_link,
+)
 from tests.chat import ChatDriver
 from tests.notifications.helpers import RecordingSender
 
@@ -45,24 +52,7 @@ async def paid_urgent(sessions, cipher, settings, gateways, *, at=None):
     at = at or now()
     async with sessions() as session, session.begin():
         patient = await make_patient(session, cipher, chat="patient-chat")
-        held = await urgent.request(
-            session,
-            cipher,
-            settings,
-            patient_id=patient.id,
-            specialty="General Medicine",
-            reason="high fever",
-            now=at,
-        )
-        payment = await appointments.pay_link(session, settings, gateways, held, now=at)
-    from backend.payments import service as payments
-
-    async with sessions() as session, session.begin():
-        fresh = await session.get(Payment, payment.id)
-        change = await payments.record_event(
-            session, fresh.gateway, paid_event(fresh), settings=settings, now=at
-        )
-        await appointments.settle(session, cipher, settings, gateways, change, now=at)
+    held, payment = await paid_urgent_for(sessions, cipher, settings, gateways, patient.id, at=at)
     return patient, held, payment
 
 
@@ -178,22 +168,20 @@ async def test_nobody_in_time_refunds_in_full_and_says_where_to_go(
             await urgent.accept(session, cipher, doctor, held.id, now=late)
 
 
+async def test_the_gateway_is_not_told_the_kind_of_doctor(sessions, cipher, settings, gateways, team):
+    # A specialty (psychiatry) says what the patient is seen for: Stripe's line item leaves it out.
+    _patient, _held, payment = await paid_urgent(sessions, cipher, settings, gateways)
+    async with sessions() as session:
+        assert (await session.get(Payment, payment.id)).description == "Urgent consult"
+
+
 async def test_a_failed_urgent_payment_is_told_in_its_own_words(sessions, cipher, settings, gateways, team):
     from backend.payments import service as payments
     from backend.payments.gateway import EventType
 
     async with sessions() as session, session.begin():
         patient = await make_patient(session, cipher)
-        held = await urgent.request(
-            session,
-            cipher,
-            settings,
-            patient_id=patient.id,
-            specialty="General Medicine",
-            reason="fever",
-            now=now(),
-        )
-        payment = await appointments.pay_link(session, settings, gateways, held, now=now())
+    _held, payment = await urgent_with_pay_link(sessions, cipher, settings, gateways, patient.id, at=now())
     async with sessions() as session, session.begin():
         event = paid_event(await session.get(Payment, payment.id), type_=EventType.FAILED)
         change = await payments.record_event(session, "sandbox", event, settings=settings, now=now())

@@ -17,6 +17,7 @@ from tests.e2e.journeys import (
     Tab,
     appointments_of,
     ledger_total,
+    local_time,
     make_doctor,
     make_patient,
     open_all_hours,
@@ -98,6 +99,21 @@ def _refunds(client, payment_id: str) -> list[Refund]:
         return list(await session.scalars(select(Refund).where(Refund.payment_id == payment_id)))
 
     return run(client, work)
+
+
+def test_stripe_is_told_the_date_and_time_of_the_consultation_but_not_the_doctor(
+    client, cipher, settings, fake
+):
+    # A doctor's name can say what the patient is seen for (a psychiatrist): it stays on our side.
+    cast = _clinic(client, cipher, settings, connected=None)
+    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    _hold(patient)
+    (appointment,) = run(client, lambda s: appointments_of(s, cast["patient"].id))
+    (created,) = fake.posts("/v1/checkout/sessions")
+    (item,) = created.params["line_items"]
+    name = item["price_data"]["product_data"]["name"]
+    assert name == f"Consultation, {local_time(appointment.starts_at, 'Asia/Kolkata')} (Asia/Kolkata)", name
+    assert "Asha" not in name and "Nair" not in name and "Dr" not in name
 
 
 def test_a_connect_split_payment_and_a_doctor_cancellation_refunded_through_stripe(

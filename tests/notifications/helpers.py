@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +12,28 @@ from backend.models import OutboxMessage, Role, User, new_id
 from backend.outbox import service
 from notifications.sender import Delivery, Notice
 from tests.keys import run_cipher
+
+# 12:00 in Asia/Kolkata. In the future on purpose: what the backend writes with the real time
+# (an admin alert, a retried dead letter) must already be due by this clock, whatever the hour.
+NOON_IST = datetime(2031, 6, 2, 6, 30, tzinfo=UTC)
+
+
+class Clock:
+    """A settable clock for the dispatcher ("time travel")."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def travel(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+async def outbox_row(sessions, key: str) -> OutboxMessage:
+    async with sessions() as session:
+        return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
 
 
 async def make_user(

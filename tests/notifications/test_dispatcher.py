@@ -6,54 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from backend.models import ChannelIdentity, NotificationAction, OutboxMessage, OutboxStatus, Role
 from backend.outbox import preferences, service
 from notifications.dispatcher import Dispatcher, DispatchSettings
-from tests.notifications.helpers import RecordingSender, make_user
-
-# 12:00 in Asia/Kolkata. In the future on purpose: what the backend writes with the real time
-# (an admin alert, a retried dead letter) must already be due by this clock, whatever the hour.
-NOON_IST = datetime(2031, 6, 2, 6, 30, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def travel(self, **delta) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOON_IST)
-
-
-@pytest.fixture
-def telegram() -> RecordingSender:
-    return RecordingSender("telegram")
-
-
-@pytest.fixture
-def whatsapp() -> RecordingSender:
-    return RecordingSender("whatsapp")
-
-
-@pytest.fixture
-def dispatcher(sessions, cipher, telegram, whatsapp, clock) -> Dispatcher:
-    settings = DispatchSettings(max_attempts=3, retry_base_seconds=10)
-    return Dispatcher(sessions, cipher, {"telegram": telegram, "whatsapp": whatsapp}, settings, clock=clock)
-
-
-async def _row(sessions, key: str) -> OutboxMessage:
-    async with sessions() as session:
-        return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+from tests.notifications.helpers import RecordingSender, make_user, outbox_row
 
 
 async def test_a_message_is_sent_once_in_the_recipients_language(
@@ -75,7 +33,7 @@ async def test_a_message_is_sent_once_in_the_recipients_language(
     assert await dispatcher.drain() == 0
     assert telegram.texts == [telegram.sent[0][1].text]
     assert "telecare में आपका स्वागत है, आशा" in telegram.texts[0]
-    row = await _row(sessions, "welcome:1")
+    row = await outbox_row(sessions, "welcome:1")
     assert (row.status, row.channel, row.platform_message_id) == (OutboxStatus.SENT, "telegram", "telegram-1")
 
 
@@ -91,7 +49,7 @@ async def test_params_are_encrypted_at_rest(sessions, cipher, clock):
             params={"name": "Asha Verma"},
             due_at=clock.now,
         )
-    row = await _row(sessions, "k")
+    row = await outbox_row(sessions, "k")
     assert b"Asha" not in row.params_enc
     assert service.open_params(cipher, row) == {"name": "Asha Verma"}
 
@@ -123,7 +81,7 @@ async def test_a_reminder_arrives_at_its_local_time_and_a_cancelled_one_never(
     clock.now = appointment_at - timedelta(minutes=30)
     assert await dispatcher.drain() == 0
     assert len(telegram.sent) == 1
-    assert (await _row(sessions, "appointment:a1:1h")).status is OutboxStatus.CANCELLED
+    assert (await outbox_row(sessions, "appointment:a1:1h")).status is OutboxStatus.CANCELLED
 
 
 async def test_rescheduling_replaces_the_reminder(sessions, cipher, dispatcher, telegram, clock):
@@ -173,7 +131,7 @@ async def test_a_late_reminder_is_dropped_not_sent_late(sessions, cipher, dispat
     clock.travel(minutes=20)  # the workers were down for 20 minutes
     await dispatcher.drain()
     assert telegram.sent == []
-    row = await _row(sessions, "r")
+    row = await outbox_row(sessions, "r")
     assert row.status is OutboxStatus.DROPPED and row.last_error == "too late to be useful"
 
 
@@ -189,7 +147,7 @@ async def test_quiet_hours_hold_until_morning_across_a_daylight_saving_change(
             session, cipher, key="n", user_id=user.id, template="welcome", kind="profile", due_at=clock.now
         )
     await dispatcher.drain()
-    row = await _row(sessions, "n")
+    row = await outbox_row(sessions, "n")
     assert (row.status, row.due_at) == (OutboxStatus.PENDING, datetime(2026, 3, 8, 12, 0, tzinfo=UTC))
     assert row.attempts == 0  # a hold is not an attempt
     clock.now = datetime(2026, 3, 8, 11, 59, tzinfo=UTC)
@@ -208,7 +166,7 @@ async def test_quiet_hours_in_autumn_end_at_local_eight(sessions, cipher, dispat
             session, cipher, key="n", user_id=user.id, template="welcome", kind="profile", due_at=clock.now
         )
     await dispatcher.drain()
-    assert (await _row(sessions, "n")).due_at == datetime(2026, 11, 1, 13, 0, tzinfo=UTC)
+    assert (await outbox_row(sessions, "n")).due_at == datetime(2026, 11, 1, 13, 0, tzinfo=UTC)
 
 
 async def test_urgent_messages_ignore_quiet_hours_and_mutes(sessions, cipher, dispatcher, telegram, clock):
@@ -236,8 +194,8 @@ async def test_urgent_messages_ignore_quiet_hours_and_mutes(sessions, cipher, di
             due_at=clock.now,
         )
     await dispatcher.drain()
-    assert len(telegram.sent) == 1 and telegram.sent[0][1].outbox_id == (await _row(sessions, "u")).id
-    assert (await _row(sessions, "quiet")).status is OutboxStatus.PENDING
+    assert len(telegram.sent) == 1 and telegram.sent[0][1].outbox_id == (await outbox_row(sessions, "u")).id
+    assert (await outbox_row(sessions, "quiet")).status is OutboxStatus.PENDING
 
 
 async def test_own_quiet_hours_and_turning_them_off(sessions, cipher, dispatcher, telegram, clock):
@@ -265,7 +223,7 @@ async def test_a_muted_reminder_kind_is_not_sent(sessions, cipher, dispatcher, t
         )
     await dispatcher.drain()
     assert telegram.sent == []
-    assert (await _row(sessions, "m")).status is OutboxStatus.DROPPED
+    assert (await outbox_row(sessions, "m")).status is OutboxStatus.DROPPED
 
 
 async def test_preferred_channel_first_then_the_most_recent_chat(
@@ -297,7 +255,7 @@ async def test_unreachable_on_one_channel_tries_the_next(
         await service.enqueue(session, cipher, key="a", user_id=user.id, template="welcome", due_at=clock.now)
     await dispatcher.drain()
     assert [a for a, _ in whatsapp.sent] == ["+911"]
-    assert (await _row(sessions, "a")).channel == "whatsapp"
+    assert (await outbox_row(sessions, "a")).channel == "whatsapp"
 
 
 async def test_failures_retry_with_backoff_then_dead_letter_and_admins_are_told(
@@ -311,7 +269,7 @@ async def test_failures_retry_with_backoff_then_dead_letter_and_admins_are_told(
     delays = []
     for attempt in (1, 2):
         await dispatcher.drain()
-        row = await _row(sessions, "f")
+        row = await outbox_row(sessions, "f")
         assert (row.status, row.attempts) == (OutboxStatus.PENDING, attempt)
         delay = (row.due_at - clock.now).total_seconds()
         delays.append(delay)
@@ -319,7 +277,7 @@ async def test_failures_retry_with_backoff_then_dead_letter_and_admins_are_told(
         assert await dispatcher.drain() == 0  # not before its time
         clock.now = row.due_at
     await dispatcher.drain()
-    row = await _row(sessions, "f")
+    row = await outbox_row(sessions, "f")
     assert (row.status, row.attempts) == (OutboxStatus.DEAD, 3)
     assert "platform kept failing" in row.last_error
     # The admin alert went out with Retry / Discard buttons, to the admin only.
@@ -351,7 +309,7 @@ async def test_a_crashed_workers_claim_expires_and_counts_as_an_attempt(sessions
     assert await survivor.drain() == 0  # still leased to the dead worker
     clock.travel(minutes=3)
     assert await survivor.drain() == 1
-    row = await _row(sessions, "c")
+    row = await outbox_row(sessions, "c")
     assert (row.status, row.attempts, len(telegram.sent)) == (OutboxStatus.SENT, 1, 1)
 
 
@@ -369,9 +327,9 @@ async def test_no_chat_at_all_waits_and_web_waits_when_nothing_else_works(sessio
             session, cipher, key="both", user_id=both.id, template="welcome", due_at=clock.now
         )
     await dispatcher.drain()
-    none = await _row(sessions, "none")
+    none = await outbox_row(sessions, "none")
     assert (none.status, none.channel, none.delivery_status) == (OutboxStatus.SENT, None, "waiting")
-    row = await _row(sessions, "both")
+    row = await outbox_row(sessions, "both")
     assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, "web", "waiting")
 
 
@@ -388,7 +346,7 @@ async def test_a_row_cancelled_while_claimed_is_not_marked_sent(sessions, cipher
         await queue.finish(
             session, cipher, "w1", [queue.Result(row.id, OutboxStatus.SENT, channel="telegram")]
         )
-    assert (await _row(sessions, "x")).status is OutboxStatus.CANCELLED
+    assert (await outbox_row(sessions, "x")).status is OutboxStatus.CANCELLED
     # And an admin can retry a dead one, or discard it.
     async with sessions() as session, session.begin():
         assert await queue.retry_dead(session, row.id) is False
@@ -446,8 +404,8 @@ async def test_a_message_cancelled_or_replaced_while_claimed_is_not_sent_as_it_w
     sender = SlowSender(during=meanwhile)
     await Dispatcher(sessions, cipher, {"telegram": sender}, clock=clock).drain()
     assert [n.text.split(": ")[1].split(" at")[0] for _, n in sender.sent] == ["first"]
-    assert (await _row(sessions, "cancelled")).status is OutboxStatus.CANCELLED
-    replaced = await _row(sessions, "replaced")
+    assert (await outbox_row(sessions, "cancelled")).status is OutboxStatus.CANCELLED
+    replaced = await outbox_row(sessions, "replaced")
     assert (replaced.status, replaced.due_at) == (OutboxStatus.PENDING, clock.now + timedelta(hours=1))
 
 
@@ -493,8 +451,8 @@ async def test_one_unreadable_message_does_not_hold_up_the_rest(
         bad = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == "bad"))
         bad.params_enc = b"not an envelope"
     await dispatcher.drain()
-    assert [n.outbox_id for _, n in telegram.sent] == [(await _row(sessions, "good")).id]
-    row = await _row(sessions, "bad")
+    assert [n.outbox_id for _, n in telegram.sent] == [(await outbox_row(sessions, "good")).id]
+    row = await outbox_row(sessions, "bad")
     assert row.status is OutboxStatus.DEAD and row.last_error.startswith("unreadable")
 
 
@@ -506,7 +464,7 @@ async def test_a_message_that_keeps_stopping_workers_ends_dead(sessions, cipher,
         )
         row.attempts = 3  # max_attempts in this fixture: three workers died holding it
     await dispatcher.drain()
-    assert telegram.sent == [] and (await _row(sessions, "poison")).status is OutboxStatus.DEAD
+    assert telegram.sent == [] and (await outbox_row(sessions, "poison")).status is OutboxStatus.DEAD
 
 
 async def test_blocked_everywhere_waits_not_a_dead_letter(sessions, cipher, dispatcher, telegram, clock):
@@ -516,7 +474,7 @@ async def test_blocked_everywhere_waits_not_a_dead_letter(sessions, cipher, disp
         await make_user(session, role=Role.ADMIN, chats=(("whatsapp", "+91admin"),))
         await service.enqueue(session, cipher, key="b", user_id=user.id, template="welcome", due_at=clock.now)
     await dispatcher.drain()
-    row = await _row(sessions, "b")
+    row = await outbox_row(sessions, "b")
     assert (row.status, row.delivery_status, row.attempts) == (OutboxStatus.SENT, "waiting", 0)
     assert telegram.sent == [] and dispatcher.senders["whatsapp"].sent == [], "no admin alert for it"
 
@@ -536,9 +494,9 @@ async def test_a_message_that_dies_again_after_a_retry_alerts_again(
         row.attempts = 2
     for _ in range(2):
         await dispatcher.drain()
-        assert (await _row(sessions, "d")).status is OutboxStatus.DEAD
+        assert (await outbox_row(sessions, "d")).status is OutboxStatus.DEAD
         await dispatcher.drain()  # the alert
-        dead_id = (await _row(sessions, "d")).id
+        dead_id = (await outbox_row(sessions, "d")).id
         async with sessions() as session, session.begin():
             assert await queue.retry_dead(session, dead_id)  # an admin's Retry
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == dead_id).values(attempts=2))
@@ -577,7 +535,7 @@ async def test_a_reminder_replaced_while_queued_here_goes_out_as_replaced(sessio
     sender = SlowSender(during=meanwhile)
     await Dispatcher(sessions, cipher, {"telegram": sender}, clock=clock).drain()
     assert [n.text.split(": ")[1].split(" at")[0] for _, n in sender.sent] == ["a", "b-moved"]
-    assert (await _row(sessions, "b")).status is OutboxStatus.SENT
+    assert (await outbox_row(sessions, "b")).status is OutboxStatus.SENT
 
 
 async def test_the_gate_serves_the_highest_priority_first():

@@ -5,54 +5,16 @@ out when the user opens a chat — unless it is past its window or withdrawn fir
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from backend.accounts.chats import new_identity
-from backend.models import ChannelIdentity, NotificationAction, OutboxMessage, OutboxStatus, Role
+from backend.models import ChannelIdentity, NotificationAction, OutboxStatus, Role
 from backend.outbox import queue, service
 from bot.web.notify import flush_waiting
-from notifications.dispatcher import Dispatcher, DispatchSettings
 from tests.keys import run_cipher
-from tests.notifications.helpers import RecordingSender, enqueue_nudge, make_user
-
-NOON_IST = datetime(2031, 6, 2, 6, 30, tzinfo=UTC)  # in the future, as in test_dispatcher.py
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOON_IST)
-
-
-@pytest.fixture
-def telegram() -> RecordingSender:
-    return RecordingSender("telegram")
-
-
-@pytest.fixture
-def whatsapp() -> RecordingSender:
-    return RecordingSender("whatsapp")
-
-
-@pytest.fixture
-def dispatcher(sessions, cipher, telegram, whatsapp, clock) -> Dispatcher:
-    settings = DispatchSettings(max_attempts=3, retry_base_seconds=10)
-    return Dispatcher(sessions, cipher, {"telegram": telegram, "whatsapp": whatsapp}, settings, clock=clock)
-
-
-async def _row(sessions, key: str) -> OutboxMessage:
-    async with sessions() as session:
-        return await session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+from tests.notifications.helpers import NOON_IST, enqueue_nudge, make_user, outbox_row
 
 
 async def _user_without_a_chat_and_a_request(sessions, cipher, clock, *, window=None) -> str:
@@ -82,7 +44,7 @@ async def test_a_message_for_a_user_with_no_chat_waits_and_is_never_claimed_agai
 ):
     await _user_without_a_chat_and_a_request(sessions, cipher, clock)
     assert await dispatcher.drain() == 1
-    row = await _row(sessions, "request")
+    row = await outbox_row(sessions, "request")
     assert (row.status, row.channel, row.delivery_status, row.attempts) == (
         OutboxStatus.SENT,
         None,
@@ -118,7 +80,7 @@ async def test_a_waiting_message_goes_out_with_its_buttons_on_the_chat_the_user_
     assert await dispatcher.drain() == 1
     ((address, notice),) = telegram.sent
     assert address == "t-doctor" and {a.token for a in notice.actions} == tokens
-    row = await _row(sessions, "request")
+    row = await outbox_row(sessions, "request")
     assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, "telegram", "sent")
     async with sessions() as session, session.begin():
         assert await queue.release_waiting(session, doctor_id, due_at=clock.now) == 0  # shown: done
@@ -136,7 +98,7 @@ async def test_a_waiting_message_past_its_window_is_not_shown(sessions, cipher, 
         await queue.release_waiting(session, doctor_id, due_at=clock.now)
     await dispatcher.drain()
     assert telegram.sent == []
-    assert (await _row(sessions, "request")).status is OutboxStatus.DROPPED
+    assert (await outbox_row(sessions, "request")).status is OutboxStatus.DROPPED
 
 
 async def test_a_waiting_message_can_still_be_withdrawn(sessions, cipher, dispatcher, clock):
@@ -147,7 +109,7 @@ async def test_a_waiting_message_can_still_be_withdrawn(sessions, cipher, dispat
     async with sessions() as session, session.begin():
         assert await queue.waiting_for_web(session, doctor_id, now=clock.now) == []
         assert await queue.release_waiting(session, doctor_id, due_at=clock.now) == 0
-    assert (await _row(sessions, "request")).status is OutboxStatus.CANCELLED
+    assert (await outbox_row(sessions, "request")).status is OutboxStatus.CANCELLED
 
 
 async def test_a_chat_that_said_stop_is_not_messaged_when_its_waiting_message_is_released(
@@ -163,7 +125,7 @@ async def test_a_chat_that_said_stop_is_not_messaged_when_its_waiting_message_is
         assert await queue.release_waiting(session, user.id, due_at=clock.now) == 1
     await dispatcher.drain()
     assert whatsapp.sent == []
-    row = await _row(sessions, "nudge")
+    row = await outbox_row(sessions, "nudge")
     assert (row.status, row.channel, row.delivery_status) == (OutboxStatus.SENT, None, "waiting")
 
 
@@ -194,14 +156,14 @@ async def test_two_tabs_opening_at_once_show_a_waiting_message_once(sessions, ci
     tabs = Tabs(open_tabs=1)
     shown = await asyncio.gather(*(flush_waiting(sessions, cipher, tabs, address) for _ in range(2)))
     assert sorted(shown) == [0, 1] and len(tabs.frames) == 1  # claimed before shown: one tab shows it
-    row = await _row(sessions, "request")
+    row = await outbox_row(sessions, "request")
     assert (row.channel, row.delivery_status) == ("web", "delivered")
 
 
 async def test_a_message_claimed_for_a_tab_that_closed_waits_again(sessions, cipher, dispatcher, clock):
     address = await _waiting_for_a_web_chat(sessions, cipher, dispatcher, clock)
     assert await flush_waiting(sessions, cipher, Tabs(open_tabs=0), address) == 0
-    assert (await _row(sessions, "request")).delivery_status == "waiting"
+    assert (await outbox_row(sessions, "request")).delivery_status == "waiting"
     tabs = Tabs(open_tabs=1)
     assert await flush_waiting(sessions, cipher, tabs, address) == 1 and len(tabs.frames) == 1
 
@@ -211,7 +173,7 @@ async def test_a_message_shown_on_the_web_is_not_released_to_telegram_as_well(
 ):
     address = await _waiting_for_a_web_chat(sessions, cipher, dispatcher, clock)
     assert await flush_waiting(sessions, cipher, Tabs(open_tabs=1), address) == 1
-    row = await _row(sessions, "request")
+    row = await outbox_row(sessions, "request")
     async with sessions() as session, session.begin():  # the user writes on Telegram just after
         assert await queue.release_waiting(session, row.user_id, due_at=clock.now) == 0
     assert await dispatcher.drain() == 0 and telegram.sent == []
