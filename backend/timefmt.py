@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_skeleton
+from babel.dates import format_skeleton, get_timezone_name
 
 # Formatting follows India's conventions in both languages (₹1,50,000; "15 Aug 1990").
 FORMAT_LOCALES = {"en": "en_IN", "hi": "hi_IN"}
@@ -32,3 +32,9 @@ def local_time(value: datetime | str, locale: str, timezone: str) -> str:
     where, language = zone(timezone), babel_locale(locale)
     day = format_skeleton("yMMMEd", moment, tzinfo=where, locale=language)  # "Mon, 30 Nov 2026"
     return f"{day}, {format_skeleton('hm', moment, tzinfo=where, locale=language)}"
+
+
+def zone_name(value: datetime, locale: str, timezone: str) -> str:
+    """The timezone as a person names it at that moment: "India Standard Time", "भारतीय मानक समय"
+    (daylight-saving aware: "British Summer Time" in June)."""
+    return get_timezone_name(value.astimezone(zone(timezone)), locale=babel_locale(locale))

@@ -122,7 +122,6 @@ _WORDS = {
         "urgent": "Urgent consult",
         "doctor": "Doctor",
         "when": "Date and time",
-        "zone": "your time zone",
         "kind": "Kind of doctor",
         "urgent_when": "as soon as a doctor on call accepts",
         "pay": "Pay",
@@ -138,7 +137,6 @@ _WORDS = {
         "urgent": "तुरंत परामर्श",
         "doctor": "डॉक्टर",
         "when": "तारीख़ और समय",
-        "zone": "आपका टाइमज़ोन",
         "kind": "डॉक्टर का प्रकार",
         "urgent_when": "जैसे ही कोई ऑन-कॉल डॉक्टर स्वीकार करे",
         "pay": "भुगतान करें",
@@ -176,7 +174,7 @@ def _details(paid: PaidFor | None, words: dict) -> str:
     if paid.when is None:  # an urgent consult: no doctor or time until one accepts
         rows = [(words["urgent"], paid.specialty or ""), (words["when"], words["urgent_when"])]
     else:
-        rows = [(words["doctor"], paid.doctor or ""), (words["when"], f"{paid.when} ({words['zone']})")]
+        rows = [(words["doctor"], paid.doctor or ""), (words["when"], f"{paid.when} ({paid.zone_name})")]
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows if v)
     return f"<dl>{items}</dl>"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import Appointment, Doctor, Payment, User
-from backend.timefmt import FORMAT_LOCALES, local_time
+from backend.timefmt import FORMAT_LOCALES, local_time, zone_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,7 @@ class PaidFor:
     specialty: str | None  # an urgent consult's kind of doctor
     when: str | None  # "Tue, 8 Dec 2026, 10:30 am" in the patient's timezone; None: urgent
     timezone: str
+    zone_name: str | None = None  # "India Standard Time" at that moment, in the patient's language
 
 
 def describe(
@@ -35,6 +36,7 @@ def describe(
         specialty=appointment.specialty,
         when=local_time(appointment.starts_at, locale, timezone) if appointment.starts_at else None,
         timezone=timezone,
+        zone_name=zone_name(appointment.starts_at, locale, timezone) if appointment.starts_at else None,
     )
 
 

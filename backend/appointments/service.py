@@ -361,6 +361,7 @@ async def settle(
     if change.type is EventType.PAID:
         await _paid(session, cipher, settings, gateways, appointment, change.payment, now=now)
     elif change.type is EventType.FAILED and appointment.status is AppointmentStatus.HELD:
+        doctor = await session.get(Doctor, appointment.doctor_id) if appointment.doctor_id else None
         await notices.tell(
             session,
             cipher,
@@ -369,7 +370,11 @@ async def settle(
             user_id=appointment.patient_id,
             # An urgent consult has no time yet: its own words.
             template="appointment_payment_failed" if appointment.starts_at else "urgent_payment_failed",
-            params={"starts_at": _iso(appointment.starts_at), "until_at": _iso(appointment.hold_expires_at)},
+            params={
+                "doctor": notices.doctor_label(doctor) if doctor else "",
+                "starts_at": _iso(appointment.starts_at),
+                "until_at": _iso(appointment.hold_expires_at),
+            },
             now=now,
             # The pay step again, with a new link (conversations/flows/booking.py handles it).
             actions=(ActionButton("pay_again", "btn_pay_again"),),

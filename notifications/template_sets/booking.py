@@ -35,7 +35,7 @@ EN: dict[str, str] = {
     "appointment_hold_expired": "⌛ The time held for you with {doctor} on {starts_at} ended unpaid, so the slot "
     "was released. You can pick a time again.",
     "urgent_hold_expired": "⌛ Your urgent consult request ended unpaid. You can ask again any time.",
-    "appointment_payment_failed": "The payment for {starts_at} did not go through, and nothing was charged. The "
+    "appointment_payment_failed": "The payment for your consultation with {doctor} on {starts_at} did not go through, and nothing was charged. The "
     "time is still held for you until {until_at}: tap 'Pay again' for a new link.",
     "urgent_payment_failed": "The payment for your urgent consult did not go through, and nothing was charged. "
     "Tap 'Pay again' for a new link.",
@@ -103,7 +103,7 @@ HI: dict[str, str] = {
     "appointment_hold_expired": "⌛ {doctor} के साथ {starts_at} का आपके लिए रोका गया समय बिना भुगतान के ख़त्म हो "
     "गया, इसलिए वह समय छोड़ दिया गया। आप फिर से समय चुन सकते हैं।",
     "urgent_hold_expired": "⌛ तुरंत परामर्श का आपका अनुरोध बिना भुगतान के ख़त्म हो गया। आप कभी भी फिर से माँग सकते हैं।",
-    "appointment_payment_failed": "{starts_at} का भुगतान नहीं हो पाया, और कोई पैसा नहीं कटा। यह समय {until_at} "
+    "appointment_payment_failed": "{doctor} के साथ {starts_at} के आपके परामर्श का भुगतान नहीं हो पाया, और कोई पैसा नहीं कटा। यह समय {until_at} "
     "तक अब भी आपके लिए रुका है: नए लिंक के लिए 'फिर से भुगतान करें' दबाएँ।",
     "urgent_payment_failed": "आपके तुरंत परामर्श का भुगतान नहीं हो पाया, और कोई पैसा नहीं कटा। नए लिंक के लिए "
     "'फिर से भुगतान करें' दबाएँ।",
@@ -171,7 +171,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_moved": ("patient", "old_at", "starts_at"),
     "appointment_hold_expired": ("doctor", "starts_at"),
     "urgent_hold_expired": (),
-    "appointment_payment_failed": ("starts_at", "until_at"),
+    "appointment_payment_failed": ("doctor", "starts_at", "until_at"),
     "urgent_payment_failed": (),
     "appointment_refund_paid_too_late": ("amount_money",),
     "appointment_refund_duplicate_payment": ("amount_money",),

@@ -248,6 +248,7 @@ async def test_a_failed_payment_is_told_as_it_is_and_pay_again_gives_a_new_link_
     web = await deliver(sessions, cipher)
     (failed,) = [n for _, n in web.sent if n.template == "appointment_payment_failed"]
     assert "did not go through, and nothing was charged" in failed.text, failed.text
+    assert "with Dr Meera Rao" in failed.text, "the notice names whom the payment was for"
     assert "I have paid" not in failed.text
     assert [a.label for a in failed.actions] == ["Pay again"]
 
