@@ -99,18 +99,25 @@ async def run(engine: Engine, ctx: Context, command: str) -> list[Reply]:
         history = ctx.data.get("history") or []
         if not history and (came_from := ctx.data.pop("came_from", None)):
             return await _return_to(engine, ctx, came_from)
+        if not history and ctx.user is not None and conv.flow != registry.home(ctx.user).name:
+            # The first step of a flow entered from the menu: back is the menu, as a user expects.
+            return await _go_home(engine, ctx, said="")
         if not history:
             return [Reply(text=ctx.t("nothing_to_go_back_to")), *await engine.ask(ctx)]
         conv.step = history.pop()
         return await engine.ask(ctx)
     # menu and cancel: leave whatever was under way and go home.
+    return await _go_home(engine, ctx, said=ctx.t("cancelled") if command == "cancel" else "")
+
+
+async def _go_home(engine: Engine, ctx: Context, *, said: str) -> list[Reply]:
+    """Leave whatever was under way (its answers too) for the home flow's first step."""
     overlays.clear_all(ctx)
     home = registry.home(ctx.user)
-    said = ctx.t("cancelled") if command == "cancel" else ""
     ctx.data.pop("form", None)
     ctx.data.pop("came_from", None)
     ctx.data["history"] = []
-    conv.flow, conv.step = home.name, home.first
+    ctx.conversation.flow, ctx.conversation.step = home.name, home.first
     return await engine.apply(ctx, Outcome(say=(Reply(text=said),) if said else ()))
 
 

@@ -34,9 +34,16 @@ def money(amount_minor: int, currency: str) -> str:
     return f"{amount_minor} {currency}"
 
 
-def doctor_label(doctor: Doctor) -> str:
-    """How a doctor is named to patients: with qualification and registration (REQ-1.2)."""
-    return f"Dr {doctor.full_name} ({doctor.qualification}; Reg. No. {doctor.registration_number}, {doctor.council})"
+def doctor_label(doctor: Doctor) -> dict[str, str]:
+    """How a doctor is named to patients: with qualification and registration (REQ-1.2). The parts,
+    not the words: the notifications renderer names them in the recipient's language ("Reg. No." /
+    "पंजीकरण सं."), which the backend does not know."""
+    return {
+        "name": doctor.full_name,
+        "qualification": doctor.qualification,
+        "registration": doctor.registration_number,
+        "council": doctor.council,
+    }
 
 
 def red_flag_word(appointment: Appointment) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import Doctor, Slot, Specialty, VerificationStatus
 from backend.models.directory import doctor_specialties
+from backend.scheduling.names import other_names, translated_specialties
 from backend.scheduling.service import free_condition, next_free_starts
 
 NEXT_FREE_SHOWN = 3
@@ -150,6 +151,9 @@ def match_specialty(text: str, names: list[str]) -> str | None:
         for word in _normal(name).split():
             if len(word) >= 5:
                 candidates.setdefault(word, name)  # "physician" alone names General Physician
+    for name in names:
+        for other in other_names(name):  # "हृदय रोग" → Cardiology
+            candidates.setdefault(_normal(other), name)
     present = {_normal(name): name for name in names}
     for specialty, words in LAY_WORDS.items():
         if (name := present.get(_normal(specialty))) is not None:
@@ -162,9 +166,9 @@ def named_specialty(text: str) -> str | None:
     """The specialty the patient's words name, by its name or a lay word, whether or not anybody
     practises it here ("eye doctor" → Ophthalmology): to say honestly that nobody does yet."""
     candidates: dict[str, str] = {}
-    for specialty, words in LAY_WORDS.items():
+    for specialty in dict.fromkeys([*LAY_WORDS, *translated_specialties()]):
         candidates[_normal(specialty)] = specialty
-        for word in words:
+        for word in [*other_names(specialty), *LAY_WORDS.get(specialty, ())]:
             candidates.setdefault(_normal(word), specialty)
     return _best(text, candidates)
 
@@ -177,7 +181,8 @@ def nearest_specialties(text: str, names: list[str], limit: int = 3) -> list[str
         if len(phrase) < 4:
             continue
         for name in names:
-            keys = [_normal(name), *(_normal(w) for w in LAY_WORDS.get(name, ()))]
+            words = [*other_names(name), *LAY_WORDS.get(name, ())]
+            keys = [_normal(name), *(_normal(w) for w in words)]
             score = max(fuzz.ratio(phrase, key) for key in keys)
             scores[name] = max(scores.get(name, 0.0), score)
     ranked = sorted(

@@ -175,6 +175,9 @@ EN: dict[str, str] = {
     "so they can look at it first. If it gets worse, call 112.",
     "appointment_reason_red_flag": "⚠️ red-flag words in the reason (the patient saw the emergency guidance "
     "and said they were safe to continue)",
+    # the same mark on the patient's own card: said to them, not about them
+    "appointment_reason_red_flag_patient": "⚠️ You saw the emergency guidance and said you were safe; your doctor "
+    "will see the reason marked.",
 }
 HI: dict[str, str] = {
     "booking_doctor_gone": "इन डॉक्टर की बुकिंग अभी नहीं हो सकती। चलिए कोई और डॉक्टर ढूँढते हैं।",
@@ -320,4 +323,6 @@ HI: dict[str, str] = {
     "ताकि वे इसे पहले देख सकें। हालत बिगड़े तो 112 पर कॉल करें।",
     "appointment_reason_red_flag": "⚠️ कारण में ख़तरे के संकेत वाले शब्द (मरीज़ ने आपातकालीन सलाह देखी और बताया कि वे "
     "आगे बढ़ने के लिए सुरक्षित हैं)",
+    "appointment_reason_red_flag_patient": "⚠️ आपने आपातकालीन सलाह देखी और बताया कि आप सुरक्षित हैं; आपके डॉक्टर "
+    "यह कारण निशान लगा हुआ देखेंगे।",
 }

@@ -163,7 +163,9 @@ async def ask_detail(ctx: Context) -> Prompt:
         or "—",
     )
     if appointment.reason_red_flag:  # right under the reason, the card's last line
-        text += f"\n{ctx.t('appointment_reason_red_flag')}"
+        text += "\n" + ctx.t(
+            "appointment_reason_red_flag" + ("" if ctx.user.role is Role.DOCTOR else "_patient")
+        )
     if ctx.user.role is Role.DOCTOR:  # read live, authorised and audited on every view
         text += "\n\n" + await patient_summary.for_doctor(ctx, appointment, "view_appointment")
         text += await _urgent_reach(ctx, appointment)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from backend.models import Doctor, VerificationStatus
 from backend.scheduling import search
+from backend.scheduling.names import language_name, language_names, specialty_name, specialty_names
 from backend.scheduling.service import next_free_starts
 from conversations import unbuilt, when
 from conversations.context import Context
@@ -45,7 +46,9 @@ async def ask_specialty(ctx: Context) -> Prompt:
     # What the last answer came closest to goes first (see _no_specialty).
     suggested = [name for name in ctx.form.get("suggest", []) if name in practised]
     ordered = suggested + [name for name in practised if name not in suggested]
-    options = [Option(f"sp:{name}", name) for name in ordered]
+    # The value is the English key (filters and saved conversations use it); the label is the
+    # user's language.
+    options = [Option(f"sp:{name}", specialty_name(name, ctx.locale)) for name in ordered]
     options += [Option("any", ctx.t("fd_btn_any_specialty")), Option("menu", ctx.t("menu_button"))]
     return prompt(ctx.t("fd_ask_specialty"), options=options)
 
@@ -80,12 +83,15 @@ def _no_specialty(ctx: Context, text: str, matched: str | None, practised: list[
     if wanted is not None and wanted not in practised:
         ctx.form["suggest"] = general
         key = "fd_no_doctor_for_try_general" if general else "fd_no_doctor_for"
-        return retry(ctx.t(key, specialty=wanted, general=search.GENERAL_PHYSICIAN))
+        shown = specialty_name(wanted, ctx.locale)
+        return retry(
+            ctx.t(key, specialty=shown, general=specialty_name(search.GENERAL_PHYSICIAN, ctx.locale))
+        )
     nearest = search.nearest_specialties(text, practised)
     ctx.form["suggest"] = nearest or general
     if not nearest:
         return retry(ctx.t("fd_specialty_unknown", text=text[:60]))
-    return retry(ctx.t("fd_specialty_nearest", text=text[:60], nearest=", ".join(nearest)))
+    return retry(ctx.t("fd_specialty_nearest", text=text[:60], nearest=specialty_names(nearest, ctx.locale)))
 
 
 # --- results -----------------------------------------------------------------------------------------
@@ -113,10 +119,10 @@ def _card(ctx: Context, number: int, card: search.DoctorCard) -> str:
         number=number,
         name=doctor.full_name,
         qualification=doctor.qualification,
-        specialties=", ".join(s.name for s in doctor.specialties),
+        specialties=specialty_names([s.name for s in doctor.specialties], ctx.locale),
         council=doctor.council,
         registration=doctor.registration_number,
-        languages=", ".join(doctor.languages),
+        languages=language_names(doctor.languages, ctx.locale),
         fee=_money(ctx, doctor.fee_minor, doctor.currency),
         next_free=_next_free(ctx, card.next_free),
     )
@@ -137,8 +143,12 @@ def _filters(ctx: Context) -> str:
     form = ctx.form
     return ctx.t(
         "fd_filters",
-        specialty=form.get("specialty") or ctx.t("fd_any_specialty"),
-        language=form.get("language") or ctx.t("fd_any_language"),
+        specialty=specialty_name(form["specialty"], ctx.locale)
+        if form.get("specialty")
+        else ctx.t("fd_any_specialty"),
+        language=language_name(form["language"], ctx.locale)
+        if form.get("language")
+        else ctx.t("fd_any_language"),
         fee=_fee_text(ctx, form.get("min_fee"), form.get("max_fee")),
         order=ctx.t(f"fd_order_{form['order']}"),
     )
@@ -196,7 +206,7 @@ async def answer_results(ctx: Context, answer: Answer) -> Outcome:
 
 async def ask_language(ctx: Context) -> Prompt:
     spoken = (await search.languages_spoken(ctx.session))[:LANGUAGE_BUTTONS]
-    options = [Option(f"lang:{name}", name) for name in spoken]
+    options = [Option(f"lang:{name}", language_name(name, ctx.locale)) for name in spoken]
     options.append(Option("any", ctx.t("fd_any_language")))
     return prompt(ctx.t("fd_ask_language"), options=options)
 
@@ -271,10 +281,10 @@ async def ask_doctor(ctx: Context) -> Prompt:
         "fd_doctor_details",
         name=doctor.full_name,
         qualification=doctor.qualification,
-        specialties=", ".join(s.name for s in doctor.specialties),
+        specialties=specialty_names([s.name for s in doctor.specialties], ctx.locale),
         council=doctor.council,
         registration=doctor.registration_number,
-        languages=", ".join(doctor.languages),
+        languages=language_names(doctor.languages, ctx.locale),
         fee=_money(ctx, doctor.fee_minor, doctor.currency),
         bio=doctor.bio or "—",
         next_free=_next_free(ctx, starts),

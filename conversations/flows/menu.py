@@ -8,6 +8,7 @@ from backend import audit
 from backend.access import Action, Resource, can
 from backend.directory import service as directory
 from backend.models import Role
+from backend.scheduling.names import language_names, specialty_names
 from conversations import overlays
 from conversations.context import Context
 from conversations.copy import format_locale
@@ -77,8 +78,8 @@ async def _doctor_details(ctx: Context) -> str:
         qualification=doctor.qualification,
         council=doctor.council,
         number=doctor.registration_number,
-        specialties=", ".join(s.name for s in doctor.specialties),
-        languages=", ".join(doctor.languages),
+        specialties=specialty_names([s.name for s in doctor.specialties], ctx.locale),
+        languages=language_names(doctor.languages, ctx.locale),
         fee=money(doctor.fee_minor, doctor.currency, ctx.locale),
         status=ctx.t(f"status_{doctor.status.value}"),
     )

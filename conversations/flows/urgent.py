@@ -12,6 +12,7 @@ from backend.appointments import urgent
 from backend.appointments.service import BookingError
 from backend.models import Appointment, AppointmentStatus, Doctor, Specialty, VerificationStatus
 from backend.models.directory import doctor_specialties
+from backend.scheduling.names import specialty_name
 from conversations.context import Context
 from conversations.flow import Answer, Flow, Option, Outcome, Prompt, Step, next_step, prompt, retry, switch
 from conversations.flows.booking import (
@@ -44,7 +45,7 @@ async def ask_intro(ctx: Context) -> Prompt:
     names = await _specialties_on_call(ctx)
     if not names:
         return prompt(ctx.t("urgent_nobody"), options=[Option("menu", ctx.t("menu_button"))])
-    options = [Option(f"spec:{name}", name) for name in names[:9]]
+    options = [Option(f"spec:{name}", specialty_name(name, ctx.locale)) for name in names[:9]]
     options.append(Option("menu", ctx.t("menu_button")))
     fee = money(ctx.settings.urgent_fee_minor, ctx.settings.currency, ctx.locale)
     return prompt(ctx.t("urgent_intro", fee=fee, minutes=ctx.settings.urgent_wait_minutes), options=options)

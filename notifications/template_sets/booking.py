@@ -73,6 +73,8 @@ EN: dict[str, str] = {
     "profile_none": "none recorded",
     "list_more": "+{count} more",
     "btn_pay_again": "Pay again",
+    # A doctor as named to patients (notices.doctor_label's parts).
+    "doctor_label": "Dr {name} ({qualification}; Reg. No. {registration}, {council})",
 }
 HI: dict[str, str] = {
     "appointment_request": "🩺 {patient} की ओर से {starts_at} के लिए नया परामर्श अनुरोध।\nकारण: {reason}{reason_mark_word}\n"
@@ -140,6 +142,7 @@ HI: dict[str, str] = {
     "profile_none": "कुछ दर्ज नहीं है",
     "list_more": "+{count} और",
     "btn_pay_again": "फिर से भुगतान करें",
+    "doctor_label": "डॉ. {name} ({qualification}; पंजीकरण सं. {registration}, {council})",
 }
 VARIABLES: dict[str, tuple[str, ...]] = {
     "appointment_request": (

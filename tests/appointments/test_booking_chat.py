@@ -478,3 +478,19 @@ async def test_a_red_flag_reason_is_marked_on_the_doctors_request_in_the_doctors
         assert mark in request.text, request.text
     else:
         assert "⚠️" not in request.text, request.text
+
+
+async def test_the_patients_own_card_tells_them_of_their_red_flag_reason_in_the_second_person(
+    sessions, cipher, settings, gateways, engine, otp_sender
+):
+    await requested(sessions, cipher, settings, gateways, reason_red_flag=True)
+    chat = ChatDriver(engine, otp_sender, chat_id="patient-chat")
+    await chat.open()
+    await chat.tap("My appointments")
+    await open_the_only_appointment(chat, "waiting for the doctor")
+    text = chat.text()
+    assert (
+        "You saw the emergency guidance and said you were safe; your doctor will see the reason marked"
+        in text
+    )
+    assert "the patient saw" not in text

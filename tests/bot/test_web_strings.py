@@ -59,6 +59,16 @@ def test_the_hindi_words_are_hindi_and_the_emergency_numbers_survive_translation
         assert re.findall(r"\d+|\{\w+\}", english) == re.findall(r"\d+|\{\w+\}", hindi), key
 
 
+def test_the_developer_buttons_label_follows_the_page_into_hindi():
+    # Its panel's inner content is for developers and stays English; the header button is the page's.
+    page = (STATIC / "index.html").read_text(encoding="utf-8")
+    button = re.search(r'<button[^>]*id="dev-toggle"[^>]*>.*?</button>', page, re.S).group(0)
+    assert 'data-i18n-title="dev_toggle_title"' in button
+    label = re.search(r'<span class="dev-toggle-label"([^>]*)>', button).group(1)
+    assert 'data-i18n="dev_toggle"' in label
+    assert strings()["hi"]["dev_toggle"] == "डेवलपर"
+
+
 def test_the_landing_page_promises_only_what_works_today():
     table = strings()["en"]
     page = (Path(STATIC) / "index.html").read_text(encoding="utf-8")

@@ -88,6 +88,20 @@ async def test_back_returns_to_the_previous_step(chat: ChatDriver):
     assert "agree" in chat.text().lower()
 
 
+async def test_back_at_the_top_of_the_medical_profile_goes_to_the_menu(chat: ChatDriver, sessions):
+    await chat.sign_up()
+    await chat.send("menu")
+    await chat.tap("My medical profile")
+    replies = await chat.send("back")
+    assert "no earlier step" not in chat.text()
+    assert "📋 My medical profile" in chat.labels() and "🔎 Find a doctor" in chat.labels()
+    async with sessions() as session:
+        assert (await session.scalar(select(Conversation))).flow == "menu"
+    assert replies  # the menu is shown, not an empty answer
+    await chat.send("back")  # at the menu itself there is still nothing earlier
+    assert "no earlier step" in chat.text()
+
+
 async def test_cancel_and_menu_go_home(chat: ChatDriver):
     await _at_name_step(chat)
     await chat.send("cancel")

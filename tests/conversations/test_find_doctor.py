@@ -206,3 +206,43 @@ async def test_hindi_patient_sees_hindi_and_can_type_hindi(chat, sessions, ciphe
     assert "आपको किस तरह का डॉक्टर चाहिए?" in shown(chat)
     await chat.send("त्वचा")
     assert "डॉ. Kavita Nair" in shown(chat) and "पंजीकरण संख्या TCMC-33472" in shown(chat)
+
+
+async def hindi_patient_searching(chat: ChatDriver, sessions, cipher) -> None:
+    async with sessions() as session, session.begin():
+        await demo.load(session, cipher, now=NOW)
+    await chat.sign_up(language="हिन्दी")
+    chat.skew = NOW - datetime.now(UTC)
+    await chat.send("menu")
+    await chat.tap("🔎")
+
+
+async def test_hindi_specialty_buttons_are_hindi_and_still_book(chat, sessions, cipher):
+    await hindi_patient_searching(chat, sessions, cipher)
+    labels = chat.labels()
+    assert "हृदय रोग" in labels and "त्वचा रोग" in labels and "सामान्य चिकित्सक" in labels
+    assert not {"Cardiology", "Dermatology", "General Physician"} & set(labels)
+    await chat.tap("हृदय रोग")
+    text = shown(chat)
+    assert "डॉ. Naveen Kumar" in text and "Cardiology" not in text.replace("DM (Cardiology)", "")
+    _, _, data = await conversation(sessions, cipher)
+    assert data["form"]["specialty"] == "Cardiology"  # the key stays English
+    await chat.tap("Naveen Kumar")
+    await chat.tap("बुक")
+    flow, _, data = await conversation(sessions, cipher)
+    assert flow == "booking" and "doctor_id" in data["booking"]
+
+
+async def test_hindi_doctor_card_names_languages_in_hindi(chat, sessions, cipher):
+    await hindi_patient_searching(chat, sessions, cipher)
+    await chat.send("हृदय रोग")  # typed, the Hindi name finds the specialty
+    text = shown(chat)
+    assert "तेलुगू, अंग्रेज़ी, हिन्दी" in text
+    assert "Telugu" not in text
+
+
+async def test_hindi_no_doctor_names_the_specialty_in_hindi(chat, sessions, cipher):
+    await hindi_patient_searching(chat, sessions, cipher)
+    await chat.send("दाँत")
+    text = shown(chat)
+    assert "दंत चिकित्सा" in text and "Dentistry" not in text

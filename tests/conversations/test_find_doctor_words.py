@@ -98,7 +98,10 @@ async def test_a_hindi_patient_hears_about_the_missing_specialty_in_hindi(chat, 
     await patient_searching(chat, sessions, cipher)
     await chat.send("hindi")
     replies = await chat.send("aankh")
-    assert "telecare पर अभी कोई Ophthalmology डॉक्टर नहीं है।" in replies[0].text
+    # The specialty is named in Hindi too, and so is the general physician offered instead.
+    assert "telecare पर अभी कोई नेत्र रोग डॉक्टर नहीं है।" in replies[0].text
+    assert "सामान्य चिकित्सक" in replies[0].text and "General Physician" not in replies[0].text
+    assert chat.labels()[0] == "सामान्य चिकित्सक"
 
 
 async def test_the_language_filter_takes_hindi_as_a_filter_not_a_switch(chat, sessions, cipher):

@@ -422,6 +422,11 @@ def test_hindi_page_words_emergency_numbers_to_call_and_history_after_reload(ser
         chat.type("menu")
         expect(sos).to_be_in_viewport()
         page.screenshot(path=str(ARTIFACTS / "web-emergency-phone.png"))
+        # A reload before dismissing keeps the numbers at the top, in Hindi.
+        page.reload()
+        expect(sos).to_be_visible()
+        expect(sos.locator('a[href="tel:112"]')).to_be_visible()
+        expect(sos.locator(".sos-title")).to_have_text("आपात स्थिति? अभी कॉल करें:")
         sos.locator("#sos-close").click()
         expect(sos).to_be_hidden()
 
@@ -435,6 +440,8 @@ def test_hindi_page_words_emergency_numbers_to_call_and_history_after_reload(ser
         expect(history.filter(has_text=code.group(0))).to_have_count(0)  # the code is not kept
         expect(page.locator("#messages .choice:not([disabled])").first).to_be_visible()  # live again
         expect(page.locator("#input")).to_have_attribute("placeholder", "संदेश लिखें…")
+        expect(sos).to_be_hidden()  # dismissed stays dismissed
+        expect(page.locator("#dev-toggle .dev-toggle-label")).to_have_text("डेवलपर")
         page.screenshot(path=str(ARTIFACTS / "web-history-phone.png"))
         assert page_errors == [], f"JavaScript errors: {page_errors}"
     finally:

@@ -272,6 +272,7 @@
   function showSos(numbers) {
     if (!numbers.length) return;
     ui.sos.dataset.numbers = numbers.join(",");
+    rememberSos(ui.sos.dataset.numbers);
     ui.sosNumbers.replaceChildren();
     numbers.forEach(function (number) {
       var link = telLink(number, "");
@@ -283,8 +284,29 @@
     ui.sos.hidden = false;
   }
 
+  /** The bar survives a reload of this tab until dismissed: the tab remembers its numbers (public
+   *  numbers, nothing of the patient's). Storage may be refused (a private window): then it
+   *  simply does not survive. */
+  var SOS_KEY = "telecare.sos";
+
+  function rememberSos(numbers) {
+    try {
+      if (numbers) window.sessionStorage.setItem(SOS_KEY, numbers);
+      else window.sessionStorage.removeItem(SOS_KEY);
+    } catch (error) { /* not remembered */ }
+  }
+
+  function restoreSos() {
+    var stored = null;
+    try { stored = window.sessionStorage.getItem(SOS_KEY); } catch (error) { return; }
+    if (!stored) return;
+    // Only the numbers the page knows: the stored text is not trusted to be ours.
+    showSos(EMERGENCY_NUMBERS.filter(function (number) { return stored.split(",").indexOf(number) >= 0; }));
+  }
+
   ui.sosClose.addEventListener("click", function () {
     ui.sos.hidden = true;
+    rememberSos("");
     if (!finePointer || document.activeElement === ui.sosClose) ui.input.focus({ preventScroll: true });
   });
 
@@ -997,6 +1019,7 @@
   // ---------- start ----------
 
   setConnected(false);
+  restoreSos();
   loadConfig();
   connect();
 })();

@@ -2,7 +2,7 @@
  * in every language the chat speaks. The server tells the page the chat's language in its frames
  * (`locale`); app.js switches to it. The table between the braces is plain JSON:
  * tests/bot/test_web_strings.py checks that both languages have every key index.html and app.js use.
- * The developer panel stays English (it is for developers). */
+ * The developer panel's content stays English (it is for developers); its button's label does not. */
 window.telecareStrings = {
   "en": {
     "page_title": "telecare — see a doctor in one chat",
@@ -58,7 +58,9 @@ window.telecareStrings = {
     "sos_112": "Emergency",
     "sos_108": "Ambulance",
     "sos_14416": "Tele-MANAS",
-    "sos_dismiss": "Hide the emergency numbers"
+    "sos_dismiss": "Hide the emergency numbers",
+    "dev_toggle": "Developer",
+    "dev_toggle_title": "Developer tools"
   },
   "hi": {
     "page_title": "telecare — एक चैट में डॉक्टर से मिलें",
@@ -114,6 +116,8 @@ window.telecareStrings = {
     "sos_112": "आपातकाल",
     "sos_108": "एम्बुलेंस",
     "sos_14416": "Tele-MANAS",
-    "sos_dismiss": "आपात नंबर छिपाएँ"
+    "sos_dismiss": "आपात नंबर छिपाएँ",
+    "dev_toggle": "डेवलपर",
+    "dev_toggle_title": "डेवलपर टूल"
   }
 };
