@@ -8,7 +8,8 @@ a list of them, shown one per line ("\n• 1 Dec 2026, 10:00 am\n• …"); fiel
 peanuts +2 more", "none recorded" when empty, "—" when None); fields ending in `_word` hold a key of
 this catalogue ("sex_female"), shown in the recipient's language ("" for nothing: the backend, which
 does not know the language, names the words); a doctor's parts ({"name", "qualification",
-"registration", "council"}) are shown as the `doctor_label` template. `VARIABLES` lists, per
+"registration", "council"}) are shown as the `doctor_label` template; a `specialty` field holds its
+English name (the key) and is shown in the recipient's language. `VARIABLES` lists, per
 template, the fields in the order of the approved WhatsApp template's {{1}}, {{2}}, … — what is
 sent outside the 24-hour window, where free text is not allowed.
 """
@@ -22,6 +23,7 @@ from babel.lists import format_list
 from babel.numbers import format_currency
 
 from backend.records.summary import CutList, one_line
+from backend.scheduling.names import specialty_name
 from backend.timefmt import babel_locale, local_time
 from notifications import template_sets
 
@@ -129,6 +131,8 @@ def _show(name: str, value: object, locale: str, timezone: str) -> str:
             return _one_line_list(value, locale)
         if name.endswith("_word") and isinstance(value, str):
             return word(locale, value) if value else ""
+        if name == "specialty" and isinstance(value, str):  # stored by its English name, the key
+            return specialty_name(value, locale)
         if isinstance(value, dict) and "registration" in value:  # notices.doctor_label's parts
             return word(locale, "doctor_label").format_map(_Fields(value))
     except ValueError:

@@ -14,6 +14,7 @@ from backend.appointments.service import BookingError
 from backend.directory import service as directory
 from backend.models import Appointment, AppointmentKind, AppointmentStatus, Role
 from backend.payments.gateway import GatewayError
+from backend.scheduling.names import specialty_name
 from conversations import actions, patient_summary, when
 from conversations.context import Context
 from conversations.flow import (
@@ -45,7 +46,11 @@ async def _other_party(ctx: Context, appointment: Appointment) -> str:
     if ctx.user.role is Role.DOCTOR:
         return await _patient_name(ctx, appointment)
     doctor = await appointments.doctor_of(ctx.session, appointment)
-    return f"Dr {doctor.full_name}" if doctor else ctx.t("urgent_any_doctor", specialty=appointment.specialty)
+    return (
+        f"Dr {doctor.full_name}"
+        if doctor
+        else ctx.t("urgent_any_doctor", specialty=specialty_name(appointment.specialty or "", ctx.locale))
+    )
 
 
 async def _patient_name(ctx: Context, appointment: Appointment) -> str:
