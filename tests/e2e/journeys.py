@@ -305,6 +305,14 @@ class Tab:
         return found.group(1)
 
 
+def signed_in(client: TestClient, email: str, name: str) -> Tab:
+    """A tab of an existing account (demo data or a factory), signed in by its email and code."""
+    tab = Tab(client, name)
+    tab.sign_in(email)
+    assert "Welcome back" in tab.text(), tab.text()
+    return tab
+
+
 def token_in(replies: list[dict], label_part: str) -> str:
     wanted = label_part.casefold()
     for reply in reversed(replies):

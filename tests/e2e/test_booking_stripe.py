@@ -24,6 +24,7 @@ from tests.e2e.journeys import (
     payments_of,
     run,
     serving,
+    signed_in,
 )
 
 WEBHOOK = "/api/payments/webhooks/stripe"
@@ -65,13 +66,6 @@ def _clinic(client, cipher, settings, *, connected: str | None) -> dict:
     return run(client, work)
 
 
-def _signed_in(client, email: str, name: str) -> Tab:
-    tab = Tab(client, name)
-    tab.sign_in(email)
-    assert "Welcome back" in tab.text(), tab.text()
-    return tab
-
-
 def _hold(patient: Tab) -> str:
     """Book the first time three days on; returns the payment link button's URL."""
     patient.send("menu")
@@ -106,7 +100,7 @@ def test_stripe_is_told_the_date_and_time_of_the_consultation_but_not_the_doctor
 ):
     # A doctor's name can say what the patient is seen for (a psychiatrist): it stays on our side.
     cast = _clinic(client, cipher, settings, connected=None)
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _hold(patient)
     (appointment,) = run(client, lambda s: appointments_of(s, cast["patient"].id))
     (created,) = fake.posts("/v1/checkout/sessions")
@@ -120,8 +114,8 @@ def test_a_connect_split_payment_and_a_doctor_cancellation_refunded_through_stri
     client, cipher, settings, fake
 ):
     cast = _clinic(client, cipher, settings, connected=CONNECTED)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     link = _hold(patient)
 
     (appointment,) = run(client, lambda s: appointments_of(s, cast["patient"].id))
@@ -169,8 +163,8 @@ def test_without_a_connected_account_there_is_no_split_and_a_patient_refund_reve
     client, cipher, settings, fake
 ):
     cast = _clinic(client, cipher, settings, connected=None)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _hold(patient)
     (appointment,) = run(client, lambda s: appointments_of(s, cast["patient"].id))
     (payment,) = run(client, lambda s: payments_of(s, appointment.id))
@@ -193,7 +187,7 @@ def test_without_a_connected_account_there_is_no_split_and_a_patient_refund_reve
 
 def test_stripe_webhooks_forged_stale_replayed_and_out_of_order(client, cipher, settings, fake):
     cast = _clinic(client, cipher, settings, connected=CONNECTED)
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _hold(patient)
     (appointment,) = run(client, lambda s: appointments_of(s, cast["patient"].id))
     (payment,) = run(client, lambda s: payments_of(s, appointment.id))
@@ -226,7 +220,7 @@ def test_the_patient_is_told_once_when_stripe_confirms_the_refund(client, cipher
 
     cast = _clinic(client, cipher, settings, connected=None)
     run(client, lambda s: quiet_hours_off(s, cast["patient"].id))  # not urgent: whatever the hour
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _hold(patient)
     (appointment,) = run(client, lambda s: appointments_of(s, cast["patient"].id))
     (payment,) = run(client, lambda s: payments_of(s, appointment.id))

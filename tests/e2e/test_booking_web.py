@@ -47,6 +47,7 @@ from tests.e2e.journeys import (
     sandbox_webhook,
     serving,
     set_weekly_hours,
+    signed_in,
     sweep,
     token_in,
     user_by_name,
@@ -215,13 +216,6 @@ def _clinic(client, cipher, settings) -> dict:
     return run(client, work)
 
 
-def _signed_in(client, email: str, name: str) -> Tab:
-    tab = Tab(client, name)
-    tab.sign_in(email)
-    assert "Welcome back" in tab.text(), tab.text()
-    return tab
-
-
 def _hold(patient: Tab, *, soon: bool = False, reason: str = "Fever for three days") -> str:
     """Book Dr Asha Nair from the search (typed with a typo): the next free time but one (`soon`:
     within hours) or the first time three days on (more than 24 hours away, whatever the hour).
@@ -276,8 +270,8 @@ def _open_appointment(tab: Tab, who: str) -> None:
 
 def test_a_patient_cancelling_early_gets_everything_back_and_the_doctor_is_told(client, cipher, settings):
     cast = _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _book_and_pay(patient)
     doctor.press_notice(doctor.notice("New consultation request"), "Accept")
     patient.notice("Confirmed")
@@ -308,8 +302,8 @@ async def _outbox_of(session, user_id: str, template: str) -> list[OutboxMessage
 
 def test_a_patient_cancelling_late_gets_the_policy_share(client, cipher, settings):
     cast = _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _book_and_pay(patient, soon=True)
     doctor.press_notice(doctor.notice("New consultation request"), "Accept")
     patient.notice("Confirmed")
@@ -332,8 +326,8 @@ def test_a_doctor_cancelling_refunds_in_full_and_offers_three_other_times_that_c
     client, cipher, settings
 ):
     cast = _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _book_and_pay(patient)
     doctor.press_notice(doctor.notice("New consultation request"), "Accept")
     patient.notice("Confirmed")
@@ -368,8 +362,8 @@ def test_a_doctor_rejecting_from_the_request_refunds_and_the_accept_button_then_
     client, cipher, settings
 ):
     cast = _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _book_and_pay(patient)
     request = doctor.notice("New consultation request")
     doctor.press_notice(request, "Reject")
@@ -387,8 +381,8 @@ def test_a_doctor_rejecting_from_the_request_refunds_and_the_accept_button_then_
 
 def test_a_request_nobody_answers_by_the_deadline_is_refunded_and_both_are_told(client, cipher, settings):
     cast = _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _book_and_pay(patient)
     request = doctor.notice("New consultation request")
 
@@ -408,7 +402,7 @@ def test_a_request_nobody_answers_by_the_deadline_is_refunded_and_both_are_told(
 
 def test_a_hold_that_lapses_unpaid_frees_the_slot_and_tells_the_patient(client, cipher, settings):
     cast = _clinic(client, cipher, settings)
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     held_time = _hold(patient)
     ref = patient.payment_ref()
 
@@ -430,7 +424,7 @@ def test_a_hold_that_lapses_unpaid_frees_the_slot_and_tells_the_patient(client, 
 
 def test_a_payment_arriving_after_the_hold_lapsed_is_refunded_automatically(client, cipher, settings):
     cast = _clinic(client, cipher, settings)
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _hold(patient)
     sweep(client, datetime.now(UTC) + timedelta(minutes=settings.hold_minutes + 1))
     patient.notice("ended unpaid")
@@ -485,9 +479,9 @@ def _ask_urgent(patient: Tab) -> None:
 
 def test_an_urgent_consult_goes_to_both_doctors_on_call_and_the_first_to_accept_takes_it(client, cipher):
     team = _on_call_team(client, cipher)
-    asha = _signed_in(client, "dr.asha@example.com", "asha")
-    bela = _signed_in(client, "dr.bela@example.com", "bela")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    asha = signed_in(client, "dr.asha@example.com", "asha")
+    bela = signed_in(client, "dr.bela@example.com", "bela")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _ask_urgent(patient)
 
     waiting = patient.notice("in line")
@@ -512,8 +506,8 @@ def test_an_urgent_consult_goes_to_both_doctors_on_call_and_the_first_to_accept_
 
 def test_an_urgent_consult_nobody_takes_in_time_is_refunded_with_where_to_go(client, cipher, settings):
     team = _on_call_team(client, cipher)
-    asha = _signed_in(client, "dr.asha@example.com", "asha")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    asha = signed_in(client, "dr.asha@example.com", "asha")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _ask_urgent(patient)
     offer = asha.notice("Urgent consult needed")
 
@@ -536,7 +530,7 @@ WEBHOOK = "/api/payments/webhooks/sandbox"
 
 def _held_payment(client, cipher, settings) -> tuple[Tab, dict, Payment]:
     cast = _clinic(client, cipher, settings)
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _hold(patient)
 
     async def payment(session):
@@ -659,8 +653,8 @@ def test_a_failed_payment_then_a_second_link_and_the_first_paid_late_refunds_the
 
 def test_another_patient_gets_nothing_of_an_appointment_that_is_not_theirs(client, cipher, settings):
     cast = _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    ravi = _signed_in(client, PATIENT_EMAIL, "ravi")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    ravi = signed_in(client, PATIENT_EMAIL, "ravi")
     held_time = _hold(ravi, reason="Private matter: recurring migraines")
     ravi.use()
     assert "Paid" in pay_on_sandbox(client, ravi.payment_ref()).text
@@ -672,7 +666,7 @@ def test_another_patient_gets_nothing_of_an_appointment_that_is_not_theirs(clien
         return await make_patient(session, cipher, name="Mallory Rao", email="mallory@example.com")
 
     run(client, mallory)
-    mallory_tab = _signed_in(client, "mallory@example.com", "mallory")
+    mallory_tab = signed_in(client, "mallory@example.com", "mallory")
     # Ravi's buttons, the doctor's Accept, sent from Mallory's chat: nothing of the appointment.
     for token in (ravi_cancel, token_in([request], "Accept"), token_in([request], "Reject")):
         replies = mallory_tab.press(token)
@@ -714,8 +708,8 @@ def test_a_doctor_accepting_automatically_confirms_at_payment_and_a_move_replace
         doctor.auto_accept = True
 
     run(client, automatic)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _book_and_pay(patient)
     patient.notice("Confirmed")
     doctor.notice("Confirmed")
@@ -746,7 +740,7 @@ def test_a_lapsed_hold_taken_by_another_patient_tells_the_first_and_withdraws_hi
     client, cipher, settings
 ):
     cast = _clinic(client, cipher, settings)
-    ravi = _signed_in(client, PATIENT_EMAIL, "ravi")
+    ravi = signed_in(client, PATIENT_EMAIL, "ravi")
     held_time = _hold(ravi)
     ravi_ref = ravi.payment_ref()
 
@@ -758,7 +752,7 @@ def test_a_lapsed_hold_taken_by_another_patient_tells_the_first_and_withdraws_hi
         )
 
     run(client, time_passes)  # Ravi's ten minutes are up; the sweeper has not come by yet
-    sita = _signed_in(client, "sita@example.com", "sita")
+    sita = signed_in(client, "sita@example.com", "sita")
     assert _hold(sita) == held_time, "the lapsed time is offered to the next patient"
     assert "ended unpaid" in ravi.notice("ended unpaid")["text"]
 
@@ -778,8 +772,8 @@ def test_a_lapsed_hold_taken_by_another_patient_tells_the_first_and_withdraws_hi
 
 def test_a_doctor_cancelling_is_not_told_that_the_refund_is_theirs(client, cipher, settings):
     _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _book_and_pay(patient)
     doctor.press_notice(doctor.notice("New consultation request"), "Accept")
     _open_appointment(doctor, "Ravi Kumar")

@@ -18,6 +18,7 @@ from tests.e2e.journeys import (
     pay_on_sandbox,
     run,
     serving,
+    signed_in,
 )
 
 DOCTOR_EMAIL, PATIENT_EMAIL = "dr.asha@example.com", "ravi@example.com"
@@ -44,13 +45,6 @@ def _clinic(client, cipher, settings) -> str:
     return run(client, work)
 
 
-def _signed_in(client, email: str, name: str) -> Tab:
-    tab = Tab(client, name)
-    tab.sign_in(email)
-    assert "Welcome back" in tab.text(), tab.text()
-    return tab
-
-
 def _at_the_reason(patient: Tab) -> None:
     """Dr Asha Nair from the search, the first time three days on: the reason is asked."""
     patient.send("menu")
@@ -75,8 +69,8 @@ def test_a_chest_pain_follow_up_books_after_i_am_safe_and_the_doctor_sees_the_re
     client, cipher, settings
 ):
     patient_id = _clinic(client, cipher, settings)
-    doctor = _signed_in(client, DOCTOR_EMAIL, "doctor")
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _at_the_reason(patient)
 
     card = patient.send(FOLLOW_UP)
@@ -104,7 +98,7 @@ def test_a_chest_pain_follow_up_books_after_i_am_safe_and_the_doctor_sees_the_re
 
 def test_red_flag_words_at_the_reason_after_i_am_safe_never_pause_the_booking_again(client, cipher, settings):
     patient_id = _clinic(client, cipher, settings)
-    patient = _signed_in(client, PATIENT_EMAIL, "patient")
+    patient = signed_in(client, PATIENT_EMAIL, "patient")
     _at_the_reason(patient)
 
     too_long = f"{FOLLOW_UP}. " + "The stent was placed in the left artery and I feel fine now. " * 9
