@@ -13,10 +13,11 @@ import phonenumbers
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
-from backend.access import Action, Actor, CareLink, Resource, can
+from backend.access import Action, Actor, Resource, can
 from backend.accounts.contacts import mask
 from backend.crypto import FieldCipher
-from backend.models import Appointment, AppointmentKind, Doctor, User
+from backend.models import Appointment, User
+from backend.records import service as records
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +52,7 @@ async def for_doctor(
 ) -> Contact | None:
     """The patient's contact for the doctor of their urgent consult; None when the policy says no
     (another doctor, an ordinary appointment, after its end) or the patient has none."""
-    doctor = await session.get(Doctor, appointment.doctor_id) if appointment.doctor_id else None
-    care = CareLink(
-        doctor_user_id=doctor.user_id if doctor else None,
-        patient_id=appointment.patient_id,
-        status=appointment.status,
-        ends_at=appointment.ends_at,
-        at=now,
-        urgent=appointment.kind is AppointmentKind.URGENT,
-    )
+    care = await records.care_link(session, appointment, now)
     allowed = can(actor, Action.READ, Resource("patient_contact", appointment.patient_id, care=care))
     await audit.record(
         session,

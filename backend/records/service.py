@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import audit
 from backend.access import AccessDenied, Action, Actor, CareLink, Resource, can
 from backend.crypto import FieldCipher
-from backend.models import PROFILE_LISTS, Appointment, Doctor, PatientProfile, User, utcnow
+from backend.models import PROFILE_LISTS, Appointment, AppointmentKind, Doctor, PatientProfile, User, utcnow
 from backend.outbox import service as outbox
 from backend.records.summary import PatientSummary, summarise
 
@@ -145,22 +144,19 @@ async def read_profile(
     return view
 
 
-async def _care_link(session: AsyncSession, actor: Actor, patient_id: str, now: datetime) -> CareLink | None:
-    """The appointment through which `actor` may see the patient now, as the database has it: the
-    first of their recent appointments with the patient that the policy accepts, else the latest
-    one (so a refusal is decided, and audited, by the policy too); None when there is none."""
-    rows = await session.execute(
-        select(Doctor.user_id, Appointment.status, Appointment.ends_at)
-        .join(Doctor, Doctor.id == Appointment.doctor_id)
-        .where(Appointment.patient_id == patient_id, Doctor.user_id == actor.user_id)
-        .order_by(Appointment.ends_at.desc().nulls_last(), Appointment.created_at.desc())
-        .limit(20)
+async def care_link(session: AsyncSession, appointment: Appointment, now: datetime) -> CareLink:
+    """`appointment` as the access policy weighs it for its doctor at `now`. A doctor sees a patient
+    through the appointment they are looking at, never through another one: the card of a
+    cancelled appointment shows no summary, even while a newer one is live."""
+    doctor = await session.get(Doctor, appointment.doctor_id) if appointment.doctor_id else None
+    return CareLink(
+        doctor_user_id=doctor.user_id if doctor else None,
+        patient_id=appointment.patient_id,
+        status=appointment.status,
+        ends_at=appointment.ends_at,
+        at=now,
+        urgent=appointment.kind is AppointmentKind.URGENT,
     )
-    links = [CareLink(doctor, patient_id, status, ends_at, now) for doctor, status, ends_at in rows]
-    granting = (
-        link for link in links if can(actor, Action.READ, Resource("patient_profile", patient_id, care=link))
-    )
-    return next(granting, links[0] if links else None)
 
 
 async def read_for_doctor(
@@ -174,10 +170,10 @@ async def read_for_doctor(
     purpose: str,
 ) -> PatientSummary:
     """The patient's summary for the doctor of `appointment` (age on its local date), allowed only
-    while an appointment joins them (backend.access); allowed or not, the view is audited with the
+    while that appointment joins them (backend.access); allowed or not, the view is audited with the
     doctor as actor. AccessDenied when refused; ProfileError("profile_missing") without a profile."""
     patient_id = appointment.patient_id
-    care = await _care_link(session, actor, patient_id, now)
+    care = await care_link(session, appointment, now)
     await _authorise(session, actor, Action.READ, patient_id, channel, purpose, care)
     profile = await _load(session, patient_id)
     birth = _open(cipher, patient_id, "birth_date", profile.birth_date_enc)

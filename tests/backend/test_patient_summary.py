@@ -169,25 +169,6 @@ async def test_reading_stops_24_hours_after_the_end(sessions, cipher):
         assert [outcome for _, outcome, _, _ in await views(session, patient.id)] == ["success", "denied"]
 
 
-async def test_a_live_appointment_with_the_patient_opens_the_card_of_an_old_cancelled_one(sessions, cipher):
-    async with sessions() as session, session.begin():
-        patient = await make_patient(session, cipher)
-        doctor = await make_doctor(session)
-        old = await appointment(
-            session, patient, doctor, AppointmentStatus.CANCELLED, starts_at=NOW + timedelta(days=1)
-        )
-        await appointment(
-            session, patient, doctor, AppointmentStatus.REQUESTED, starts_at=NOW - timedelta(days=9)
-        )
-        await appointment(
-            session, patient, doctor, AppointmentStatus.CONFIRMED, starts_at=NOW + timedelta(days=5)
-        )
-        summary = await records.read_for_doctor(
-            session, cipher, doctor_actor(doctor), old, now=NOW, channel=None, purpose="p"
-        )
-        assert summary.sex == "female"
-
-
 def test_age_on() -> None:
     born = date(1990, 4, 23)
     assert age_on(born, date(2031, 4, 22)) == 40
@@ -206,3 +187,28 @@ def test_long_lists_are_cut_and_say_how_many_were_left_out() -> None:
     assert len("; ".join(cut_down.items)) <= MAX_LIST_CHARS
     huge = cut(["x" * 300, "y"])
     assert len(huge.items[0]) == MAX_ITEM_CHARS and huge.items[0].endswith("…")
+
+
+async def test_a_cancelled_appointment_shows_no_summary_even_while_another_is_live(sessions, cipher):
+    """The doctor sees the patient through the appointment they look at: the card of a cancelled
+    one stays without the summary while a newer request of the same patient is live."""
+    async with sessions() as session:
+        async with session.begin():
+            patient = await make_patient(session, cipher)
+            await with_allergies(session, cipher, patient)
+            doctor = await make_doctor(session)
+            cancelled = await appointment(session, patient, doctor, AppointmentStatus.CANCELLED)
+            live = await appointment(
+                session, patient, doctor, AppointmentStatus.REQUESTED, starts_at=NOW + timedelta(days=3)
+            )
+        async with session.begin():
+            with pytest.raises(AccessDenied):
+                await records.read_for_doctor(
+                    session, cipher, doctor_actor(doctor), cancelled, now=NOW, channel=None, purpose="card"
+                )
+        async with session.begin():
+            summary = await records.read_for_doctor(
+                session, cipher, doctor_actor(doctor), live, now=NOW, channel=None, purpose="card"
+            )
+            assert summary.lists["allergies"].items == ("penicillin — rash", "peanuts")
+            assert [v[1] for v in await views(session, patient.id)] == ["denied", "success"]

@@ -39,6 +39,8 @@ def test_a_whatsapp_template_variable_holds_the_named_doctor_not_its_parts():
 def test_the_kind_of_doctor_in_an_urgent_message_is_named_in_the_recipients_language():
     params = {"specialty": "Cardiology", "position": 2}
     assert "तुरंत हृदय रोग परामर्श" in templates.render("urgent_waiting", params, "hi", "Asia/Kolkata").text
-    assert "urgent Cardiology consult" in templates.render("urgent_waiting", params, "en", "Asia/Kolkata").text
+    assert (
+        "urgent Cardiology consult" in templates.render("urgent_waiting", params, "en", "Asia/Kolkata").text
+    )
     unknown = {"specialty": "Sports Medicine", "position": 2}  # no Hindi name: as stored
     assert "Sports Medicine" in templates.render("urgent_waiting", unknown, "hi", "Asia/Kolkata").text
