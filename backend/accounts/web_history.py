@@ -59,7 +59,8 @@ class Shown:
     # sent back to a page, so an old message's buttons cannot be pressed.
     tokens: tuple[str, ...] = field(default_factory=tuple, compare=False)
     # Another person's health record or contact (a doctor's view of a patient): its words are not
-    # kept — the doctor's access ends, the history would not — and the page says one was here.
+    # kept (bot/web/history.py bot_messages drops them) — the doctor's access ends, the history
+    # would not — and the page says one was here; `text` holds only how to type its live buttons.
     private: bool = False
 
     def as_dict(self) -> dict:
@@ -78,11 +79,7 @@ def redact_codes(text: str) -> str:
 def _sealed(cipher: FieldCipher, row_id: str, shown: Shown) -> bytes:
     body = Shown(
         side=shown.side,
-        text=""
-        if shown.private
-        else redact_codes(shown.text[:MAX_TEXT_CHARS])
-        if shown.side == "user"
-        else shown.text,
+        text=redact_codes(shown.text[:MAX_TEXT_CHARS]) if shown.side == "user" else shown.text,
         labels=tuple(label[:200] for label in shown.labels),
         urgent=shown.urgent,
         document=shown.document[:200] if shown.document else None,

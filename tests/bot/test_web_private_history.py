@@ -48,7 +48,7 @@ async def test_a_private_reply_is_kept_without_its_words_and_its_buttons_stay_wo
     assert all(b"penicillin" not in bytes(body) for body in bodies)
 
 
-def test_the_doctors_request_notice_is_kept_without_the_summary_or_its_typed_codes():
+def test_the_doctors_request_notice_is_kept_without_the_summary_but_with_how_to_type_its_buttons():
     request_notice = Notice(
         "o1",
         f"New consultation request\n{SUMMARY}",
@@ -59,6 +59,7 @@ def test_the_doctors_request_notice_is_kept_without_the_summary_or_its_typed_cod
     confirmation = Notice("o2", "Confirmed: Asha Verma", "appointment_confirmed_doctor")
     first, second = kept([request_notice, confirmation])
     assert first.private and first.labels == ("Accept",)
+    assert first.text == 'Reply "Accept 417".', "only how to type its live button, for after a reload"
     assert not second.private and second.text == "Confirmed: Asha Verma"
 
 

@@ -506,7 +506,10 @@
   }
 
   function pastBot(message) {
-    var text = message.private === true ? t("history_private") : asText(message.text);
+    // A private message keeps no words of its own, only how to type its live buttons (if any).
+    var text = message.private === true
+      ? t("history_private") + (message.text ? "\n\n" + asText(message.text) : "")
+      : asText(message.text);
     if (message.document) text += (text ? "\n" : "") + "📄 " + asText(message.document);
     var row = renderBot({ text: text, urgent: message.urgent === true }).row;
     if (message.side === "notice") {
