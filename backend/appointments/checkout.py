@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.models import Appointment, Doctor, Payment, User
+from backend.scheduling.names import specialty_name
 from backend.timefmt import FORMAT_LOCALES, local_time, zone_name
+
+# How a doctor is addressed on the page, in the patient's language (as the chat says it).
+DOCTOR_TITLE = {"en": "Dr", "hi": "डॉ."}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,8 +36,8 @@ def describe(
     timezone = patient.timezone if patient else "Asia/Kolkata"
     return PaidFor(
         locale=locale,
-        doctor=f"Dr {doctor.full_name}" if doctor else None,
-        specialty=appointment.specialty,
+        doctor=f"{DOCTOR_TITLE.get(locale, 'Dr')} {doctor.full_name}" if doctor else None,
+        specialty=specialty_name(appointment.specialty, locale) if appointment.specialty else None,
         when=local_time(appointment.starts_at, locale, timezone) if appointment.starts_at else None,
         timezone=timezone,
         zone_name=zone_name(appointment.starts_at, locale, timezone) if appointment.starts_at else None,

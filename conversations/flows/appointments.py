@@ -47,7 +47,7 @@ async def _other_party(ctx: Context, appointment: Appointment) -> str:
         return await _patient_name(ctx, appointment)
     doctor = await appointments.doctor_of(ctx.session, appointment)
     return (
-        f"Dr {doctor.full_name}"
+        ctx.t("fd_btn_doctor", name=doctor.full_name)  # "Dr Asha Rao", "डॉ. Asha Rao"
         if doctor
         else ctx.t("urgent_any_doctor", specialty=specialty_name(appointment.specialty or "", ctx.locale))
     )

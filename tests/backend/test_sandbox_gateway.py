@@ -122,6 +122,7 @@ async def test_the_page_speaks_the_patients_language(app, client):
     page = await client.get(path_of(payment))
     assert '<html lang="hi">' in page.text and "भुगतान करें" in page.text
     assert "बुध, 2 दिस॰ 2026, 2:30 pm (भारतीय मानक समय)" in page.text, page.text
+    assert "डॉ. Asha Rao" in page.text  # addressed as the chat addresses the doctor in Hindi
 
 
 async def test_an_urgent_consult_names_the_kind_of_doctor_and_no_time(app, client):
