@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -214,6 +215,9 @@ def clean_item(text: str) -> str:
         raise ProfileError("item_empty")
     if len(item) > MAX_ITEM_CHARS:
         raise ProfileError("item_too_long")
+    if not any(unicodedata.category(ch)[0] in "LN" for ch in item):
+        # "🤧🤧" or "!!!" tells a doctor nothing: the record holds words (any script) or numbers.
+        raise ProfileError("item_no_words")
     return item
 
 

@@ -189,6 +189,7 @@ MESSAGES: dict[str, str] = {
     "ask_remove": "Which one should I remove?",
     "ask_clear": "Clear everything under {field}?",
     "item_empty": "There was nothing to add. Please type the item.",
+    "item_no_words": "Please write it in words, so that a doctor can read it (for example “penicillin — rash”).",
     "item_too_long": "Please keep each item under {limit} characters.",
     "item_duplicate": "That is already on your list.",
     "too_many_items": "This list is full ({most} items). Remove one first.",

@@ -100,11 +100,13 @@ async def test_add_remove_and_clear_items(sessions, cipher: FieldCipher) -> None
         ("", "item_empty"),
         ("   \n\t ", "item_empty"),
         ("x" * 301, "item_too_long"),
+        ("🤧🤧", "item_no_words"),
+        ("!!! ...", "item_no_words"),
         ("penicillin", "item_duplicate"),
         ("PENICILLIN", "item_duplicate"),
         ("  Penicillin  ", "item_duplicate"),
     ],
-    ids=["empty", "blank", "301-chars", "lower", "upper", "padded"],
+    ids=["empty", "blank", "301-chars", "emoji-only", "punctuation-only", "lower", "upper", "padded"],
 )
 async def test_add_item_rejects(sessions, cipher: FieldCipher, text: str, reason: str) -> None:
     patient = await make_patient(sessions, cipher)
