@@ -2,7 +2,9 @@
 prescriptions — typed where they cannot be an ordinary answer (a menu, any step that offers
 buttons and got no match, the search's specialty question). They get an honest answer: what is
 coming, and what can be done today, instead of "Please choose one of the options". When one of
-these flows is built, its entry here goes and its request is routed to the flow.
+these flows is built, its entry here goes and its request is routed to the flow. Phrases that ask
+for a doctor though they hold such a word ("eye test", "internal medicine") are listed in
+DOCTOR_PHRASES and are never such a request.
 
 The phrases are data: each is compared, after recognize.normalise, as whole words anywhere in the
 message ("I want to order medicines please"). The first feature in this order that matches wins,
@@ -45,14 +47,13 @@ FEATURE_PHRASES: dict[str, tuple[str, ...]] = {
         "दवाइयां",
     ),
     "lab_tests": (
-        # Only phrases that name a lab test: a bare "test" or "lab" is too often something else
-        # ("eye test" names Ophthalmology, "test" a user trying the bot).
         "blood test",
         "blood tests",
         "lab test",
         "lab tests",
-        "test karana",
-        "test karwana",
+        "lab",
+        "test",
+        "tests",
         "pathology",
         "sample collection",
         "khoon ki jaanch",
@@ -63,8 +64,8 @@ FEATURE_PHRASES: dict[str, tuple[str, ...]] = {
         "खून की जांच",
         "जांच",
         "जाँच",
-        "लैब टेस्ट",
-        "ब्लड टेस्ट",
+        "टेस्ट",
+        "लैब",
     ),
     "video": (
         "video",
@@ -75,6 +76,25 @@ FEATURE_PHRASES: dict[str, tuple[str, ...]] = {
         "वीडियो कॉल",
     ),
 }
+# Asking for a doctor, though they hold a word of the table above ("test", "medicine", "jaanch"):
+# an eye test is an ophthalmologist's, internal medicine a specialty's name.
+DOCTOR_PHRASES = (
+    "eye test",
+    "eye tests",
+    "eye checkup",
+    "eye check up",
+    "aankh ki jaanch",
+    "aankhon ki jaanch",
+    "आँख की जाँच",
+    "आँखों की जाँच",
+    "आंखों की जांच",
+    "hearing test",
+    "internal medicine",
+    "general medicine",
+    "family medicine",
+    "medicine specialist",
+)
+_DOCTOR_PHRASES = [f" {normalise(p)} " for p in DOCTOR_PHRASES]
 _PHRASES = [(feature, f" {normalise(p)} ") for feature, phrases in FEATURE_PHRASES.items() for p in phrases]
 
 
@@ -83,6 +103,8 @@ def requested(text: str) -> str | None:
     if not text or len(text) > MAX_CHARS:
         return None
     padded = f" {normalise(text)} "
+    if any(phrase in padded for phrase in _DOCTOR_PHRASES):
+        return None
     return next((feature for feature, phrase in _PHRASES if phrase in padded), None)
 
 

@@ -73,6 +73,10 @@ LAY_WORDS: dict[str, tuple[str, ...]] = {
     "General Physician": (
         "gp",
         "general",
+        "internal medicine",
+        "general medicine",
+        "family medicine",
+        "medicine specialist",
         "family",
         "fever",
         "cold",

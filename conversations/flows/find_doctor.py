@@ -76,9 +76,7 @@ def _no_specialty(ctx: Context, text: str, matched: str | None, practised: list[
     say which, and put the nearest specialties (or the general physician) first."""
     wanted = matched or search.named_specialty(text)
     if wanted is None and (said := unbuilt.answer_key(text)):
-        # "order medicines" names no specialty: answer it honestly. "eye test" and "internal
-        # medicine" do name one, and are searched as such.
-        return retry(ctx.t(said))
+        return retry(ctx.t(said))  # "order medicines" names no specialty: answer it honestly
     general = [search.GENERAL_PHYSICIAN] if search.GENERAL_PHYSICIAN in practised else []
     if wanted is not None and wanted not in practised:
         ctx.form["suggest"] = general

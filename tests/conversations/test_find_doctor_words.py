@@ -26,6 +26,7 @@ DEMO_SPECIALTIES = [
     ("typed", "named"),
     [
         ("sar dard", "General Physician"),
+        ("internal medicine", "General Physician"),
         ("sir dard", "General Physician"),
         ("mujhe sar dard hai", "General Physician"),
         ("सिर दर्द", "General Physician"),

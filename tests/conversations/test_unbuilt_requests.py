@@ -33,10 +33,15 @@ from tests.conversations.test_find_doctor import patient_searching
         ("parchi chahiye", "prescription"),
         ("find a doctor", None),
         ("contest", None),  # whole words only
-        ("test", None),  # a bare "test" or "lab" is too often something else
-        ("lab", None),
-        ("eye test", None),  # names Ophthalmology
-        ("sugar test karwana hai", "lab_tests"),
+        ("I need a sugar test", "lab_tests"),
+        ("general medicine", None),
+        ("eye checkup karwana hai", None),
+        ("thyroid test", "lab_tests"),
+        ("शुगर टेस्ट", "lab_tests"),
+        ("book lab", "lab_tests"),
+        ("eye test", None),  # names a specialty (Ophthalmology): a doctor, not a lab test
+        ("आँखों की जाँच", None),
+        ("internal medicine", None),
         ("labrador", None),
         ("what is this?", None),
         ("", None),
