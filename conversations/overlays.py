@@ -78,15 +78,22 @@ def after_card(ctx: Context, step: Step | None, *, halts: bool, typed: str | Non
 def card_already_shown(ctx: Context, step: Step | None) -> bool:
     """The user has seen the card at this step (and, if the flow paused, said they are safe):
     more red-flag words here are an answer, with a note, not a reason to halt again."""
-    seen = ctx.data.get(CARD_SHOWN_AT) or {}
+    seen = _seen(ctx)
     at_this_step = seen.get("flow") == ctx.conversation.flow and ctx.conversation.step in seen.get(
         "steps", ()
     )
     return step is not None and at_this_step and takes_text(ctx, step)
 
 
+def _seen(ctx: Context) -> dict:
+    """Where the card was shown in this flow; a value saved by an older version (a [flow, step]
+    list) counts as nothing, so that chat simply gets the full card once more."""
+    seen = ctx.data.get(CARD_SHOWN_AT)
+    return seen if isinstance(seen, dict) else {}
+
+
 def _card_seen_here(ctx: Context) -> None:
-    seen = ctx.data.get(CARD_SHOWN_AT) or {}
+    seen = _seen(ctx)
     if seen.get("flow") != ctx.conversation.flow:
         seen = {"flow": ctx.conversation.flow, "steps": []}
     if ctx.conversation.step not in seen["steps"]:
@@ -97,7 +104,7 @@ def _card_seen_here(ctx: Context) -> None:
 def left_step(ctx: Context) -> None:
     """The chat moved to another question: once it is in another flow, the next red flag gets the
     full card again (within one flow, `back` and the same words must not bring the pause back)."""
-    seen = ctx.data.get(CARD_SHOWN_AT)
+    seen = _seen(ctx)
     if seen and seen.get("flow") != ctx.conversation.flow:
         ctx.data.pop(CARD_SHOWN_AT, None)
 

@@ -58,10 +58,10 @@ class Shown:
     # The buttons' tokens, kept (encrypted) only to name the button a later tap pressed; never
     # sent back to a page, so an old message's buttons cannot be pressed.
     tokens: tuple[str, ...] = field(default_factory=tuple, compare=False)
-    # Another person's health record or contact (a doctor's view of a patient): its words are not
-    # kept (bot/web/history.py bot_messages drops them) — the doctor's access ends, the history
-    # would not — and the page says one was here; `text` holds only how to type its live buttons.
+    # Another person's health record or contact (a doctor's view of a patient): its words are never
+    # kept (the doctor's access ends, the history would not); the page says one was here.
     private: bool = False
+    typed: str = ""  # how to type its live buttons ('Reply "Accept 417".'), kept even when private
 
     def as_dict(self) -> dict:
         return {**asdict(self), "labels": list(self.labels), "tokens": list(self.tokens)}
@@ -79,12 +79,17 @@ def redact_codes(text: str) -> str:
 def _sealed(cipher: FieldCipher, row_id: str, shown: Shown) -> bytes:
     body = Shown(
         side=shown.side,
-        text=redact_codes(shown.text[:MAX_TEXT_CHARS]) if shown.side == "user" else shown.text,
+        text=""
+        if shown.private
+        else redact_codes(shown.text[:MAX_TEXT_CHARS])
+        if shown.side == "user"
+        else shown.text,
         labels=tuple(label[:200] for label in shown.labels),
         urgent=shown.urgent,
         document=shown.document[:200] if shown.document else None,
         tokens=shown.tokens,
         private=shown.private,
+        typed=shown.typed,
     )
     return cipher.encrypt(TABLE, COLUMN, row_id, json.dumps(body.as_dict(), ensure_ascii=False))
 
@@ -99,6 +104,7 @@ def _opened(cipher: FieldCipher, row: WebChatMessage) -> Shown:
         document=body.get("document"),
         tokens=tuple(body.get("tokens") or ()),
         private=bool(body.get("private")),
+        typed=body.get("typed") or "",
     )
 
 

@@ -31,7 +31,7 @@ def bot_messages(replies: list[dict], side: str = "bot") -> list[Shown]:
     return [
         Shown(
             side=side,
-            text="" if reply.get("private") else reply["text"],  # see Shown.private
+            text=reply["text"],
             labels=tuple(choice["label"] for choice in reply["choices"]),
             urgent=bool(reply["urgent"]),
             document=reply["document"]["filename"] if reply["document"] else None,

@@ -49,14 +49,7 @@ def frame(notices: list[Notice]) -> dict:
 def kept(notices: list[Notice]) -> list[Shown]:
     """The notices as the chat's history keeps them: as shown, plus how to type their buttons."""
     shown = bot_messages(frame(notices)["replies"], side="notice")
-    return [
-        replace(
-            message, text=notice.typed_hint if notice.private else f"{notice.text}\n\n{notice.typed_hint}"
-        )
-        if notice.typed_hint
-        else message
-        for message, notice in zip(shown, notices, strict=True)
-    ]
+    return [replace(message, typed=notice.typed_hint) for message, notice in zip(shown, notices, strict=True)]
 
 
 async def keep_shown(

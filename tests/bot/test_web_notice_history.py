@@ -62,7 +62,7 @@ def test_a_notification_pushed_to_an_open_tab_is_in_the_history_after_a_reload(c
     assert notice["side"] == "notice"
     assert notice["labels"] == ["Complete my profile"] and "token" not in notice and "tokens" not in notice
     # Its button cannot be pressed after a reload; while live, it can be typed with its code.
-    assert "Reply “Complete my profile " in notice["text"]
+    assert "Reply “Complete my profile " in notice["typed"]
     # In order with the conversation: after the signup, before what was said next.
     said = [m["text"] if m["side"] == "user" else None for m in again.history]
     assert said.index("Asha Verma") < again.history.index(notice) < said.index("Hello again")
@@ -78,7 +78,7 @@ def test_a_typed_code_from_the_kept_notification_presses_its_button(client, in_d
 
     again = Browser(client)
     (notice,) = _kept_notices(again.history)
-    typed = notice["text"].rsplit("“", 1)[1].split("”", 1)[0]  # "Complete my profile 417"
+    typed = notice["typed"].rsplit("“", 1)[1].split("”", 1)[0]  # "Complete my profile 417"
     assert again.send(typed)[0]["text"] == "Let's add to your medical profile."
 
 

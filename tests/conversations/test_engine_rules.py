@@ -599,3 +599,17 @@ async def test_signing_out_asks_first(chat: ChatDriver):
     await chat.tap("Sign out")
     await chat.tap("Yes, sign out")
     assert "signed out" in chat.text() and any("sign up" in label for label in chat.labels())
+
+
+def test_a_card_mark_saved_by_an_older_version_counts_as_none():
+    """Before the mark named its flow it was a [flow, step] list: such a chat must not break."""
+    from types import SimpleNamespace
+
+    from conversations import overlays
+
+    ctx = SimpleNamespace(
+        data={overlays.CARD_SHOWN_AT: ["booking", "reason"]},
+        conversation=SimpleNamespace(flow="booking", step="reason"),
+    )
+    overlays.left_step(ctx)
+    assert overlays.card_already_shown(ctx, object()) is False

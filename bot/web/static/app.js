@@ -2,7 +2,7 @@
  *
  * Protocol (see bot/web/routes.py):
  *   server -> client  {"type": "replies", "replies": [Reply], "locale"} | {"type": "notice", "replies"}
- *                     | {"type": "history", "messages": [{side, text, labels, urgent, document, private}], "locale"}
+ *                     | {"type": "history", "messages": [{side, text, labels, urgent, document, private, typed}], "locale"}
  *                     | {"type": "dev", "text"} | {"type": "error", "text"}
  *   "history" comes first when a chat that showed something opens (a reload): drawn once, its
  *   buttons as plain labels. `locale` switches the page's own words (strings.js).
@@ -506,10 +506,9 @@
   }
 
   function pastBot(message) {
-    // A private message keeps no words of its own, only how to type its live buttons (if any).
-    var text = message.private === true
-      ? t("history_private") + (message.text ? "\n\n" + asText(message.text) : "")
-      : asText(message.text);
+    // A private message keeps no words of its own; any message keeps how to type its live buttons.
+    var text = message.private === true ? t("history_private") : asText(message.text);
+    if (message.typed) text += "\n\n" + asText(message.typed);
     if (message.document) text += (text ? "\n" : "") + "📄 " + asText(message.document);
     var row = renderBot({ text: text, urgent: message.urgent === true }).row;
     if (message.side === "notice") {
