@@ -121,6 +121,7 @@ _WORDS = {
         "title": "telecare sandbox payment",
         "urgent": "Urgent consult",
         "doctor": "Doctor",
+        "dr": "Dr",
         "when": "Date and time",
         "kind": "Kind of doctor",
         "urgent_when": "as soon as a doctor on call accepts",
@@ -136,6 +137,7 @@ _WORDS = {
         "title": "telecare सैंडबॉक्स भुगतान",
         "urgent": "तुरंत परामर्श",
         "doctor": "डॉक्टर",
+        "dr": "डॉ.",
         "when": "तारीख़ और समय",
         "kind": "डॉक्टर का प्रकार",
         "urgent_when": "जैसे ही कोई ऑन-कॉल डॉक्टर स्वीकार करे",
@@ -174,7 +176,8 @@ def _details(paid: PaidFor | None, words: dict) -> str:
     if paid.when is None:  # an urgent consult: no doctor or time until one accepts
         rows = [(words["urgent"], paid.specialty or ""), (words["when"], words["urgent_when"])]
     else:
-        rows = [(words["doctor"], paid.doctor or ""), (words["when"], f"{paid.when} ({paid.zone_name})")]
+        doctor = f"{words['dr']} {paid.doctor}" if paid.doctor else ""
+        rows = [(words["doctor"], doctor), (words["when"], f"{paid.when} ({paid.zone_name})")]
     items = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>" for k, v in rows if v)
     return f"<dl>{items}</dl>"
 

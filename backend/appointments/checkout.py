@@ -14,14 +14,11 @@ from backend.models import Appointment, Doctor, Payment, User
 from backend.scheduling.names import specialty_name
 from backend.timefmt import FORMAT_LOCALES, local_time, zone_name
 
-# How a doctor is addressed on the page, in the patient's language (as the chat says it).
-DOCTOR_TITLE = {"en": "Dr", "hi": "डॉ."}
-
 
 @dataclass(frozen=True, slots=True)
 class PaidFor:
     locale: str  # the patient's language: the page speaks it
-    doctor: str | None  # "Dr Asha Nair"; None for an urgent consult nobody has taken yet
+    doctor: str | None  # "Asha Nair"; None for an urgent consult nobody has taken yet
     specialty: str | None  # an urgent consult's kind of doctor
     when: str | None  # "Tue, 8 Dec 2026, 10:30 am" in the patient's timezone; None: urgent
     timezone: str
@@ -36,7 +33,7 @@ def describe(
     timezone = patient.timezone if patient else "Asia/Kolkata"
     return PaidFor(
         locale=locale,
-        doctor=f"{DOCTOR_TITLE.get(locale, 'Dr')} {doctor.full_name}" if doctor else None,
+        doctor=doctor.full_name if doctor else None,
         specialty=specialty_name(appointment.specialty, locale) if appointment.specialty else None,
         when=local_time(appointment.starts_at, locale, timezone) if appointment.starts_at else None,
         timezone=timezone,

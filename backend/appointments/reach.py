@@ -15,9 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import audit
 from backend.access import Action, Actor, Resource, can
 from backend.accounts.contacts import mask
+from backend.appointments import notices
 from backend.crypto import FieldCipher
-from backend.models import Appointment, User
+from backend.models import Appointment, Doctor, User
 from backend.records import service as records
+
+# What the patient is told once a doctor took their urgent consult, by the contact they will use.
+_TOLD_PATIENT = {"phone": "urgent_accepted", "email": "urgent_accepted_email"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,13 @@ def verified_contact(cipher: FieldCipher, user: User) -> Contact | None:
 
 
 async def for_doctor(
-    session: AsyncSession, cipher: FieldCipher, actor: Actor, appointment: Appointment, *, now: datetime
+    session: AsyncSession,
+    cipher: FieldCipher,
+    actor: Actor,
+    appointment: Appointment,
+    *,
+    now: datetime,
+    channel: str | None = None,
 ) -> Contact | None:
     """The patient's contact for the doctor of their urgent consult; None when the policy says no
     (another doctor, an ordinary appointment, after its end) or the patient has none."""
@@ -63,8 +73,29 @@ async def for_doctor(
         patient_id=appointment.patient_id,
         outcome="success" if allowed else "denied",
         purpose="urgent_consult",
+        channel=channel,
     )
     if not allowed:
         return None
     patient = await session.get(User, appointment.patient_id)
     return verified_contact(cipher, patient) if patient else None
+
+
+async def tell_patient(
+    session: AsyncSession, cipher: FieldCipher, appointment: Appointment, doctor: Doctor, *, now: datetime
+) -> None:
+    """The patient hears who took their urgent consult and on which of their contacts to expect
+    the doctor, masked (the doctor gets the whole one from `for_doctor`)."""
+    patient = await session.get(User, appointment.patient_id)
+    contact = verified_contact(cipher, patient) if patient else None
+    template = _TOLD_PATIENT[contact.kind] if contact else "urgent_accepted_no_contact"
+    await notices.tell(
+        session,
+        cipher,
+        appointment,
+        "urgent_accepted",
+        user_id=appointment.patient_id,
+        template=template,
+        params={"doctor": notices.doctor_label(doctor), "contact": contact.masked if contact else ""},
+        now=now,
+    )

@@ -23,7 +23,6 @@ from backend.models import (
     Doctor,
     Role,
     Specialty,
-    User,
     VerificationStatus,
     new_id,
 )
@@ -192,20 +191,7 @@ async def accept(
         patient_id=appointment.patient_id,
         outcome="urgent",
     )
-    # The doctor calls the patient (or writes) until consultations in the chat exist: the patient is
-    # told on which of their contacts, masked (reach.py gives the doctor the whole one).
-    patient = await session.get(User, appointment.patient_id)
-    contact = reach.verified_contact(cipher, patient) if patient else None
-    await notices.tell(
-        session,
-        cipher,
-        appointment,
-        "urgent_accepted",
-        user_id=appointment.patient_id,
-        template="urgent_accepted_email" if contact and contact.kind == "email" else "urgent_accepted",
-        params={"doctor": notices.doctor_label(doctor), "contact": contact.masked if contact else "—"},
-        now=now,
-    )
+    await reach.tell_patient(session, cipher, appointment, doctor, now=now)
     return appointment
 
 

@@ -146,7 +146,9 @@ async def _urgent_reach(ctx: Context, appointment: Appointment) -> str:
         or appointment.status is not AppointmentStatus.CONFIRMED
     ):
         return ""
-    contact = await reach.for_doctor(ctx.session, ctx.cipher, ctx.actor, appointment, now=ctx.now)
+    contact = await reach.for_doctor(
+        ctx.session, ctx.cipher, ctx.actor, appointment, now=ctx.now, channel=ctx.channel
+    )
     return "\n\n" + ctx.t(f"urgent_reach_{contact.kind}", contact=contact.shown) if contact else ""
 
 

@@ -54,6 +54,9 @@ EN: dict[str, str] = {
     "refunded in full.",
     "urgent_accepted": "🚑 {doctor} has accepted your urgent consult and will call you now on {contact}. Please "
     "keep your phone free. (Consultations in the chat and by video are not built yet.)",
+    "urgent_accepted_no_contact": "🚑 {doctor} has accepted your urgent consult, but your account has no verified "
+    "phone number or email for them to reach you on, and consultations in the chat are not built yet. If you "
+    "need care now, go to the nearest clinic; in an emergency call 112.",
     "urgent_accepted_email": "🚑 {doctor} has accepted your urgent consult and will write to you now at {contact}. "
     "(Consultations in the chat and by video are not built yet; add a phone number to be called next time.)",
     "urgent_timeout": "We are sorry: no {specialty} doctor on call could take your consult in time. {amount_money} "
@@ -124,6 +127,9 @@ HI: dict[str, str] = {
     "दिया जाएगा।",
     "urgent_accepted": "🚑 {doctor} ने आपका तुरंत परामर्श स्वीकार कर लिया है और अभी आपको {contact} पर कॉल करेंगे। "
     "कृपया अपना फ़ोन ख़ाली रखें। (चैट और वीडियो पर परामर्श अभी बने नहीं हैं।)",
+    "urgent_accepted_no_contact": "🚑 {doctor} ने आपका तुरंत परामर्श स्वीकार कर लिया है, पर आपके खाते में कोई "
+    "सत्यापित फ़ोन नंबर या ईमेल नहीं है जिस पर वे आपसे संपर्क कर सकें, और चैट पर परामर्श अभी बने नहीं हैं। अगर अभी "
+    "देखभाल चाहिए तो नज़दीकी क्लिनिक जाएँ; आपात स्थिति में 112 पर कॉल करें।",
     "urgent_accepted_email": "🚑 {doctor} ने आपका तुरंत परामर्श स्वीकार कर लिया है और अभी आपको {contact} पर लिखेंगे। "
     "(चैट और वीडियो पर परामर्श अभी बने नहीं हैं; अगली बार कॉल पाने के लिए फ़ोन नंबर जोड़ें।)",
     "urgent_timeout": "माफ़ कीजिए: ऑन-कॉल कोई {specialty} डॉक्टर समय पर आपका परामर्श नहीं ले सका। {amount_money} "
@@ -184,5 +190,6 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "urgent_waiting": ("position", "specialty", "doctors", "minutes"),
     "urgent_accepted": ("doctor", "contact"),
     "urgent_accepted_email": ("doctor", "contact"),
+    "urgent_accepted_no_contact": ("doctor",),
     "urgent_timeout": ("specialty", "amount_money"),
 }

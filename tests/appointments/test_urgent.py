@@ -110,7 +110,7 @@ async def test_the_offer_goes_to_fitting_doctors_on_call_and_the_first_to_accept
     async with sessions() as session:
         taken = await session.get(Appointment, held.id)
         assert taken.status is AppointmentStatus.CONFIRMED and taken.doctor_id == team["asha"].id
-        assert "urgent_accepted" in [m.template for m in await outbox_for(session, patient.id)]
+        assert any(m.template.startswith("urgent_accepted") for m in await outbox_for(session, patient.id))
         # The doctor's share moved from the holding account to the doctor who took it.
         assert await ledger.balance(session, ledger.UNASSIGNED, "INR") == 0
         assert await ledger.balance(session, ledger.payable(team["asha"].id), "INR") < 0

@@ -23,8 +23,9 @@ AT = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # Monday 7 December 2026, 11:30 IS
 async def _take_it(sessions, cipher, settings, gateways, engine, otp_sender, contact):
     """The patient (with `contact` verified) pays; the first doctor on call accepts from the offer."""
     patient, _, _ = await paid_urgent(sessions, cipher, settings, gateways, at=AT)
-    async with sessions() as session, session.begin():
-        set_contact(cipher, await session.get(User, patient.id), *contact)
+    if contact:
+        async with sessions() as session, session.begin():
+            set_contact(cipher, await session.get(User, patient.id), *contact)
     web = RecordingSender("web")
     await Dispatcher(sessions, cipher, {"web": web}, clock=lambda: AT).drain()
     address, offer = next((a, n) for a, n in web.sent if n.template == "urgent_offer")
@@ -62,6 +63,7 @@ async def test_the_doctor_who_takes_it_is_given_the_number_to_call_and_the_patie
     assert "Please call them now on +91 98765 43210" in doctor.text()  # on the card that follows
     assert "will call you now on +91•••••••210" in told_patient.text
     assert "98765" not in told_patient.text  # the patient's own number, masked in a notification
+    assert "will see you now" not in told_patient.text  # the old words, which said no how
     assert await _contact_reads(sessions, patient.id) == ["success"]
 
 
@@ -80,6 +82,21 @@ async def test_a_patient_with_only_an_email_is_written_to(
     assert "please write to them now at asha@example.com" in doctor.text()
     assert told_patient.template == "urgent_accepted_email"
     assert "will write to you now at a•••@example.com" in told_patient.text
+
+
+async def test_a_patient_without_a_verified_contact_is_not_promised_a_call(
+    sessions,
+    cipher,
+    settings,
+    gateways,
+    engine,
+    otp_sender,
+    team,  # noqa: F811
+):
+    _, doctor, told_patient = await _take_it(sessions, cipher, settings, gateways, engine, otp_sender, None)
+    assert told_patient.template == "urgent_accepted_no_contact"
+    assert "will call" not in told_patient.text and "nearest clinic" in told_patient.text
+    assert "Please call them" not in doctor.text() and "write to them" not in doctor.text()
 
 
 async def test_after_the_consult_ends_the_card_no_longer_shows_the_number_and_the_refusal_is_audited(
@@ -112,4 +129,3 @@ async def test_the_urgent_consult_says_before_payment_how_the_doctor_will_reach_
     await chat.send("menu")
     await chat.tap("Urgent consult")
     assert "calls you on the phone number you verified" in chat.text()
-    assert "sees you now" not in chat.text()
