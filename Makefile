@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test bench lint format clean
+.PHONY: install run test bench eval-redflags lint format clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "telecare needs Python 3.11 or newer")'
@@ -32,6 +32,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/telegram_load.py --database both $${TELECARE_BENCH_POSTGRES_URL:+--postgres-url "$$TELECARE_BENCH_POSTGRES_URL"}
 	$(BIN)/python bench/dispatch.py $${TELECARE_BENCH_POSTGRES_URL:+--postgres-url "$$TELECARE_BENCH_POSTGRES_URL"}
+
+# Recall and false alarms of the emergency red-flag matcher on the held-out test part (docs/safety.md).
+eval-redflags: $(STAMP)
+	$(BIN)/python eval/redflags.py --part test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
