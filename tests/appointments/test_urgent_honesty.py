@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from backend.accounts.service import set_contact
@@ -20,8 +21,18 @@ from tests.notifications.helpers import RecordingSender
 AT = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # Monday 7 December 2026, 11:30 IST
 
 
+@pytest.fixture
+def take_it(sessions, cipher, settings, gateways, engine, otp_sender, team):  # noqa: F811
+    """`await take_it(contact)`: the patient (with `contact` verified, or none) pays; the first
+    doctor on call accepts from the offer. Returns the patient, the doctor's chat, the notice."""
+
+    async def taken(contact):
+        return await _take_it(sessions, cipher, settings, gateways, engine, otp_sender, contact)
+
+    return taken
+
+
 async def _take_it(sessions, cipher, settings, gateways, engine, otp_sender, contact):
-    """The patient (with `contact` verified) pays; the first doctor on call accepts from the offer."""
     patient, _, _ = await paid_urgent(sessions, cipher, settings, gateways, at=AT)
     if contact:
         async with sessions() as session, session.begin():
@@ -47,18 +58,8 @@ async def _contact_reads(sessions, patient_id: str) -> list[str]:
         return list(rows.all())
 
 
-async def test_the_doctor_who_takes_it_is_given_the_number_to_call_and_the_patient_is_told(
-    sessions,
-    cipher,
-    settings,
-    gateways,
-    engine,
-    otp_sender,
-    team,  # noqa: F811
-):
-    patient, doctor, told_patient = await _take_it(
-        sessions, cipher, settings, gateways, engine, otp_sender, ("phone", "+919876543210")
-    )
+async def test_the_doctor_who_takes_it_is_given_the_number_to_call_and_the_patient_is_told(take_it, sessions):
+    patient, doctor, told_patient = await take_it(("phone", "+919876543210"))
     assert "It is yours" in doctor.text()
     assert "Please call them now on +91 98765 43210" in doctor.text()  # on the card that follows
     assert "will call you now on +91•••••••210" in told_patient.text
@@ -67,50 +68,24 @@ async def test_the_doctor_who_takes_it_is_given_the_number_to_call_and_the_patie
     assert await _contact_reads(sessions, patient.id) == ["success"]
 
 
-async def test_a_patient_with_only_an_email_is_written_to(
-    sessions,
-    cipher,
-    settings,
-    gateways,
-    engine,
-    otp_sender,
-    team,  # noqa: F811
-):
-    _, doctor, told_patient = await _take_it(
-        sessions, cipher, settings, gateways, engine, otp_sender, ("email", "asha@example.com")
-    )
+async def test_a_patient_with_only_an_email_is_written_to(take_it):
+    _, doctor, told_patient = await take_it(("email", "asha@example.com"))
     assert "please write to them now at asha@example.com" in doctor.text()
     assert told_patient.template == "urgent_accepted_email"
     assert "will write to you now at a•••@example.com" in told_patient.text
 
 
-async def test_a_patient_without_a_verified_contact_is_not_promised_a_call(
-    sessions,
-    cipher,
-    settings,
-    gateways,
-    engine,
-    otp_sender,
-    team,  # noqa: F811
-):
-    _, doctor, told_patient = await _take_it(sessions, cipher, settings, gateways, engine, otp_sender, None)
+async def test_a_patient_without_a_verified_contact_is_not_promised_a_call(take_it):
+    _, doctor, told_patient = await take_it(None)
     assert told_patient.template == "urgent_accepted_no_contact"
     assert "will call" not in told_patient.text and "nearest clinic" in told_patient.text
     assert "Please call them" not in doctor.text() and "write to them" not in doctor.text()
 
 
 async def test_after_the_consult_ends_the_card_no_longer_shows_the_number_and_the_refusal_is_audited(
-    sessions,
-    cipher,
-    settings,
-    gateways,
-    engine,
-    otp_sender,
-    team,  # noqa: F811
+    take_it, sessions
 ):
-    patient, doctor, _ = await _take_it(
-        sessions, cipher, settings, gateways, engine, otp_sender, ("phone", "+919876543210")
-    )
+    patient, doctor, _ = await take_it(("phone", "+919876543210"))
     doctor.pinned = AT + timedelta(hours=3)  # long past the consult's slot; it is still "confirmed"
     await doctor.send("menu")
     await doctor.tap("appointments")

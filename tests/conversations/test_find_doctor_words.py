@@ -9,17 +9,8 @@ from __future__ import annotations
 import pytest
 
 from backend.scheduling import search
+from tests.backend.test_search import NAMES
 from tests.conversations.test_find_doctor import conversation, patient_searching, shown
-
-DEMO_SPECIALTIES = [
-    "Cardiology",
-    "Dermatology",
-    "Endocrinology",
-    "General Physician",
-    "Gynaecology",
-    "Paediatrics",
-    "Psychiatry",
-]
 
 
 @pytest.mark.parametrize(
@@ -60,7 +51,7 @@ def test_the_specialty_a_patients_words_name(typed, named):
     ],
 )
 def test_only_specialties_that_exist_are_matched(typed, found):
-    assert search.match_specialty(typed, DEMO_SPECIALTIES) == found
+    assert search.match_specialty(typed, NAMES) == found
 
 
 async def test_sar_dard_finds_the_general_physicians(chat, sessions, cipher):
