@@ -305,6 +305,18 @@ class Tab:
         return found.group(1)
 
 
+def to_the_reason(patient: Tab) -> None:
+    """Dr Asha Nair from the search, the first time three days on: the reason is asked next."""
+    patient.send("menu")
+    patient.tap("Find a doctor")
+    patient.send("general medicine")
+    patient.tap("Asha Nair")
+    patient.tap("Book")
+    patient.tap(patient.picks()[3])
+    patient.tap(patient.picks()[0])
+    assert "reason for your visit" in patient.text(), patient.text()
+
+
 def signed_in(client: TestClient, email: str, name: str) -> Tab:
     """A tab of an existing account (demo data or a factory), signed in by its email and code."""
     tab = Tab(client, name)

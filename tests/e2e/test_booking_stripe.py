@@ -25,6 +25,7 @@ from tests.e2e.journeys import (
     run,
     serving,
     signed_in,
+    to_the_reason,
 )
 
 WEBHOOK = "/api/payments/webhooks/stripe"
@@ -68,13 +69,7 @@ def _clinic(client, cipher, settings, *, connected: str | None) -> dict:
 
 def _hold(patient: Tab) -> str:
     """Book the first time three days on; returns the payment link button's URL."""
-    patient.send("menu")
-    patient.tap("Find a doctor")
-    patient.send("general medicine")
-    patient.tap("Asha Nair")
-    patient.tap("Book")
-    patient.tap(patient.picks()[3])
-    patient.tap(patient.picks()[0])
+    to_the_reason(patient)
     patient.send("Sore throat and a cough")
     patient.tap("Hold it and pay")
     (link,) = [r["link"]["url"] for r in patient.last if r.get("link")]

@@ -10,7 +10,6 @@ import pytest
 
 from backend.models import AppointmentStatus
 from tests.e2e.journeys import (
-    Tab,
     appointments_of,
     make_doctor,
     make_patient,
@@ -19,6 +18,7 @@ from tests.e2e.journeys import (
     run,
     serving,
     signed_in,
+    to_the_reason,
 )
 
 DOCTOR_EMAIL, PATIENT_EMAIL = "dr.asha@example.com", "ravi@example.com"
@@ -45,18 +45,6 @@ def _clinic(client, cipher, settings) -> str:
     return run(client, work)
 
 
-def _at_the_reason(patient: Tab) -> None:
-    """Dr Asha Nair from the search, the first time three days on: the reason is asked."""
-    patient.send("menu")
-    patient.tap("Find a doctor")
-    patient.send("general medicine")
-    patient.tap("Asha Nair")
-    patient.tap("Book")
-    patient.tap(patient.picks()[3])
-    patient.tap(patient.picks()[0])
-    assert "reason for your visit" in patient.text(), patient.text()
-
-
 def _the_appointment(client, patient_id: str):
     async def work(session):
         (appointment,) = await appointments_of(session, patient_id)
@@ -71,7 +59,7 @@ def test_a_chest_pain_follow_up_books_after_i_am_safe_and_the_doctor_sees_the_re
     patient_id = _clinic(client, cipher, settings)
     doctor = signed_in(client, DOCTOR_EMAIL, "doctor")
     patient = signed_in(client, PATIENT_EMAIL, "patient")
-    _at_the_reason(patient)
+    to_the_reason(patient)
 
     card = patient.send(FOLLOW_UP)
     assert card[0]["urgent"] and "112" in card[0]["text"], patient.text()
@@ -99,7 +87,7 @@ def test_a_chest_pain_follow_up_books_after_i_am_safe_and_the_doctor_sees_the_re
 def test_red_flag_words_at_the_reason_after_i_am_safe_never_pause_the_booking_again(client, cipher, settings):
     patient_id = _clinic(client, cipher, settings)
     patient = signed_in(client, PATIENT_EMAIL, "patient")
-    _at_the_reason(patient)
+    to_the_reason(patient)
 
     too_long = f"{FOLLOW_UP}. " + "The stent was placed in the left artery and I feel fine now. " * 9
     assert patient.send(too_long)[0]["urgent"]
