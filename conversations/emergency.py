@@ -54,9 +54,11 @@ CATEGORIES = (
     "neuro",
     "bleeding_trauma",
     "anaphylaxis",
+    "poisoning",
     "obstetric",
     "paediatric",
     "mental_health",
+    "violence_abuse",
 )
 
 
@@ -64,6 +66,7 @@ CATEGORIES = (
 class EmergencyHit:
     category: str  # one of CATEGORIES
     phrase: str  # the seed phrase that matched, as written in the list below
+    history: bool = False
 
     @property
     def mental_health(self) -> bool:
@@ -885,3 +888,7 @@ def detect_emergency(text: str) -> EmergencyHit | None:
         if category in found:
             return EmergencyHit(category, found[category])
     return None
+
+
+def detect_red_flag(text):
+    return detect_emergency(text)
