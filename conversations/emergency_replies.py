@@ -1,10 +1,14 @@
 """What the chat hears when the red-flag matcher (conversations/emergency.py) fires on a text.
 
-Every hit is audited (`emergency_flag`) and logged by category. Most get the full card with
-urgent guidance; a flow that halts is then paused (conversations/overlays.py). Where the words are
-an answer instead, they are kept for the step with only a short note on top: the user is writing
-down their history ("heart attack in 2015"), or has seen the card at this step already (the card
-again would only loop).
+Every hit is kept (backend/safety/flags.py: the category, encrypted, never the words), audited
+(`emergency_flag`) and logged by category; the doctor of the patient's next appointment sees it.
+A mention of the past ("a heart attack in 2019, fine now, need a refill") is only kept, as
+history: no card, no pause, the message answers the step as usual. Something happening now gets
+the full card with urgent guidance (a mental-health crisis and violence or abuse each their own);
+a flow that halts is then paused (conversations/overlays.py). Where the words are an answer
+instead, they are kept for the step with only a short note on top: the user is writing down their
+history ("heart attack in 2015"), or has seen the card at this step already (the card again would
+only loop).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from backend import audit
+from backend.safety import flags
 from conversations import overlays
 from conversations.messages import Reply
 
@@ -25,6 +29,11 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
+# The card and the note of a category with its own guidance; every other category gets the general
+# card (112 / 108). Only numbers cited in the domain reference (112, 108, Tele-MANAS 14416).
+_CARDS = {"mental_health": "emergency_mental_health", "violence_abuse": "emergency_violence_abuse"}
+_NOTES = {"mental_health": "emergency_note_mental_health", "violence_abuse": "emergency_note_violence_abuse"}
+
 
 def words_are_an_answer(ctx: Context, flow: Flow) -> bool:
     """Whether red-flag words at the current step answer it (with a note) rather than bring the card."""
@@ -34,10 +43,10 @@ def words_are_an_answer(ctx: Context, flow: Flow) -> bool:
 
 
 async def note(ctx: Context, hit: EmergencyHit) -> list[Reply]:
-    """The gentle line of what to do if it is happening now, above the step's own reply."""
+    """The gentle line of what to do if it is happening now, above the step's own reply; nothing
+    for a mention of the past (kept for the doctor all the same: the step just answers)."""
     await _flag(ctx, hit)
-    key = "emergency_note_mental_health" if hit.mental_health else "emergency_note"
-    return [Reply(text=ctx.t(key))]
+    return [] if hit.history else [Reply(text=ctx.t(_NOTES.get(hit.category, "emergency_note")))]
 
 
 async def card(
@@ -46,7 +55,7 @@ async def card(
     """The urgent guidance, then the current question (or the hold, in a flow that halts).
     Words longer than `longest_answer` cannot answer the step, so they are not kept for it."""
     await _flag(ctx, hit)
-    key = "emergency_mental_health" if hit.mental_health else "emergency_general"
+    key = _CARDS.get(hit.category, "emergency_general")
     # A flow that halts: nothing more of it (no slot, no payment link) until the user says
     # they are safe; the words are kept to answer the step then.
     typed = ctx.inbound.text if len(ctx.inbound.text) <= longest_answer else None
@@ -56,14 +65,17 @@ async def card(
 
 
 async def _flag(ctx: Context, hit: EmergencyHit) -> None:
-    await audit.record(
+    """Every flag passes here: kept and audited. (When consultations in the chat exist, issue 17,
+    this is where the doctor of an open consultation is to be alerted at once.)"""
+    await flags.record(
         ctx.session,
+        ctx.cipher,
         actor=ctx.actor,
-        action="emergency_flag",
-        resource_type="conversation",
-        resource_id=ctx.conversation.id,
-        patient_id=ctx.user.id if ctx.user else None,
-        outcome=hit.category,
+        user_id=ctx.user.id if ctx.user else None,
+        conversation_id=ctx.conversation.id,
         channel=ctx.channel,
+        category=hit.category,
+        history=hit.history,
+        at=ctx.now,
     )
-    log.warning("emergency_flag", category=hit.category, channel=ctx.channel)
+    log.warning("emergency_flag", category=hit.category, history=hit.history, channel=ctx.channel)

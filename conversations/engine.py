@@ -4,7 +4,8 @@ For each message, under the chat's lock and in one transaction:
 1. record the platform id in the inbox (a redelivery is dropped here);
 2. load the chat's identity, user and conversation;
 3. run the emergency red-flag matcher on any text, before anything else (what the chat hears
-   then: conversations/emergency_replies.py);
+   then, and how the flag is kept: conversations/emergency_replies.py; a mention of the past is
+   only kept, and the text goes on);
 4. global commands (menu, help, back, cancel, language, stop) and unknown /commands;
 4b. a button of a notification we sent (conversations/actions.py), pressed or typed;
 5. resolve a tapped button or typed option against the chat's last prompt (stale → re-prompt);
@@ -40,7 +41,7 @@ from conversations import actions, commands, emergency_replies, overlays, unbuil
 from conversations.chat_locks import ChatLocks
 from conversations.context import Context
 from conversations.copy import format_locale, translate
-from conversations.emergency import detect_emergency
+from conversations.emergency import detect_red_flag
 from conversations.flow import Answer, Flow, Outcome, Prompt
 from conversations.flows import registry
 from conversations.messages import Choice, Inbound, InboundKind, Reply
@@ -230,10 +231,10 @@ class Engine:
         flow = self._flow(ctx)
         _heard_from(ctx)
         emergency_note: list[Reply] = []
-        if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_emergency(ctx.inbound.text)):
-            if not emergency_replies.words_are_an_answer(ctx, flow):
+        if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_red_flag(ctx.inbound.text)):
+            if not hit.history and not emergency_replies.words_are_an_answer(ctx, flow):
                 return await emergency_replies.card(self, ctx, flow, hit, longest_answer=MAX_TEXT_CHARS)
-            emergency_note = await emergency_replies.note(ctx, hit)
+            emergency_note = await emergency_replies.note(ctx, hit)  # none for a mention of the past
         if (answered := await self._before_the_step(ctx, flow)) is not None:
             return answered
         value = _chosen_value(ctx)

@@ -24,6 +24,7 @@ from backend.models.outbound import STATUS_RANK, OutboundMessage
 from backend.models.outbox import NotificationAction, NotificationPreference, OutboxMessage, OutboxStatus
 from backend.models.payments import LedgerEntry, Payment, PaymentEvent, PaymentStatus, Payout, Refund
 from backend.models.records import PROFILE_LISTS, PatientProfile
+from backend.models.safety import RedFlag, RedFlagMiss
 from backend.models.stored_files import StoredFile
 from backend.models.users import Channel, ChannelIdentity, Consent, Role, User
 
@@ -63,6 +64,8 @@ __all__ = [
     "Payout",
     "Pharmacy",
     "ProviderDocument",
+    "RedFlag",
+    "RedFlagMiss",
     "Refund",
     "Role",
     "Slot",

@@ -47,6 +47,11 @@ MESSAGES: dict[str, str] = {
         "Please call Tele-MANAS on 14416 (free, 24×7) to talk to someone now. "
         "If you are in immediate danger, call 112."
     ),
+    "emergency_violence_abuse": (
+        "💜 Thank you for telling me. Nobody deserves to be hurt, and it is not your fault. "
+        "If you or someone with you is in danger now, call 112. If you are hurt, go to the nearest "
+        "emergency department when it is safe to. You can write here again whenever you are ready."
+    ),
     "emergency_hold": "I've paused here. Are you safe to continue?",
     "emergency_safe": "I am safe — continue",
     "emergency_resumed": "Thank you. Let's continue.",
@@ -222,6 +227,7 @@ MESSAGES: dict[str, str] = {
     "botcmd_stop": "Stop messages from us",
     "emergency_note": "ℹ️ If this is happening now, call 112 (ambulance 108) — don't wait for a chat.",
     "emergency_note_mental_health": "💙 If you are struggling now, Tele-MANAS (14416, free, 24×7) is there to talk; in danger, call 112.",
+    "emergency_note_violence_abuse": "💜 If you or someone with you is in danger now, call 112.",
     "otp_on_its_way": "If {destination} can receive messages, a 6-digit code is on its way.",
     "otp_wrong_last": "That code is not right. 1 try left.",
     "welcome_back_details_unused": (
