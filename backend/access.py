@@ -79,6 +79,11 @@ def can(actor: Actor | None, action: Action, resource: Resource) -> bool:
             and actor.user_id == resource.patient_id
             and action in (Action.READ, Action.CREATE, Action.UPDATE)
         )
+    if resource.kind == "red_flags":
+        # The emergency red flags a patient raised in chat: their doctor reads them exactly as the
+        # profile, through the appointment that joins them; nobody else (the operators' report
+        # counts them without naming anyone).
+        return actor.role is Role.DOCTOR and action is Action.READ and _in_care(actor, resource)
     if resource.kind == "appointment":
         # The reason for a visit and the appointment itself: its patient and its doctor.
         mine = actor.user_id in (resource.patient_id, resource.doctor_user_id)

@@ -9,7 +9,10 @@ peanuts +2 more", "none recorded" when empty, "—" when None); fields ending in
 this catalogue ("sex_female"), shown in the recipient's language ("" for nothing: the backend, which
 does not know the language, names the words); a doctor's parts ({"name", "qualification",
 "registration", "council"}) are shown as the `doctor_label` template; a `specialty` field holds its
-English name (the key) and is shown in the recipient's language. `VARIABLES` lists, per
+English name (the key) and is shown in the recipient's language; fields ending in `_flags` hold a
+patient's emergency red flags ([{"category", "at", "history"}], newest first), shown on a line of
+their own in the recipient's language and timezone ("⚠️ Red flags this patient raised in chat:
+cardiac 7 Dec; history: stroke 2 Dec"; "" for none). `VARIABLES` lists, per
 template, the fields in the order of the approved WhatsApp template's {{1}}, {{2}}, … — what is
 sent outside the 24-hour window, where free text is not allowed.
 """
@@ -23,6 +26,7 @@ from babel.lists import format_list
 from babel.numbers import format_currency
 
 from backend.records.summary import CutList, one_line
+from backend.safety.shown import ShownFlag, flags_line
 from backend.scheduling.names import specialty_name
 from backend.timefmt import babel_locale, local_time
 from notifications import template_sets
@@ -129,6 +133,8 @@ def _show(name: str, value: object, locale: str, timezone: str) -> str:
             return money(value, locale)
         if name.endswith("_list") and isinstance(value, list | dict | None):
             return _one_line_list(value, locale)
+        if name.endswith("_flags") and isinstance(value, list):
+            return _flags(value, locale, timezone)
         if name.endswith("_word") and isinstance(value, str):
             return word(locale, value) if value else ""
         if name == "specialty" and isinstance(value, str):  # stored by its English name, the key
@@ -145,3 +151,10 @@ def _one_line_list(value: list | dict | None, locale: str) -> str:
     if value is None:
         return "—"
     return one_line(CutList.from_param(value), lambda key, **fields: word(locale, key).format(**fields))
+
+
+def _flags(value: list, locale: str, timezone: str) -> str:
+    """A `_flags` field: its own line (a line break first), or "" when there are none."""
+    shown = [ShownFlag.from_param(item) for item in value]
+    line = flags_line(shown, lambda key, **fields: word(locale, key).format(**fields), locale, timezone)
+    return f"\n{line}" if line else ""

@@ -16,6 +16,7 @@ from backend.outbox import service as outbox
 from backend.outbox.service import ActionButton
 from backend.records import service as records
 from backend.records.summary import SUMMARY_LISTS
+from backend.safety import flags
 
 # Reminders before a confirmed appointment: (name, how long before the start).
 REMINDERS = (("24h", timedelta(hours=24)), ("1h", timedelta(hours=1)), ("start", timedelta(0)))
@@ -95,6 +96,32 @@ async def patient_summary(
     except (AccessDenied, records.ProfileError):
         return {"age": "—", "sex_word": "—", **{f"{name}_list": None for name in SUMMARY_LISTS}}
     return summary.template_params()
+
+
+async def red_flags(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    appointment: Appointment,
+    doctor: Doctor,
+    *,
+    now: datetime,
+    purpose: str,
+) -> list[dict]:
+    """The patient's recent emergency red flags as a `_flags` template field, read for the doctor
+    as the summary is (authorised and audited as their read for `purpose`); none when refused."""
+    try:
+        shown = await flags.for_doctor(
+            session,
+            cipher,
+            Actor(doctor.user_id, Role.DOCTOR),
+            appointment,
+            now=now,
+            channel=None,
+            purpose=purpose,
+        )
+    except AccessDenied:
+        return []
+    return [flag.as_param() for flag in shown]
 
 
 async def tell(

@@ -544,7 +544,7 @@ async def _refund_unusable(
 
 async def _ask_the_doctor(session, cipher, appointment: Appointment, doctor, *, now) -> None:
     """The doctor's request to accept or reject, with the reason (marked when it had red-flag
-    words) and the patient's summary."""
+    words), the patient's recent red flags and their summary."""
     await notices.tell(
         session,
         cipher,
@@ -560,6 +560,9 @@ async def _ask_the_doctor(session, cipher, appointment: Appointment, doctor, *, 
             )
             or "—",
             "reason_mark_word": notices.red_flag_word(appointment),
+            "raised_flags": await notices.red_flags(
+                session, cipher, appointment, doctor, now=now, purpose="appointment_request"
+            ),
             "deadline_at": _iso(appointment.decision_deadline),
             **await notices.patient_summary(
                 session, cipher, appointment, doctor, now=now, purpose="appointment_request"

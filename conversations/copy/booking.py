@@ -168,6 +168,9 @@ EN: dict[str, str] = {
     "patient_summary_denied": "🧾 The patient's summary is shown only while you have an active appointment with "
     "them, and for 24 hours after it.",
     "patient_summary_missing": "🧾 This patient has no medical profile on file.",
+    # the patient's emergency red flags of the last 90 days, on their doctor's card (backend/safety/shown.py)
+    "red_flags_line": "⚠️ Red flags this patient raised in chat: {flags}",
+    "red_flag_history": "history: {flag}",
     "list_more": "+{count} more",
     **{f"appt_status_{k}": v for k, v in _STATUSES_EN.items()},
     # a reason with emergency red-flag words, kept after "I am safe — continue"
@@ -317,6 +320,8 @@ HI: dict[str, str] = {
     "patient_summary_denied": "🧾 मरीज़ का सारांश केवल तब दिखता है जब उनके साथ आपकी कोई सक्रिय अपॉइंटमेंट हो, "
     "और उसके 24 घंटे बाद तक।",
     "patient_summary_missing": "🧾 इस मरीज़ की कोई मेडिकल प्रोफ़ाइल दर्ज नहीं है।",
+    "red_flags_line": "⚠️ इस मरीज़ ने चैट में ये ख़तरे के संकेत बताए: {flags}",
+    "red_flag_history": "पहले हुआ: {flag}",
     "list_more": "+{count} और",
     **{f"appt_status_{k}": v for k, v in _STATUSES_HI.items()},
     "booking_reason_red_flag": "⚠️ इस कारण में ख़तरे के संकेत वाले शब्द हैं: आपके डॉक्टर इसे निशान लगा हुआ देखेंगे, "

@@ -174,6 +174,8 @@ async def ask_detail(ctx: Context) -> Prompt:
             "appointment_reason_red_flag" + ("" if ctx.user.role is Role.DOCTOR else "_patient")
         )
     if ctx.user.role is Role.DOCTOR:  # read live, authorised and audited on every view
+        if flagged := await patient_summary.red_flags(ctx, appointment, "view_appointment"):
+            text += "\n" + flagged
         text += "\n\n" + await patient_summary.for_doctor(ctx, appointment, "view_appointment")
         text += await _urgent_reach(ctx, appointment)
     # A doctor's card holds the patient's summary (and contact), readable only while their access

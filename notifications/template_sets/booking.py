@@ -5,7 +5,8 @@ template variables may not contain line breaks."""
 from __future__ import annotations
 
 EN: dict[str, str] = {
-    "appointment_request": "🩺 New consultation request from {patient} for {starts_at}.\nReason: {reason}{reason_mark_word}\n"
+    "appointment_request": "🩺 New consultation request from {patient} for {starts_at}.\nReason: {reason}{reason_mark_word}"
+    "{raised_flags}\n"
     "Age: {age} · Sex: {sex_word}\nAllergies: {allergies_list}\nCurrent medications: {medications_list}\n"
     "Conditions: {conditions_list}\nMedical history: {history_list}\n"
     "Please accept or reject by {deadline_at}; unanswered requests are refunded.",
@@ -75,12 +76,16 @@ EN: dict[str, str] = {
     "sex_undisclosed": "not said",
     "profile_none": "none recorded",
     "list_more": "+{count} more",
+    # The patient's emergency red flags (a `_flags` field; backend/safety/shown.py names the categories).
+    "red_flags_line": "⚠️ Red flags this patient raised in chat: {flags}",
+    "red_flag_history": "history: {flag}",
     "btn_pay_again": "Pay again",
     # A doctor as named to patients (notices.doctor_label's parts).
     "doctor_label": "Dr {name} ({qualification}; Reg. No. {registration}, {council})",
 }
 HI: dict[str, str] = {
-    "appointment_request": "🩺 {patient} की ओर से {starts_at} के लिए नया परामर्श अनुरोध।\nकारण: {reason}{reason_mark_word}\n"
+    "appointment_request": "🩺 {patient} की ओर से {starts_at} के लिए नया परामर्श अनुरोध।\nकारण: {reason}{reason_mark_word}"
+    "{raised_flags}\n"
     "उम्र: {age} · लिंग: {sex_word}\nएलर्जी: {allergies_list}\nअभी चल रही दवाइयाँ: {medications_list}\n"
     "बीमारियाँ: {conditions_list}\nमेडिकल इतिहास: {history_list}\n"
     "कृपया {deadline_at} तक स्वीकार या अस्वीकार करें; बिना जवाब वाले अनुरोधों का पैसा लौटा दिया जाता है।",
@@ -147,6 +152,8 @@ HI: dict[str, str] = {
     "sex_undisclosed": "नहीं बताया",
     "profile_none": "कुछ दर्ज नहीं है",
     "list_more": "+{count} और",
+    "red_flags_line": "⚠️ इस मरीज़ ने चैट में ये ख़तरे के संकेत बताए: {flags}",
+    "red_flag_history": "पहले हुआ: {flag}",
     "btn_pay_again": "फिर से भुगतान करें",
     "doctor_label": "डॉ. {name} ({qualification}; पंजीकरण सं. {registration}, {council})",
 }

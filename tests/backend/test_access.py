@@ -196,3 +196,22 @@ def test_only_the_patient_themself_may_read_a_profile() -> None:
         if can(Actor(user_id, role), Action.READ, Resource("patient_profile", PATIENT_ID))
     }
     assert readers == {(Role.PATIENT, PATIENT_ID)}
+
+
+def test_a_patients_red_flags_are_read_by_their_doctor_exactly_as_their_profile() -> None:
+    """The same rule as the summary's, for every status, moment, doctor and role; never anyone's
+    own flags without an appointment, and never a change."""
+    links = [
+        care(status, at=at, doctor=doctor)
+        for status in AppointmentStatus
+        for at in (ENDS - timedelta(days=1), ENDS + timedelta(hours=23), ENDS + timedelta(hours=25))
+        for doctor in ("doctor-1", "doctor-2")
+    ]
+    for link, role, action in itertools.product([*links, None], ALL_ROLES, ALL_ACTIONS):
+        actor = Actor("doctor-1" if role is Role.DOCTOR else PATIENT_ID, role)
+        as_profile = role is Role.DOCTOR and can(actor, action, seen_by_doctor(link))
+        assert can(actor, action, Resource("red_flags", PATIENT_ID, care=link)) is as_profile, (
+            link,
+            role,
+            action,
+        )
