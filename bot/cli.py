@@ -1,5 +1,5 @@
 """The `telecare` command: serve, worker, migrate and demo data here; the groups of subcommands
-(keys, audit, admin, admin-token, telegram, whatsapp, outbox, inbox) in bot/commands/.
+(keys, audit, admin, admin-token, telegram, whatsapp, outbox, inbox, safety) in bot/commands/.
 Every command reads TELECARE_DATABASE_URL (default: the SQLite file in var/)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bot.commands.channels import telegram_app, whatsapp_app
 from bot.commands.common import fail, in_database, load_cipher
 from bot.commands.keys import audit_app, keys_app
 from bot.commands.queues import inbox_app, outbox_app
+from bot.commands.safety import safety_app
 
 app = typer.Typer(
     help="telecare: telemedicine inside messaging apps.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -28,6 +29,7 @@ for group, name in (
     (whatsapp_app, "whatsapp"),
     (outbox_app, "outbox"),
     (inbox_app, "inbox"),
+    (safety_app, "safety"),
 ):
     app.add_typer(group, name=name)
 

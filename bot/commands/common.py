@@ -9,9 +9,10 @@ import typer
 from backend.settings import get_settings
 
 
-def fail(message: str) -> None:
+def fail(message: str, *, code: int = 1) -> None:
+    """Stop with `message` on stderr: exit code 1, or 2 for bad input on the command line."""
     typer.secho(message, fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=code)
 
 
 def load_cipher():

@@ -38,6 +38,7 @@ SOURCES = {
     "C-SSRS",
     "Tele-MANAS",
     "own",
+    "operator",  # a message the matcher missed, recorded with `telecare safety missed`
 }
 
 
