@@ -58,7 +58,7 @@ def _report_lines(report) -> list[str]:
 
     lines = [
         f"Red flags, {report.first_day} to {report.last_day} ({report.timezone}): "
-        "now = the emergency card was shown; history = a past event was mentioned."
+        "now = happening now (the emergency guidance was shown); history = only a past event mentioned."
     ]
     rows = [
         (day, category, report.flags[(day, category, False)], report.flags[(day, category, True)])
