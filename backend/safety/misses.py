@@ -51,7 +51,7 @@ def check(text: str, category: str, language: str) -> str:
 async def record(
     session: AsyncSession,
     cipher: FieldCipher,
-    actor: Actor,
+    actor: Actor | None,
     *,
     text: str,
     category: str,
