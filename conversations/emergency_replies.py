@@ -2,8 +2,9 @@
 
 Every hit is kept (backend/safety/flags.py: the category, encrypted, never the words), audited
 (`emergency_flag`) and logged by category; the doctor of the patient's next appointment sees it.
-A mention of the past ("a heart attack in 2019, fine now, need a refill") is only kept, as
-history: no card, no pause, the message answers the step as usual. Something happening now gets
+A mention of the past ("a heart attack in 2019, fine now, need a refill") gets no card and no
+pause: the message answers the step as usual, with the gentle note above, and is kept as history
+(not marked as a red-flag reason: the doctor reads it among the flags). Something happening now gets
 the full card with urgent guidance (a mental-health crisis and violence or abuse each their own);
 a flow that halts is then paused (conversations/overlays.py). Where the words are an answer
 instead, they are kept for the step with only a short note on top: the user is writing down their
@@ -43,10 +44,10 @@ def words_are_an_answer(ctx: Context, flow: Flow) -> bool:
 
 
 async def note(ctx: Context, hit: EmergencyHit) -> list[Reply]:
-    """The gentle line of what to do if it is happening now, above the step's own reply; nothing
-    for a mention of the past (kept for the doctor all the same: the step just answers)."""
+    """The gentle line of what to do if it is happening now, above the step's own reply (also for
+    a mention of the past: the matcher may have misread the time)."""
     await _flag(ctx, hit)
-    return [] if hit.history else [Reply(text=ctx.t(_NOTES.get(hit.category, "emergency_note")))]
+    return [Reply(text=ctx.t(_NOTES.get(hit.category, "emergency_note")))]
 
 
 async def card(

@@ -4,8 +4,8 @@ For each message, under the chat's lock and in one transaction:
 1. record the platform id in the inbox (a redelivery is dropped here);
 2. load the chat's identity, user and conversation;
 3. run the emergency red-flag matcher on any text, before anything else (what the chat hears
-   then, and how the flag is kept: conversations/emergency_replies.py; a mention of the past is
-   only kept, and the text goes on);
+   then, and how the flag is kept: conversations/emergency_replies.py; a mention of the past
+   brings no card: the text goes on, with a gentle note);
 4. global commands (menu, help, back, cancel, language, stop) and unknown /commands;
 4b. a button of a notification we sent (conversations/actions.py), pressed or typed;
 5. resolve a tapped button or typed option against the chat's last prompt (stale → re-prompt);
@@ -231,10 +231,14 @@ class Engine:
         flow = self._flow(ctx)
         _heard_from(ctx)
         emergency_note: list[Reply] = []
+        marked = False  # the answer carries red-flag words the patient was warned about
         if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_red_flag(ctx.inbound.text)):
+            # History only ("heart attack in 2015, now fine") never brings the card: the words
+            # answer the step with the gentle note; the doctor sees it as a kept history flag.
             if not hit.history and not emergency_replies.words_are_an_answer(ctx, flow):
                 return await emergency_replies.card(self, ctx, flow, hit, longest_answer=MAX_TEXT_CHARS)
-            emergency_note = await emergency_replies.note(ctx, hit)  # none for a mention of the past
+            emergency_note = await emergency_replies.note(ctx, hit)
+            marked = not hit.history
         if (answered := await self._before_the_step(ctx, flow)) is not None:
             return answered
         value = _chosen_value(ctx)
@@ -250,7 +254,7 @@ class Engine:
             # "order medicines" at a menu: say honestly it is not built yet, and what works today.
             said = unbuilt.answer_key(ctx.inbound.text) or "pick_an_option"
             return [Reply(text=ctx.t(said)), *await self.ask(ctx)]
-        answer = Answer(inbound=ctx.inbound, value=value, red_flag=bool(emergency_note))
+        answer = Answer(inbound=ctx.inbound, value=value, red_flag=marked)
         return [*emergency_note, *await self.answer_step(ctx, answer)]
 
     async def _before_the_step(self, ctx: Context, flow: Flow) -> list[Reply] | None:

@@ -1,7 +1,8 @@
 """What a red flag does in the chat (issue 15): something happening now gets its card (the
 general one, the mental-health one, or the violence one) and pauses a flow that leads to payment;
-a mention of the past gets no card and no pause and answers the step. Either way the flag is kept
-(category encrypted, never the words) and audited. SQLite and PostgreSQL."""
+a mention of the past gets no card and no pause, only the gentle note, and answers the step.
+Either way the flag is kept (category encrypted, never the words) and audited. SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -103,10 +104,10 @@ async def test_a_history_hit_answers_the_step_with_no_card_and_is_kept_as_histor
     await at_the_reason(pinned, sessions)
     replies = await pinned.send(said)
     assert not any(reply.urgent for reply in replies), "no emergency card"
-    assert "If this is happening now" not in pinned.text()
+    assert replies[0].text == translate("en", "emergency_note"), "only the gentle note, in case it is now"
     assert not any("I am safe" in label for label in pinned.labels()), "no pause"
-    assert "Noted." in replies[0].text and "payment link" in pinned.text(), "the step answered as usual"
-    assert halting_flow == [(said, False)], "the step got the words, not marked as a red flag"
+    assert "Noted." in replies[1].text and "payment link" in pinned.text(), "the step answered as usual"
+    assert halting_flow == [(said, False)], "the words answer the step, not marked: the doctor sees the flag"
     async with sessions() as session:
         conversation = await session.scalar(select(Conversation))
     assert await kept_flags(sessions, cipher) == [("cardiac", True, None, "web", conversation.id, NOW)]
