@@ -37,6 +37,7 @@ SOURCES = {
     "WHO-pregnancy",
     "C-SSRS",
     "Tele-MANAS",
+    "WHO-IPV",
     "own",
 }
 
