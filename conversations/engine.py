@@ -40,7 +40,7 @@ from conversations import actions, commands, emergency_replies, overlays, unbuil
 from conversations.chat_locks import ChatLocks
 from conversations.context import Context
 from conversations.copy import format_locale, translate
-from conversations.emergency import detect_emergency
+from conversations.emergency import detect_red_flag
 from conversations.flow import Answer, Flow, Outcome, Prompt
 from conversations.flows import registry
 from conversations.messages import Choice, Inbound, InboundKind, Reply
@@ -230,8 +230,10 @@ class Engine:
         flow = self._flow(ctx)
         _heard_from(ctx)
         emergency_note: list[Reply] = []
-        if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_emergency(ctx.inbound.text)):
-            if not emergency_replies.words_are_an_answer(ctx, flow):
+        if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_red_flag(ctx.inbound.text)):
+            # History only ("heart attack in 2015, now fine") never brings the card: the words
+            # answer the step with the gentle note, and are marked for the doctor.
+            if not hit.history and not emergency_replies.words_are_an_answer(ctx, flow):
                 return await emergency_replies.card(self, ctx, flow, hit, longest_answer=MAX_TEXT_CHARS)
             emergency_note = await emergency_replies.note(ctx, hit)
         if (answered := await self._before_the_step(ctx, flow)) is not None:
