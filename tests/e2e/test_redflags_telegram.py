@@ -23,6 +23,7 @@ from conversations.copy import all_translations
 from tests.bot.test_telegram_e2e import Harness, _telegram_settings
 from tests.chat import RecordingOtpSender
 from tests.fakes.telegram_api import FakeTelegram
+from tests.safety.test_redflag_dev import KNOWN_WRONG
 from tests.safety.test_redflag_set import harness as redflag_set
 
 Row = redflag_set.Row
@@ -57,7 +58,9 @@ def sample(rows: list[Row]) -> list[Row]:
     return chosen + _spread([row for row in rows if row.kind == "history"], HISTORY)
 
 
-SAMPLE = sample(redflag_set.load("dev"))
+# The development phrases the matcher is known to get wrong (tests/safety/test_redflag_dev.py
+# holds them as strict expected failures) are not sent: this checks the channel, not the list.
+SAMPLE = sample([row for row in redflag_set.load("dev") if row.text not in KNOWN_WRONG])
 
 
 @pytest.fixture
@@ -117,7 +120,7 @@ def expected_card(row: Row) -> str:
 
 
 def test_the_sample_covers_every_category_and_language_of_the_development_part():
-    rows = redflag_set.load("dev")
+    rows = [row for row in redflag_set.load("dev") if row.text not in KNOWN_WRONG]
     present = {(row.category, row.language) for row in rows if row.kind == "emergency"}
     emergencies = [row for row in SAMPLE if row.kind == "emergency"]
     assert {(row.category, row.language) for row in emergencies} == present
