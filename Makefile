@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py
 	$(BIN)/python bench/telegram_load.py --database both $${TELECARE_BENCH_POSTGRES_URL:+--postgres-url "$$TELECARE_BENCH_POSTGRES_URL"}
 	$(BIN)/python bench/dispatch.py $${TELECARE_BENCH_POSTGRES_URL:+--postgres-url "$$TELECARE_BENCH_POSTGRES_URL"}
+	$(BIN)/python bench/redflags.py
 
 # Recall and false alarms of the emergency red-flag matcher on the held-out test part (docs/safety.md).
 eval-redflags: $(STAMP)

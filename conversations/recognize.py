@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
+from conversations.textnorm import normalise
+
 # Longer text is not an answer to a menu; fuzzing all of it would only waste time on big inputs.
 MAX_CHOICE_CHARS = 120
 # Minimum fuzzy score (0-100) to accept a label. 80 admits one typo in a 5-7 letter word
@@ -30,26 +32,9 @@ _NUMBER = re.compile(
     r"[#(\[]?\s*(?P<n>\d{1,3})\s*[.)\]:]?"
 )
 
-# See conversations.emergency: the same normalisation, kept local so the modules stay independent.
-_DELETE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u093c'’‘`´"), None)
-_DELETE[0x0901] = "\u0902"  # chandrabindu and anusvara are typed interchangeably
-# Nasal consonant + virama before a stop is also written as anusvara: "हिन्दी" == "हिंदी".
-_NASAL_CONJUNCT = re.compile("[\u0919\u091e\u0923\u0928\u092e]\u094d(?=[\u0915-\u092d])")
-# Not a word character nor Devanagari (whose vowel signs `\w` would drop): a separator.
-_SEPARATORS = re.compile(r"(?:[^\w\u0900-\u0963\u0966-\u097f]|_)+")
 _PARENTHESISED = re.compile(r"\(([^()]*)\)")
-
-
-def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).casefold().translate(_DELETE)
-    text = _NASAL_CONJUNCT.sub("\u0902", text)
-    return _SEPARATORS.sub(" ", text).strip()
-
-
-def normalise(text: str) -> str:
-    """Text as the matchers compare it: case, spacing, punctuation, nukta and the two ways of
-    writing a nasal ("हिन्दी" and "हिंदी") do not count."""
-    return _normalise(text)
+# One normalisation for every matcher of the chat (conversations/textnorm.py).
+_normalise = normalise
 
 
 def _ascii_digits(text: str) -> str:

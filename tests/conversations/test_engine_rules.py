@@ -425,7 +425,7 @@ async def test_red_flag_words_again_after_i_am_safe_are_taken_with_a_note_not_an
 ):
     _, answers = booking_like_flow
     await _at_test_booking_reason(chat, sessions)
-    first = "follow-up for chest pain after angioplasty last month"  # over 40: the step asks again
+    first = "chest pain again since this morning after my angioplasty"  # over 40: the step asks again
     assert (await chat.send(first))[0].urgent
     await chat.tap("I am safe")
     assert "Shorter, please." in chat.text() and "Why do you want to see a doctor?" in chat.text()

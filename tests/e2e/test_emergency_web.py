@@ -22,7 +22,7 @@ from tests.e2e.journeys import (
 )
 
 DOCTOR_EMAIL, PATIENT_EMAIL = "dr.asha@example.com", "ravi@example.com"
-FOLLOW_UP = "follow-up for chest pain after angioplasty last month"
+FOLLOW_UP = "chest pain again since this morning after my angioplasty"
 MARK_FOR_DOCTOR = "Red-flag words in the reason"
 MARK_ON_CARD = "red-flag words in the reason"
 

@@ -37,6 +37,7 @@ SOURCES = {
     "WHO-pregnancy",
     "C-SSRS",
     "Tele-MANAS",
+    "WHO-IPV",
     "own",
     "operator",  # a message the matcher missed, recorded with `telecare safety missed`
 }

@@ -1,0 +1,224 @@
+"""The red-flag lexicon compiled from its data files (concepts.toml, rules.toml), and where its
+concepts occur in a message.
+
+A message is cut into clauses and words (conversations/textnorm.py); each word keeps its sound
+key, filler words are set aside, and every concept term found is a `Mark` with the word span it
+covers. Rules (conversations/emergency.py) then look for the marks they need close together.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from wordfreq import top_n_list
+
+from conversations.textnorm import clauses, latin, sound_key, words
+
+HERE = Path(__file__).resolve().parent
+
+# Words that carry no triage meaning, in either language: a term matches across them ("heart
+# attack" in "heart ka attack", "saans nahi" in "saans bilkul nahi") and they do not count in a
+# rule's distance. A term that names one ("kicking me", "dil ka daura") needs it. Compared as
+# spelled (in Latin letters), not by sound: "kha" (eat) is not "ka", nor "see" "si".
+_FILLER_WORDS = (
+    "the a an my his her their our your its is are am was were be been "
+    "of in on at to i me im he she it they we this that some kind kinda like quite "
+    "mera meri mere mujhe mujhko muje hai hain h hay tha thi "
+    "the ka ki ke ko se me mein main mai mei ne par pe wala wali wale sa si se hi bhi "
+    "men hei para"
+)
+FILLERS = frozenset(_FILLER_WORDS.split())
+
+# A real word is never a typo of another ("cooking" is not "choking", "think" not "thick", "since"
+# not "seene"): the 40,000 commonest English words (wordfreq) are only ever themselves.
+_REAL_WORDS = frozenset(top_n_list("en", 40_000)) | {"stubbed", "swabbed", "scabbed", "overdone", "gaping"}
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One word of a term: a sound key, or a number range for "#" / "#a-b"."""
+
+    key: str = ""
+    low: int = -1
+    high: int = -1
+
+    def matches(self, word: str, forms: frozenset[str]) -> bool:
+        if self.low >= 0:
+            return word.isdigit() and self.low <= int(word) <= self.high
+        return self.key in forms
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    concept: str
+    text: str
+    units: tuple[Unit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    category: str
+    concepts: tuple[str, ...]
+    within: int
+    unless: tuple[str, ...]
+    source: str
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    concept: str
+    start: int  # first word (index into Message.words)
+    end: int  # last word, inclusive
+
+
+def _number(part: str) -> Unit:
+    """ "#" is any number, "#a-b" one from a to b."""
+    if part == "#":
+        return Unit(low=0, high=10**9)
+    low, _, high = part[1:].partition("-")
+    return Unit(low=int(low), high=int(high or low))
+
+
+def _compile_term(concept: str, text: str) -> Term:
+    units: list[Unit] = []
+    for part in text.split():
+        units.extend(
+            [_number(part)] if part.startswith("#") else (Unit(key=sound_key(word)) for word in words(part))
+        )
+    if not units:
+        raise ValueError(f"term {text!r} of {concept!r} has no words")
+    return Term(concept, text, tuple(units))
+
+
+def _load(name: str) -> dict:
+    with (HERE / name).open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _compile_rules(raw: list[dict], concepts: dict) -> tuple[Rule, ...]:
+    rules = []
+    for entry in raw:
+        rule = Rule(
+            name=entry["name"],
+            category=entry["category"],
+            concepts=tuple(entry["all"]),
+            within=int(entry.get("within", 0)),
+            unless=tuple(entry.get("unless", ())),
+            source=entry["source"],
+            examples=tuple(entry.get("examples", ())),
+        )
+        unknown = [name for name in (*rule.concepts, *rule.unless) if name not in concepts]
+        if unknown:
+            raise ValueError(f"rule {rule.name!r} names unknown concepts {unknown}")
+        rules.append(rule)
+    return tuple(rules)
+
+
+CONCEPTS: dict[str, list[str]] = _load("concepts.toml")
+RULES: tuple[Rule, ...] = _compile_rules(_load("rules.toml")["rule"], CONCEPTS)
+
+_TERMS = [_compile_term(concept, text) for concept, texts in CONCEPTS.items() for text in texts]
+_BY_FIRST_KEY: dict[str, list[Term]] = defaultdict(list)
+_NUMBER_FIRST: list[Term] = []
+for _term in _TERMS:
+    if _term.units[0].low >= 0:
+        _NUMBER_FIRST.append(_term)
+    else:
+        _BY_FIRST_KEY[_term.units[0].key].append(_term)
+
+# Latin spellings of every lexicon word, grouped by (first letter, length), for typo lookups.
+_VOCAB: dict[tuple[str, int], list[str]] = defaultdict(list)
+_VOCAB_KEY: dict[str, str] = {}
+for _text in sorted({latin(word) for texts in CONCEPTS.values() for text in texts for word in words(text)}):
+    if len(_text) >= 4 and not _text.isdigit():
+        _VOCAB[(_text[0], len(_text))].append(_text)
+        _VOCAB_KEY[_text] = sound_key(_text)
+
+
+@lru_cache(maxsize=32768)
+def word_forms(word: str) -> frozenset[str]:
+    """The sound keys a typed word may stand for: its own, and those of lexicon words it is one
+    typo away from ("pian" -> "pain", "bleding" -> "bleeding"). Both words have six letters or
+    more, are in Latin letters, and the typo keeps the first two (typos there are rare, real
+    neighbours common: "sitting" is not "spitting"); shorter words may only swap two letters.
+    Hindi spellings need no typo budget: the sound key already folds them, and a budget would make
+    "दांत" (teeth) "danda" (a stick)."""
+    key = sound_key(word)
+    text = latin(word)
+    if len(text) < 4 or text in _REAL_WORDS or text.isdigit() or text in FILLERS or text != word:
+        return frozenset((key,))
+    near = {key}
+    for length in (len(text) - 1, len(text), len(text) + 1):
+        bucket = _VOCAB.get((text[0], length))
+        if not bucket:
+            continue
+        for match, _, _ in process.extract(text, bucket, scorer=OSA.distance, score_cutoff=1, limit=None):
+            swapped = len(match) == len(text) and sorted(match) == sorted(text)
+            if swapped or (min(len(text), len(match)) >= 6 and match[:2] == text[:2]):
+                near.add(_VOCAB_KEY[match])
+    return frozenset(near)
+
+
+@dataclass(slots=True)
+class Message:
+    """A message as the rules read it: its words, the clause of each, and the concepts found."""
+
+    words: list[str]
+    clause_of: list[int]
+    content: list[int]  # indices of the words that are not fillers, in order
+    marks: dict[str, list[Mark]]
+
+
+# An e-mail address or a link names no symptom ("asha@example.com" is not "coma").
+_ADDRESSES = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def read(text: str) -> Message:
+    all_words: list[str] = []
+    clause_of: list[int] = []
+    for number, clause in enumerate(clauses(_ADDRESSES.sub(" ", text))):
+        for word in words(clause):
+            all_words.append(word)
+            clause_of.append(number)
+    forms = [word_forms(word) for word in all_words]
+    content = [i for i, word in enumerate(all_words) if latin(word) not in FILLERS]
+    found: set[Mark] = set()
+    for position, word in enumerate(all_words):
+        candidates = [term for key in forms[position] for term in _BY_FIRST_KEY.get(key, ())]
+        if word.isdigit():
+            candidates.extend(_NUMBER_FIRST)
+        for term in candidates:
+            end = _match_end(term, position, all_words, forms)
+            if end is not None:
+                found.add(Mark(term.concept, position, end))
+    marks: dict[str, list[Mark]] = defaultdict(list)
+    for mark in sorted(found, key=lambda mark: (mark.start, mark.end)):
+        marks[mark.concept].append(mark)
+    return Message(all_words, clause_of, content, marks)
+
+
+def _match_end(term: Term, start: int, all_words: list[str], forms: list) -> int | None:
+    """The last word of `term` if it is found from word `start` (filler words between its words
+    skipped), else None."""
+    position = start
+    for number, unit in enumerate(term.units):
+        if number:
+            position += 1
+            while (
+                position < len(all_words)
+                and not unit.matches(all_words[position], forms[position])
+                and latin(all_words[position]) in FILLERS
+            ):
+                position += 1
+        if position >= len(all_words) or not unit.matches(all_words[position], forms[position]):
+            return None
+    return position
