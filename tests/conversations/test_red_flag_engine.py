@@ -201,3 +201,15 @@ async def test_violence_words_at_a_history_step_get_the_violence_note(
     assert replies[0].text == translate("en", "emergency_note_violence_abuse") and not replies[0].urgent
     assert said in chat.text(), "the entry was saved"
     assert [flag[:2] for flag in await kept_flags(sessions, cipher)] == [("violence_abuse", False)]
+
+
+async def test_the_issues_history_example_with_the_real_matcher(
+    pinned: ChatDriver, halting_flow, sessions, cipher
+):
+    """Issue 15's own example, unpatched: answered without the card, kept as a history flag."""
+    said = "last year I had chest pain, now fine, need a refill"
+    await at_the_reason(pinned, sessions)
+    replies = await pinned.send(said)
+    assert not any(reply.urgent for reply in replies) and "payment link" in pinned.text()
+    assert halting_flow == [(said, False)]
+    assert [flag[:2] for flag in await kept_flags(sessions, cipher)] == [("cardiac", True)]
