@@ -38,7 +38,14 @@ FILLERS = frozenset(_FILLER_WORDS.split())
 
 # A real word is never a typo of another ("cooking" is not "choking", "think" not "thick", "since"
 # not "seene"): the 40,000 commonest English words (wordfreq) are only ever themselves.
-_REAL_WORDS = frozenset(top_n_list("en", 40_000)) | {"stubbed", "swabbed", "scabbed", "overdone", "gaping"}
+_REAL_WORDS = frozenset(top_n_list("en", 40_000)) | {
+    "stubbed",
+    "swabbed",
+    "scabbed",
+    "overdone",
+    "gaping",
+    "rapping",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +204,7 @@ def read(text: str) -> Message:
         if word.isdigit():
             candidates.extend(_NUMBER_FIRST)
         for term in candidates:
-            end = _match_end(term, position, all_words, forms)
+            end = _match_end(term, position, all_words, forms, clause_of)
             if end is not None:
                 found.add(Mark(term.concept, position, end))
     marks: dict[str, list[Mark]] = defaultdict(list)
@@ -206,9 +213,9 @@ def read(text: str) -> Message:
     return Message(all_words, clause_of, content, marks)
 
 
-def _match_end(term: Term, start: int, all_words: list[str], forms: list) -> int | None:
+def _match_end(term: Term, start: int, all_words: list[str], forms: list, clause_of: list[int]) -> int | None:
     """The last word of `term` if it is found from word `start` (filler words between its words
-    skipped), else None."""
+    skipped, all in one clause: "fit, now shes drowsy" is not "fit now"), else None."""
     position = start
     for number, unit in enumerate(term.units):
         if number:
@@ -219,6 +226,8 @@ def _match_end(term: Term, start: int, all_words: list[str], forms: list) -> int
                 and latin(all_words[position]) in FILLERS
             ):
                 position += 1
-        if position >= len(all_words) or not unit.matches(all_words[position], forms[position]):
+        if position >= len(all_words) or clause_of[position] != clause_of[start]:
+            return None
+        if not unit.matches(all_words[position], forms[position]):
             return None
     return position

@@ -200,10 +200,12 @@ async def test_two_workers_on_postgresql_send_each_of_5000_exactly_once(
                 "sink": f"file:{log}",
                 "batch_size": 100,
                 "drain": True,
+                "go_file": str(tmp_path / "go"),
             },
         )
         for n, log in enumerate(logs)
     ]
+    (tmp_path / "go").touch()
     for worker in workers:
         assert await asyncio.wait_for(worker.wait(), 120) == 0
     sent = [line for log in logs for line in log.read_text().split()]
