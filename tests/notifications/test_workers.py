@@ -88,6 +88,7 @@ async def start_worker(tmp_path: Path, name: str, config: dict) -> asyncio.subpr
         "tests.notifications.worker_child",
         str(path),
         cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "TELECARE_LOG_LEVEL": "WARNING"},
     )
@@ -200,12 +201,14 @@ async def test_two_workers_on_postgresql_send_each_of_5000_exactly_once(
                 "sink": f"file:{log}",
                 "batch_size": 100,
                 "drain": True,
-                "go_file": str(tmp_path / "go"),
+                "wait_for_go": True,
             },
         )
         for n, log in enumerate(logs)
     ]
-    (tmp_path / "go").touch()
+    for worker in workers:
+        worker.stdin.write(b"go\n")
+        await worker.stdin.drain()
     for worker in workers:
         assert await asyncio.wait_for(worker.wait(), 120) == 0
     sent = [line for log in logs for line in log.read_text().split()]

@@ -3,7 +3,7 @@
     python -m tests.notifications.worker_child CONFIG.json
 
 CONFIG: {"database_url", "keys_json", "sink": "http://…/send" | "file:/path", "lease_seconds",
-"batch_size", "drain": bool, "go_file": path}. With an http sink each message is POSTed (the fake platform in the
+"batch_size", "drain": bool, "wait_for_go": bool}. With an http sink each message is POSTed (the fake platform in the
 test decides when it is accepted); with a file sink each outbox id is appended as a line."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 import signal
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 
@@ -65,10 +64,10 @@ async def main(config: dict) -> None:
     dispatcher = Dispatcher(create_sessionmaker(engine, cipher.ring), cipher, {"telegram": sender}, settings)
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, dispatcher.stop)
     print("ready", flush=True)
-    # With a go_file, wait for it: the test starts every worker first, then lets them go together,
-    # so a slow start on a busy machine cannot leave one worker nothing to do.
-    while config.get("go_file") and not Path(config["go_file"]).exists():
-        await asyncio.sleep(0.05)
+    if config.get("wait_for_go"):
+        # The test starts every worker first, then lets them go together ("go" on stdin), so a
+        # slow start on a busy machine cannot leave one worker nothing to do.
+        await asyncio.to_thread(sys.stdin.readline)
     try:
         if config.get("drain"):
             await dispatcher.drain()
