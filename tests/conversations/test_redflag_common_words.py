@@ -66,6 +66,8 @@ RED_FLAG_WORDS = frozenset(
         "unconscious",
         "venom",
         "violence",
+        "trafficking",
+        "छेड़खानी",
         "अगवा",
         "आत्महत्या",
         "एक्सीडेंट",
