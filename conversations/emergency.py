@@ -24,8 +24,9 @@ How a message is read:
 
 Design choices, deliberately on the side of over-triage (a false alarm costs a banner, a miss can
 cost a life): a rule needs only two ideas near each other; a message that mixes a past event with
-anything happening now is now; when several categories match, mental_health wins (its card
-differs), otherwise the first in CATEGORIES order.
+anything happening now is now; when several categories match, mental_health wins, then
+violence_abuse (their cards differ: a helpline; "it is not your fault", 112 and the emergency
+department), otherwise the first in CATEGORIES order.
 """
 
 from __future__ import annotations
@@ -48,12 +49,14 @@ CATEGORIES = (
     "mental_health",
     "violence_abuse",
 )
-_PREFERENCE = ("mental_health", *(category for category in CATEGORIES if category != "mental_health"))
+_OWN_CARDS = ("mental_health", "violence_abuse")
+_PREFERENCE = (*_OWN_CARDS, *(category for category in CATEGORIES if category not in _OWN_CARDS))
 
 # Words of the same clause a negation reaches: "no chest pain", "not having any chest pain".
 _NEGATION_REACH = 3
 # Words around a match where an "unless" concept makes it ordinary ("chest x-ray report").
 _UNLESS_REACH = 3
+_NEVER_A_JOKE = frozenset(_OWN_CARDS)
 # Hindi puts the negation after the noun: "dard nahi hai" is no pain, "dard nahi ruk raha" is.
 _HINDI_NOT = frozenset({"nahi", "nahin", "nhi", "nai", "na", "no", "not"})
 _HINDI_IS = frozenset({"hai", "h", "he", "hain", "tha", "thi", "the", "hota", "hoti", "hua", "hui", "hue"})
@@ -82,7 +85,7 @@ def detect_red_flag(text: str) -> EmergencyHit | None:
         if rule.category in now:
             continue
         for marks in _matches(message, rule):
-            if _negated(message, marks) or _near(message, marks, rule.unless):
+            if _negated(message, marks) or _near(message, marks, rule.unless) or _joked(message, marks, rule):
                 continue
             if _history(message, marks):
                 past.setdefault(rule.category, rule.name)
@@ -153,9 +156,9 @@ def _content_span(message: Message, start: int, end: int) -> int:
 
 
 def _negated(message: Message, marks: list[Mark]) -> bool:
-    start = min(mark.start for mark in marks)
     end = max(mark.end for mark in marks)
-    if any(message.marks.get("negator") and _inside(mark, start, end) for mark in message.marks["negator"]):
+    negators = message.marks.get("negator", ())
+    if any(_inside(negator, mark.start, mark.end) for negator in negators for mark in marks):
         return False  # the negation is part of the symptom: "not breathing", "can't wake him"
     if any(_negated_before(message, mark) for mark in marks):
         return True
@@ -198,6 +201,20 @@ def _near(message: Message, marks: list[Mark], concepts: tuple[str, ...]) -> boo
     return any(
         low <= mark.start and mark.end <= high and message.clause_of[mark.start] in clauses
         for concept in concepts
+        for mark in message.marks.get(concept, ())
+    )
+
+
+def _joked(message: Message, marks: list[Mark], rule: Rule) -> bool:
+    """ "heart attack aa jata h 😂", "behosh hone wala tha lol", "drowning in work", a film's plot:
+    a laugh, a figure of speech or a story in the same clause makes a red flag a manner of speaking,
+    except for suicide and violence, which people also hide in a joke or a story."""
+    if rule.category in _NEVER_A_JOKE:
+        return False
+    clauses = {message.clause_of[mark.start] for mark in marks}
+    return any(
+        message.clause_of[mark.start] in clauses
+        for concept in ("joke", "figurative", "story")
         for mark in message.marks.get(concept, ())
     )
 

@@ -48,6 +48,34 @@ _REAL_WORDS = frozenset(top_n_list("en", 40_000)) | {
 }
 
 
+# Numbers written as words ("thirty weeks", "नौ महीने", "बीपी सत्तर पर चालीस") count as numbers. Not
+# Hinglish spellings: "do", "teen", "char" and "saat" are everyday words too.
+_NUMBER_WORDS = {
+    word: value
+    for value, spellings in enumerate(
+        [
+            "zero शून्य", "one एक", "two दो", "three तीन", "four चार", "five पांच पाँच", "six छह छः छे",
+            "seven सात", "eight आठ", "nine नौ", "ten दस", "eleven ग्यारह", "twelve बारह", "thirteen तेरह",
+            "fourteen चौदह", "fifteen पंद्रह", "sixteen सोलह", "seventeen सत्रह", "eighteen अठारह",
+            "nineteen उन्नीस", "twenty बीस",
+        ]
+    )
+    for word in spellings.split()
+} | {
+    "thirty": 30, "तीस": 30, "forty": 40, "चालीस": 40, "fifty": 50, "पचास": 50, "sixty": 60, "साठ": 60,
+    "seventy": 70, "सत्तर": 70, "eighty": 80, "अस्सी": 80, "ninety": 90, "नब्बे": 90, "डेढ़": 1,
+    "तैंतीस": 33, "पैंतीस": 35, "छत्तीस": 36, "सैंतीस": 37, "अड़तीस": 38, "बत्तीस": 32, "चौंतीस": 34,
+}  # fmt: skip
+_NUMBER_WORDS = {words(word)[0]: value for word, value in _NUMBER_WORDS.items()}  # as messages are normalised
+
+
+def number_value(word: str) -> int | None:
+    """The number a word stands for: digits, or a number word in English or Hindi."""
+    if word.isdigit():
+        return int(word)
+    return _NUMBER_WORDS.get(word)
+
+
 @dataclass(frozen=True, slots=True)
 class Unit:
     """One word of a term: a sound key, or a number range for "#" / "#a-b"."""
@@ -58,7 +86,8 @@ class Unit:
 
     def matches(self, word: str, forms: frozenset[str]) -> bool:
         if self.low >= 0:
-            return word.isdigit() and self.low <= int(word) <= self.high
+            value = number_value(word)
+            return value is not None and self.low <= value <= self.high
         return self.key in forms
 
 
@@ -185,6 +214,12 @@ class Message:
     marks: dict[str, list[Mark]]
 
 
+# Laughing emoji are read as the word "lol" (emoji are otherwise dropped with punctuation), and
+# joke words are marked by spelling, not sound ("haha" sounds like "hai").
+_LAUGHS = re.compile(
+    "[\U0001f602\U0001f923\U0001f605\U0001f606\U0001f601\U0001f61c\U0001f644\U0001f639\U0001f61d]"
+)
+JOKE_WORDS = frozenset({"lol", "lmao", "rofl", "haha", "hahaha", "hehe", "jk", "mazak", "mazaak", "मजाक"})
 # An e-mail address or a link names no symptom ("asha@example.com" is not "coma").
 _ADDRESSES = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
 
@@ -192,7 +227,7 @@ _ADDRESSES = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
 def read(text: str) -> Message:
     all_words: list[str] = []
     clause_of: list[int] = []
-    for number, clause in enumerate(clauses(_ADDRESSES.sub(" ", text))):
+    for number, clause in enumerate(clauses(_LAUGHS.sub(" lol ", _ADDRESSES.sub(" ", text)))):
         for word in words(clause):
             all_words.append(word)
             clause_of.append(number)
@@ -201,12 +236,14 @@ def read(text: str) -> Message:
     found: set[Mark] = set()
     for position, word in enumerate(all_words):
         candidates = [term for key in forms[position] for term in _BY_FIRST_KEY.get(key, ())]
-        if word.isdigit():
+        if number_value(word) is not None:
             candidates.extend(_NUMBER_FIRST)
         for term in candidates:
             end = _match_end(term, position, all_words, forms, clause_of)
             if end is not None:
                 found.add(Mark(term.concept, position, end))
+        if latin(word) in JOKE_WORDS:
+            found.add(Mark("joke", position, position))
     marks: dict[str, list[Mark]] = defaultdict(list)
     for mark in sorted(found, key=lambda mark: (mark.start, mark.end)):
         marks[mark.concept].append(mark)

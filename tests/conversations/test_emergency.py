@@ -284,7 +284,7 @@ def test_devanagari_spelling_variants(text: str) -> None:
         ("baby not feeding and having a seizure", "neuro"),
         ("infant not breathing", "breathing"),
         ("pregnant and heavy bleeding", "bleeding_trauma"),
-        ("took an overdose and he is beating me", "poisoning"),
+        ("took an overdose and he is beating me", "violence_abuse"),
     ],
 )
 def test_category_preference(text: str, category: str) -> None:

@@ -1,0 +1,87 @@
+"""Train the red-flag model (conversations/redflags/model.py) from the development part of the
+evaluation set and write its weights to model.json:
+
+    python -m conversations.redflags.train            # make redflag-model
+
+Only eval/redflags/dev.csv is read: the held-out test part measures the result and must never
+shape it. The threshold is the lowest probability at which the model, trained on one writer's
+batch and scored on the others (and the other way round), raises false alarms on at most
+MAX_FALSE_ALARMS of their ordinary and history messages: chosen on text it was not trained on.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from conversations.redflags.model import MODEL_PATH, model_text
+
+DEV = Path(__file__).resolve().parents[2] / "eval" / "redflags" / "dev.csv"
+NGRAM_RANGE = (2, 5)
+MAX_FALSE_ALARMS = 0.02
+C = 4.0
+
+
+def _rows() -> list[dict]:
+    with DEV.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _fit(texts: list[str], labels: list[str]) -> tuple[TfidfVectorizer, LogisticRegression]:
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, min_df=2, sublinear_tf=True)
+    features = vectorizer.fit_transform(texts)
+    model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
+    return vectorizer, model.fit(features, labels)
+
+
+def _label(row: dict) -> str:
+    return row["category"] if row["kind"] == "emergency" else "none"
+
+
+def choose_threshold(rows: list[dict], folds: int = 4) -> float:
+    """The lowest threshold keeping false alarms at or under MAX_FALSE_ALARMS on held-back folds."""
+    texts = np.array([model_text(row["text"]) for row in rows])
+    labels = np.array([_label(row) for row in rows])
+    fold_of = np.arange(len(rows)) % folds
+    scores = np.zeros(len(rows))
+    for fold in range(folds):
+        train, held = fold_of != fold, fold_of == fold
+        vectorizer, model = _fit(list(texts[train]), list(labels[train]))
+        none = list(model.classes_).index("none")
+        scores[held] = 1 - model.predict_proba(vectorizer.transform(texts[held]))[:, none]
+    ordinary = np.sort(scores[labels == "none"])
+    allowed = int(MAX_FALSE_ALARMS * len(ordinary))
+    return float(ordinary[len(ordinary) - allowed - 1]) + 1e-6
+
+
+def train() -> dict:
+    rows = _rows()
+    threshold = choose_threshold(rows)
+    vectorizer, model = _fit([model_text(row["text"]) for row in rows], [_label(row) for row in rows])
+    vocabulary = vectorizer.vocabulary_
+    idf = vectorizer.idf_
+    return {
+        "classes": [str(name) for name in model.classes_],
+        "ngram_range": list(NGRAM_RANGE),
+        "idf": {gram: float(idf[index]) for gram, index in vocabulary.items()},
+        "weights": {gram: [float(w) for w in model.coef_[:, index]] for gram, index in vocabulary.items()},
+        "intercepts": [float(value) for value in model.intercept_],
+        "threshold": threshold,
+        "trained_on": f"{DEV.name}, {len(rows)} messages",
+    }
+
+
+def main() -> int:
+    data = train()
+    MODEL_PATH.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {MODEL_PATH} ({len(data['idf'])} n-grams, threshold {data['threshold']:.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
