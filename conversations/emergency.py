@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from conversations.redflags import model as redflag_model
 from conversations.redflags.lexicon import RULES, Mark, Message, Rule, read
 from conversations.textnorm import latin
 
@@ -50,6 +51,7 @@ CATEGORIES = (
     "violence_abuse",
 )
 _OWN_CARDS = ("mental_health", "violence_abuse")
+MODEL_PHRASE = "model"  # EmergencyHit.phrase of a flag the statistical model raised
 _PREFERENCE = (*_OWN_CARDS, *(category for category in CATEGORIES if category not in _OWN_CARDS))
 
 # Words of the same clause a negation reaches: "no chest pain", "not having any chest pain".
@@ -74,8 +76,21 @@ class EmergencyHit:
         return self.category == "mental_health"
 
 
-def detect_red_flag(text: str) -> EmergencyHit | None:
-    """The red flag in `text`: one happening now, or else one only told as history, or None."""
+def detect_red_flag(text: str, *, model: bool = True) -> EmergencyHit | None:
+    """The red flag in `text`: one happening now, or else one only told as history, or None.
+
+    The rules read first; when they find nothing, the statistical model (conversations/redflags/
+    model.py, if built) may still raise one: it only adds, and never turns a rule's "history" into
+    "now". `model=False` reads with the rules alone (their own tests)."""
+    hit = _rules_hit(text)
+    if hit is None and model and text and (reader := redflag_model.load()) is not None:
+        category = reader.flag(text)
+        if category is not None:
+            return EmergencyHit(category, MODEL_PHRASE)
+    return hit
+
+
+def _rules_hit(text: str) -> EmergencyHit | None:
     if not text or not text.strip():
         return None
     message = read(text)

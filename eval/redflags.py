@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from conversations.emergency import detect_emergency
+from conversations.emergency import MODEL_PHRASE, detect_red_flag
 
 HERE = Path(__file__).resolve().parent / "redflags"
 
@@ -51,15 +51,17 @@ class Tally:
         return f"{100 * self.caught / self.total:5.1f}% ({self.caught}/{self.total})" if self.total else "—"
 
 
-def evaluate(rows: list[Row]) -> dict:
-    """Recall per category × language, false alarms per kind × language, and what was missed."""
+def evaluate(rows: list[Row], *, model: bool = True) -> dict:
+    """Recall per category × language, false alarms per kind × language, and what was missed.
+    `model=False`: the rules alone, without the statistical model (conversations/redflags/model.py)."""
     recall: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
     alarms: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
     missed: list[Row] = []
     raised: list[tuple[Row, str]] = []
     named: Counter = Counter()
     for row in rows:
-        hit = detect_emergency(row.text)
+        hit = detect_red_flag(row.text, model=model)
+        hit = hit if hit is not None and not hit.history else None
         if row.kind == "emergency":
             for category in (row.category, "all"):
                 recall[category][row.language].add(hit is not None)
@@ -101,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table("false alarms", result["alarms"], ["ordinary", "history", "all"])))
     caught = result["recall"]["all"]["all"].caught
     print(f"\nOf {caught} caught, {sum(result['named'].values())} were named in their own category.")
+    rules = evaluate(rows, model=False)
+    by_model = sum(1 for row in rows if (hit := detect_red_flag(row.text)) and hit.phrase == MODEL_PHRASE)
+    print(
+        f"The rules alone: recall {rules['recall']['all']['all'].percent()}, "
+        f"false alarms {rules['alarms']['all']['all'].percent()}; the model added {by_model} flags."
+    )
     if args.show:
         print("\nMissed:")
         for row in result["missed"]:

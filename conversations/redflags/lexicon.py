@@ -46,6 +46,8 @@ _REAL_WORDS = frozenset(top_n_list("en", 40_000)) | {
     "gaping",
     "rapping",
 }
+# Everyday Hinglish words one typo from a lexicon word: "mirchi" (chilli) is not "mirghi" (epilepsy).
+_REAL_WORDS |= {"mirchi", "mirch"}
 
 
 # Numbers written as words ("thirty weeks", "नौ महीने", "बीपी सत्तर पर चालीस") count as numbers. Not

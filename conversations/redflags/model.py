@@ -8,9 +8,10 @@ flag in the category it names; it never clears what a rule raised, and never ove
 eval/redflags/dev.csv (conversations/redflags/train.py) into model.json beside this file; without
 that file the rules work alone.
 
-Inference is plain Python over the exported weights (no scikit-learn at run time), the same
+Inference uses the exported weights with numpy (no scikit-learn at run time), the same
 arithmetic as scikit-learn's TfidfVectorizer(analyzer="char_wb", sublinear_tf=True) followed by
-LogisticRegression: a message costs a few hundred dictionary look-ups.
+LogisticRegression. Messages of fewer than MIN_WORDS words are left to the rules: a word or two
+is too little text for n-grams to weigh (the model would read "his" as a red flag).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from conversations.textnorm import latin, words
 
 MODEL_PATH = Path(__file__).resolve().parent / "model.json"
 # Only the start of a long message is read: the rules read all of it, and n-grams of 10,000
 # characters would cost milliseconds.
 MAX_CHARS = 1000
+MIN_WORDS = 4
 
 
 def model_text(text: str) -> str:
@@ -51,25 +55,29 @@ def char_ngrams(text: str, low: int, high: int) -> list[str]:
 class Model:
     classes: tuple[str, ...]  # "none" and the categories
     ngram_range: tuple[int, int]
-    idf: dict[str, float]
-    weights: dict[str, list[float]]  # n-gram -> one weight per class
-    intercepts: list[float]
+    index: dict[str, int]  # n-gram -> its row of `weights`
+    idf: np.ndarray
+    weights: np.ndarray  # one row per n-gram, one column per class
+    intercepts: np.ndarray
     threshold: float  # P(not "none") at or above which the model raises a flag
 
     def probabilities(self, text: str) -> dict[str, float]:
-        counts = Counter(g for g in char_ngrams(model_text(text), *self.ngram_range) if g in self.idf)
-        if not counts:
-            return dict(zip(self.classes, _softmax(self.intercepts), strict=True))
-        values = {gram: (1 + math.log(count)) * self.idf[gram] for gram, count in counts.items()}
-        norm = math.sqrt(sum(value * value for value in values.values()))
-        scores = list(self.intercepts)
-        for gram, value in values.items():
-            for i, weight in enumerate(self.weights[gram]):
-                scores[i] += weight * value / norm
-        return dict(zip(self.classes, _softmax(scores), strict=True))
+        counts = Counter(g for g in char_ngrams(model_text(text), *self.ngram_range) if g in self.index)
+        scores = self.intercepts.copy()
+        if counts:
+            rows = np.fromiter((self.index[gram] for gram in counts), dtype=np.int64, count=len(counts))
+            values = (
+                1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            ) * self.idf[rows]
+            values /= math.sqrt(float(values @ values))
+            scores += values @ self.weights[rows]
+        return dict(zip(self.classes, _softmax(list(scores)), strict=True))
 
     def flag(self, text: str) -> str | None:
-        """The category the model reads in `text`, or None below its threshold."""
+        """The category the model reads in `text`, or None below its threshold or when the
+        message is too short to read."""
+        if len(words(text[:MAX_CHARS])) < MIN_WORDS:
+            return None
         probabilities = self.probabilities(text)
         if 1 - probabilities["none"] < self.threshold:
             return None
@@ -84,12 +92,14 @@ def _softmax(scores: list[float]) -> list[float]:
 
 
 def from_json(data: dict) -> Model:
+    grams = list(data["idf"])
     return Model(
         classes=tuple(data["classes"]),
         ngram_range=(data["ngram_range"][0], data["ngram_range"][1]),
-        idf=data["idf"],
-        weights=data["weights"],
-        intercepts=data["intercepts"],
+        index={gram: row for row, gram in enumerate(grams)},
+        idf=np.array([data["idf"][gram] for gram in grams]),
+        weights=np.array([data["weights"][gram] for gram in grams]),
+        intercepts=np.array(data["intercepts"]),
         threshold=data["threshold"],
     )
 

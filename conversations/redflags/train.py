@@ -59,21 +59,28 @@ def choose_threshold(rows: list[dict], folds: int = 4) -> float:
     return float(ordinary[len(ordinary) - allowed - 1]) + 1e-6
 
 
-def train() -> dict:
-    rows = _rows()
-    threshold = choose_threshold(rows)
-    vectorizer, model = _fit([model_text(row["text"]) for row in rows], [_label(row) for row in rows])
+def to_json(
+    vectorizer: TfidfVectorizer, model: LogisticRegression, threshold: float, trained_on: str
+) -> dict:
+    """The fitted weights as model.json holds them (read by conversations/redflags/model.py)."""
     vocabulary = vectorizer.vocabulary_
     idf = vectorizer.idf_
     return {
         "classes": [str(name) for name in model.classes_],
-        "ngram_range": list(NGRAM_RANGE),
+        "ngram_range": list(vectorizer.ngram_range),
         "idf": {gram: float(idf[index]) for gram, index in vocabulary.items()},
         "weights": {gram: [float(w) for w in model.coef_[:, index]] for gram, index in vocabulary.items()},
         "intercepts": [float(value) for value in model.intercept_],
         "threshold": threshold,
-        "trained_on": f"{DEV.name}, {len(rows)} messages",
+        "trained_on": trained_on,
     }
+
+
+def train() -> dict:
+    rows = _rows()
+    threshold = choose_threshold(rows)
+    vectorizer, model = _fit([model_text(row["text"]) for row in rows], [_label(row) for row in rows])
+    return to_json(vectorizer, model, threshold, f"{DEV.name}, {len(rows)} messages")
 
 
 def main() -> int:

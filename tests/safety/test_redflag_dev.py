@@ -32,7 +32,7 @@ def _case(row):
 
 @pytest.mark.parametrize("row", [_case(row) for row in ROWS])
 def test_dev_phrase(row) -> None:
-    hit = detect_red_flag(row.text)
+    hit = detect_red_flag(row.text, model=False)  # the rules alone: the model was trained on these
     if row.kind == "emergency":
         assert hit is not None and not hit.history, f"missed: {row.text}"
     else:

@@ -93,8 +93,8 @@ def test_the_evaluation_counts_catches_misses_and_false_alarms(monkeypatch):
     flagged = {"crushing pain in my chest": "cardiac", "my chest x-ray came": "cardiac", "fits": "stroke"}
     monkeypatch.setattr(
         harness,
-        "detect_emergency",
-        lambda text: EmergencyHit(flagged[text], text) if text in flagged else None,
+        "detect_red_flag",
+        lambda text, model=True: EmergencyHit(flagged[text], text) if text in flagged else None,
     )
     rows = [
         harness.Row("crushing pain in my chest", "cardiac", "en", "emergency", "NHS-999"),

@@ -1,0 +1,84 @@
+"""The red-flag model (conversations/redflags/model.py): its plain-numpy reading gives scikit-learn's
+probabilities, it only adds to the rules, and the built model is there for the product to use."""
+
+from __future__ import annotations
+
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from conversations import emergency
+from conversations.emergency import MODEL_PHRASE, EmergencyHit, detect_red_flag
+from conversations.redflags import model as redflag_model
+from conversations.redflags import train
+from conversations.redflags.model import MIN_WORDS, char_ngrams, from_json, model_text
+
+TEXTS = [
+    ("my chest is crushing and i am sweating", "cardiac"),
+    ("seene me bahut dabav aur pasina", "cardiac"),
+    ("i cant get any air in at all", "breathing"),
+    ("saans bilkul nahi aa rahi hai", "breathing"),
+    ("i want to book a checkup for my mother", "none"),
+    ("what is the dose of paracetamol for fever", "none"),
+    ("mummy ki sugar report aa gayi dekh lo", "none"),
+    ("appointment kal subah ka mil sakta hai kya", "none"),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    texts = [model_text(text) for text, _ in TEXTS]
+    vectorizer, fitted = train._fit(texts, [label for _, label in TEXTS])
+    return vectorizer, fitted, from_json(train.to_json(vectorizer, fitted, 0.5, "tests"))
+
+
+def test_char_ngrams_are_scikit_learns():
+    text = model_text("Seene mein DARD, saans nahi aa rahi")
+    analyser = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    assert char_ngrams(text, 2, 5) == analyser(text)
+
+
+@pytest.mark.parametrize("text", [text for text, _ in TEXTS] + ["a message the model never saw before, dard"])
+def test_probabilities_are_scikit_learns(tiny, text):
+    vectorizer, fitted, model = tiny
+    expected = fitted.predict_proba(vectorizer.transform([model_text(text)]))[0]
+    got = model.probabilities(text)
+    for index, name in enumerate(fitted.classes_):
+        assert got[name] == pytest.approx(expected[index], abs=1e-9)
+
+
+def test_a_short_message_is_left_to_the_rules(tiny):
+    *_, model = tiny
+    short = " ".join(["chest", "crushing", "sweating"][: MIN_WORDS - 1])
+    assert model.flag(short) is None
+
+
+class _Always:
+    def __init__(self, category):
+        self.category = category
+
+    def flag(self, text):
+        return self.category
+
+
+def test_the_model_adds_a_flag_the_rules_miss(monkeypatch):
+    text = "the lady next door is not herself today, please advise"
+    assert detect_red_flag(text, model=False) is None
+    monkeypatch.setattr(redflag_model, "load", lambda: _Always("neuro"))
+    assert detect_red_flag(text) == EmergencyHit("neuro", MODEL_PHRASE)
+
+
+def test_the_model_never_clears_or_changes_a_rule_hit(monkeypatch):
+    monkeypatch.setattr(redflag_model, "load", lambda: _Always(None))
+    assert detect_red_flag("chest pain since an hour") == EmergencyHit("cardiac", "chest + pain")
+    monkeypatch.setattr(redflag_model, "load", lambda: _Always("mental_health"))
+    history = "last year i had chest pain and got a stent, now fine, need a refill"
+    assert detect_red_flag(history) == detect_red_flag(history, model=False)
+    assert detect_red_flag(history).history
+
+
+def test_the_model_is_built_for_the_product():
+    # `make test` builds it (make redflag-model) from eval/redflags/dev.csv before the tests run.
+    assert redflag_model.MODEL_PATH.exists(), "run `make redflag-model`"
+    model = redflag_model.load()
+    assert model is not None and set(model.classes) == {"none", *emergency.CATEGORIES}
+    assert 0.5 <= model.threshold < 1
