@@ -166,12 +166,17 @@ RULES: tuple[Rule, ...] = _compile_rules(_load("rules.toml")["rule"], CONCEPTS)
 
 _TERMS = [_compile_term(concept, text) for concept, texts in CONCEPTS.items() for text in texts]
 _BY_FIRST_KEY: dict[str, list[Term]] = defaultdict(list)
-_NUMBER_FIRST: list[Term] = []
+# Terms that start with a number, by the key of their second word ("# weeks", "# din ka"), so a
+# message of many numbers does not try every such term at every number.
+_NUMBER_ALONE: list[Term] = []
+_NUMBER_THEN: dict[str, list[Term]] = defaultdict(list)
 for _term in _TERMS:
-    if _term.units[0].low >= 0:
-        _NUMBER_FIRST.append(_term)
-    else:
+    if _term.units[0].low < 0:
         _BY_FIRST_KEY[_term.units[0].key].append(_term)
+    elif len(_term.units) == 1 or _term.units[1].low >= 0:
+        _NUMBER_ALONE.append(_term)
+    else:
+        _NUMBER_THEN[_term.units[1].key].append(_term)
 
 # Latin spellings of every lexicon word, grouped by (first letter, length), for typo lookups.
 _VOCAB: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -239,7 +244,7 @@ def read(text: str) -> Message:
     for position, word in enumerate(all_words):
         candidates = [term for key in forms[position] for term in _BY_FIRST_KEY.get(key, ())]
         if number_value(word) is not None:
-            candidates.extend(_NUMBER_FIRST)
+            candidates.extend(_number_terms(position, all_words, forms))
         for term in candidates:
             end = _match_end(term, position, all_words, forms, clause_of)
             if end is not None:
@@ -250,6 +255,20 @@ def read(text: str) -> Message:
     for mark in sorted(found, key=lambda mark: (mark.start, mark.end)):
         marks[mark.concept].append(mark)
     return Message(all_words, clause_of, content, marks)
+
+
+def _number_terms(position: int, all_words: list[str], forms: list[frozenset[str]]) -> list[Term]:
+    """The number-first terms worth trying at a number: those whose second word could follow it
+    (the next word, or the next after fillers)."""
+    terms = list(_NUMBER_ALONE)
+    following = set()
+    for after in range(position + 1, len(all_words)):
+        following |= forms[after]
+        if latin(all_words[after]) not in FILLERS:
+            break
+    for key in following:
+        terms.extend(_NUMBER_THEN.get(key, ()))
+    return terms
 
 
 def _match_end(term: Term, start: int, all_words: list[str], forms: list, clause_of: list[int]) -> int | None:
