@@ -16,9 +16,11 @@ from functools import lru_cache
 
 from indic_transliteration import sanscript
 
-# Dropped outright: zero-width joiners/spaces and the soft hyphen would split or hide words, and
-# the nukta ("ज़" vs "ज") is typed inconsistently. Apostrophes join ("can't" -> "cant").
-_DELETE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u093c'’‘`´"), None)
+# Dropped outright: the zero-width joiners and the soft hyphen sit inside words, and the nukta
+# ("ज़" vs "ज") is typed inconsistently. Apostrophes join ("can't" -> "cant"). A zero-width
+# space, word joiner or BOM stands between words: "chest\u200bpain" is two.
+_DELETE = dict.fromkeys(map(ord, "\u200c\u200d\u00ad\u093c'’‘`´"), None)
+_DELETE.update(dict.fromkeys(map(ord, "\u200b\u2060\ufeff"), " "))
 # Chandrabindu and anusvara are used interchangeably in chat ("साँस" / "सांस").
 _DELETE[0x0901] = "\u0902"
 # A nasal consonant + virama before a stop is written as anusvara just as often ("हिन्दी" / "हिंदी").

@@ -56,8 +56,8 @@ class Appointment(IdMixin, CreatedMixin, Base):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reason_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # the reason for the visit: health data
     # The reason has emergency red-flag words; the patient saw the emergency guidance and said they
-    # were safe to go on. Shown to the doctor with the reason. (No more than the audit log's
-    # "emergency_flag" entries already say in clear; the words themselves stay encrypted.)
+    # were safe to go on. Shown to the doctor with the reason. (The words themselves stay
+    # encrypted; the audit log's "emergency_flag" entries say only that a flag was raised.)
     reason_red_flag: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=false(), nullable=False
     )

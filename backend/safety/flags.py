@@ -34,8 +34,9 @@ async def record(
     history: bool,
     at: datetime,
 ) -> RedFlag:
-    """Keep one flag and write its audit entry (`emergency_flag`: the category as the outcome,
-    "history" or "now" as the purpose) in the caller's transaction."""
+    """Keep one flag and write its audit entry (`emergency_flag`, outcome "flagged", "history" or
+    "now" as the purpose, the flag as the resource) in the caller's transaction. The category is
+    health data: it stays encrypted in the flag, never in clear in the audit log."""
     flag = RedFlag(
         id=new_id(),
         user_id=user_id,
@@ -50,10 +51,10 @@ async def record(
         session,
         actor=actor,
         action="emergency_flag",
-        resource_type="conversation",
-        resource_id=conversation_id,
+        resource_type=TABLE,
+        resource_id=flag.id,
         patient_id=user_id,
-        outcome=category,
+        outcome="flagged",
         purpose="history" if history else "now",
         channel=channel,
     )

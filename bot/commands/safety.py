@@ -84,7 +84,10 @@ def _report_lines(report) -> list[str]:
 
 @safety_app.command("missed")
 def missed(
-    text: str = typer.Argument(..., help="The message, as the user wrote it."),
+    text: str = typer.Argument(
+        ...,
+        help="The message, as the user wrote it; - reads it from standard input (kept out of shell history).",
+    ),
     category: str = typer.Option(..., help="Its category: cardiac, breathing, stroke, … violence_abuse."),
     language: str = typer.Option(
         None, help="en, hi (Devanagari) or hinglish (default: hi for Devanagari text, else en)."
@@ -95,6 +98,8 @@ def missed(
     from backend.models import utcnow
     from backend.safety import misses
 
+    if text == "-":
+        text = sys.stdin.read().strip()
     language = language or ("hi" if _DEVANAGARI.search(text) else "en")
     try:
         misses.check(text, category, language)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -73,7 +73,7 @@ _NUMBER_WORDS = {words(word)[0]: value for word, value in _NUMBER_WORDS.items()}
 
 def number_value(word: str) -> int | None:
     """The number a word stands for: digits, or a number word in English or Hindi."""
-    if word.isdigit():
+    if word.isascii() and word.isdigit() and len(word) <= 9:  # not "²" or "①", nor 5,000 digits
         return int(word)
     return _NUMBER_WORDS.get(word)
 
@@ -218,15 +218,10 @@ class Message:
     words: list[str]
     clause_of: list[int]
     content: list[int]  # indices of the words that are not fillers, in order
-    marks: dict[str, list[Mark]]
+    marks: dict[str, list[Mark]]  # each concept's marks, by start
+    cache: dict = field(default_factory=dict)  # what conversations/redflags/judge.py works out once
 
 
-# Laughing emoji are read as the word "lol" (emoji are otherwise dropped with punctuation), and
-# joke words are marked by spelling, not sound ("haha" sounds like "hai").
-_LAUGHS = re.compile(
-    "[\U0001f602\U0001f923\U0001f605\U0001f606\U0001f601\U0001f61c\U0001f644\U0001f639\U0001f61d]"
-)
-JOKE_WORDS = frozenset({"lol", "lmao", "rofl", "haha", "hahaha", "hehe", "jk", "mazak", "mazaak", "मजाक"})
 # An e-mail address or a link names no symptom ("asha@example.com" is not "coma").
 _ADDRESSES = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
 
@@ -234,7 +229,7 @@ _ADDRESSES = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+", re.IGNORECASE)
 def read(text: str) -> Message:
     all_words: list[str] = []
     clause_of: list[int] = []
-    for number, clause in enumerate(clauses(_LAUGHS.sub(" lol ", _ADDRESSES.sub(" ", text)))):
+    for number, clause in enumerate(clauses(_ADDRESSES.sub(" ", text))):
         for word in words(clause):
             all_words.append(word)
             clause_of.append(number)
@@ -249,8 +244,6 @@ def read(text: str) -> Message:
             end = _match_end(term, position, all_words, forms, clause_of)
             if end is not None:
                 found.add(Mark(term.concept, position, end))
-        if latin(word) in JOKE_WORDS:
-            found.add(Mark("joke", position, position))
     marks: dict[str, list[Mark]] = defaultdict(list)
     for mark in sorted(found, key=lambda mark: (mark.start, mark.end)):
         marks[mark.concept].append(mark)

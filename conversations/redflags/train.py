@@ -4,9 +4,11 @@ evaluation set and write its weights to model.json:
     python -m conversations.redflags.train            # make redflag-model
 
 Only eval/redflags/dev.csv is read: the held-out test part measures the result and must never
-shape it. The threshold is the lowest probability at which the model, trained on one writer's
-batch and scored on the others (and the other way round), raises false alarms on at most
-MAX_FALSE_ALARMS of their ordinary and history messages: chosen on text it was not trained on.
+shape it. The threshold is the lowest probability at which the model, trained on three quarters
+of the rows and scored on the fourth (every fourth row held back in turn), raises false alarms on
+at most MAX_FALSE_ALARMS of the held-back ordinary and history messages: chosen on text it was not
+trained on. (The rows of one situation written in three languages may fall in different folds, so
+this is somewhat optimistic; the figures that count are the test part's, docs/safety.md.)
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -73,6 +76,7 @@ def to_json(
         "intercepts": [float(value) for value in model.intercept_],
         "threshold": threshold,
         "trained_on": trained_on,
+        "scikit_learn": sklearn.__version__,
     }
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backend.access import AccessDenied, Actor
+from backend.access import AccessDenied, Action, Actor
 from backend.appointments import service as appointments
 from backend.models import Appointment, AppointmentStatus, AuditEntry, Role, User
 from backend.safety import flags
@@ -71,7 +71,11 @@ async def the_request(sessions, cipher) -> tuple[str, str]:
 async def flag_reads(session, patient_id: str) -> list[tuple[str, str, str]]:
     rows = await session.execute(
         select(AuditEntry.actor_id, AuditEntry.outcome, AuditEntry.purpose)
-        .where(AuditEntry.patient_id == patient_id, AuditEntry.resource_type == "red_flags")
+        .where(
+            AuditEntry.patient_id == patient_id,
+            AuditEntry.resource_type == "red_flags",
+            AuditEntry.action == Action.READ.value,
+        )
         .order_by(AuditEntry.seq)
     )
     return [tuple(row) for row in rows]

@@ -41,8 +41,10 @@ def env(tmp_path: Path) -> dict[str, str]:
     return environment
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([TELECARE, *args], env=env, capture_output=True, text=True, timeout=120)
+def run(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [TELECARE, *args], env=env, capture_output=True, text=True, timeout=120, input=stdin
+    )
 
 
 def in_db(env: dict[str, str], work):
@@ -197,3 +199,13 @@ def test_the_categories_are_the_matchers() -> None:
     from conversations.emergency import CATEGORIES
 
     assert misses.CATEGORIES == CATEGORIES
+
+
+def test_a_missed_message_can_come_from_standard_input_not_the_command_line(env):
+    # A patient's words on the command line would stay in the shell's history and the process list.
+    result = run(
+        env, "safety", "missed", "-", "--category", "mental_health", stdin="sab khatam karna hai aaj\n"
+    )
+    assert result.returncode == 0, result.stderr
+    exported = run(env, "safety", "misses")
+    assert "sab khatam karna hai aaj,mental_health,en,emergency,operator" in exported.stdout.splitlines()
