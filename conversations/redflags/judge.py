@@ -20,7 +20,35 @@ NEGATION_REACH = 3
 UNLESS_REACH = 3
 # Hindi puts the negation after the noun: "dard nahi hai" is no pain, "dard nahi ruk raha" is.
 _HINDI_NOT = frozenset({"nahi", "nahin", "nhi", "nai", "na", "no", "not"})
-_HINDI_IS = frozenset({"hai", "h", "he", "hain", "tha", "thi", "the", "hota", "hoti", "hua", "hui", "hue"})
+_HINDI_IS = frozenset(
+    {
+        "hai",
+        "h",
+        "he",
+        "hain",
+        "tha",
+        "thi",
+        "the",
+        "hota",
+        "hoti",
+        "hua",
+        "hui",
+        "hue",
+        "aaya",
+        "aya",
+        "aayi",
+        "ayi",
+        "aaye",
+        "pada",
+        "padi",
+        "pade",
+    }
+)
+# Verbs that put what follows them in the present, and the Hindi auxiliaries that make them past
+# again ("ho raha tha").
+_PRESENT_VERBS = frozenset({"has", "is", "are", "am", "hai", "hain", "rha", "raha", "rahi", "rahe"})
+_PAST_AUX = frozenset({"tha", "thi", "the", "was", "were"})
+_PAST_TENSE = frozenset({"tha", "thi", "was", "were", "had"})
 # A negation inside one of these is part of how bad it is, not a denial: "never felt pain like this".
 _SEVERITY = ("worst", "sudden")
 # A figure of speech or a story in the clause ("drowning in work", a film's plot) makes a red flag a
@@ -120,7 +148,39 @@ def history(message: Message, marks: list[Mark]) -> bool:
     if clauses & _present_clauses(message):
         return False
     past = _clauses_with(message, "past_time")
-    return bool(clauses & past) or bool(past and message.marks.get("resolved"))
+    if past and message.marks.get("resolved"):
+        return True
+    return any(
+        message.clause_of[mark.start] in clauses and not _present_between(message, mark.end, symptom.start)
+        for mark in message.marks.get("past_time", ())
+    ) or bool(past and min(past) < min(clauses) and clauses <= _past_tense_clauses(message))
+
+
+def _past_tense_clauses(message: Message) -> set[int]:
+    """Clauses told in the past tense and not in the present: after "last year, after my delivery"
+    the clause "needed a transfusion" ("खून चढ़ाना पड़ा था") goes on telling the past."""
+    key = ("past tense",)
+    if key not in message.cache:
+        past: set[int] = set()
+        present = _present_clauses(message)
+        for position, word in enumerate(message.words):
+            if latin(word) in _PAST_TENSE or word == "थे":  # not "the", which is English too
+                past.add(message.clause_of[position])
+        for position, word in enumerate(message.words):
+            if latin(word) in _PRESENT_VERBS:
+                past.discard(message.clause_of[position])
+        message.cache[key] = past - present
+    return message.cache[key]
+
+
+def _present_between(message: Message, low: int, high: int) -> bool:
+    """A verb in the present between a past time and the symptom it would date: "I delivered 2
+    weeks ago and my baby has fever" is a baby ill now, "2 years ago I had a stroke" is not."""
+    words = message.words
+    return any(
+        latin(words[i]) in _PRESENT_VERBS and (i + 1 >= len(words) or latin(words[i + 1]) not in _PAST_AUX)
+        for i in range(low + 1, high)
+    )
 
 
 def _negated_before(message: Message, mark: Mark) -> bool:
@@ -172,14 +232,14 @@ def _clauses_with(message: Message, concept: str) -> set[int]:
 
 
 def _present_clauses(message: Message) -> set[int]:
-    """Clauses that speak of now — "now" in "now fine" does not count."""
+    """Clauses that speak of now — "now" in "now fine" or "well for years now" does not count."""
     key = ("present",)
     if key not in message.cache:
         message.cache[key] = {
             message.clause_of[mark.start]
             for mark in message.marks.get("present_time", ())
             if not any(
-                done.end >= mark.start for done in _within(message, "resolved", mark.start - 8, mark.end)
+                done.end >= mark.start - 1 for done in _within(message, "resolved", mark.start - 8, mark.end)
             )
         }
     return message.cache[key]

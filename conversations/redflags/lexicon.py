@@ -187,6 +187,10 @@ for _text in sorted({latin(word) for texts in CONCEPTS.values() for text in text
         _VOCAB_KEY[_text] = sound_key(_text)
 
 
+# Words typed for one another that no typo budget joins: "cannot walk straight" is "cant walk straight".
+_SAME_AS = {"cannot": "cant", "couldnt": "cant", "cudnt": "cant", "cnt": "cant"}
+
+
 @lru_cache(maxsize=32768)
 def word_forms(word: str) -> frozenset[str]:
     """The sound keys a typed word may stand for: its own, and those of lexicon words it is one
@@ -195,6 +199,7 @@ def word_forms(word: str) -> frozenset[str]:
     neighbours common: "sitting" is not "spitting"); shorter words may only swap two letters.
     Hindi spellings need no typo budget: the sound key already folds them, and a budget would make
     "दांत" (teeth) "danda" (a stick)."""
+    word = _SAME_AS.get(word, word)
     key = sound_key(word)
     text = latin(word)
     if len(text) < 4 or text in _REAL_WORDS or text.isdigit() or text in FILLERS or text != word:

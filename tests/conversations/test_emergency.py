@@ -191,6 +191,13 @@ BENIGN: list[str] = [
     "appointment kab hai",
     "मुझे सिर दर्द है",
     "दवाई कब लेनी है",
+    # a diagnosis is not an attack happening now; a question for information is not an emergency
+    "mummy ko mirgi hai, dawai refill chahiye",
+    "What are the usual signs of a heart attack in women?",
+    "heart attack aur cardiac arrest me kya farak hai?",
+    "face is swollen from a wisdom tooth, dentist appointment is on monday",
+    "Can an overdose of vitamin D happen from those weekly sachets?",
+    "bhai 6 mahine blood thinner chala, ab band hai",
 ]
 
 
