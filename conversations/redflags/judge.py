@@ -20,34 +20,15 @@ NEGATION_REACH = 3
 UNLESS_REACH = 3
 # Hindi puts the negation after the noun: "dard nahi hai" is no pain, "dard nahi ruk raha" is.
 _HINDI_NOT = frozenset({"nahi", "nahin", "nhi", "nai", "na", "no", "not"})
+# What may follow that negation for it to deny: "dard nahi hai", "daura nahi aaya" (no fit came).
+_HINDI_CAME = {"aaya", "aya", "aayi", "ayi", "aaye", "pada", "padi", "pade"}
 _HINDI_IS = frozenset(
-    {
-        "hai",
-        "h",
-        "he",
-        "hain",
-        "tha",
-        "thi",
-        "the",
-        "hota",
-        "hoti",
-        "hua",
-        "hui",
-        "hue",
-        "aaya",
-        "aya",
-        "aayi",
-        "ayi",
-        "aaye",
-        "pada",
-        "padi",
-        "pade",
-    }
+    {"hai", "h", "he", "hain", "tha", "thi", "the", "hota", "hoti", "hua", "hui", "hue"} | _HINDI_CAME
 )
-# Verbs that put what follows them in the present, and the Hindi auxiliaries that make them past
-# again ("ho raha tha").
+# Verbs that put what follows them in the present ("has fever"), unless the Hindi auxiliary after
+# them makes them past again ("ho raha tha"; "the" only after the Hindi progressive, where it is थे).
 _PRESENT_VERBS = frozenset({"has", "is", "are", "am", "hai", "hain", "rha", "raha", "rahi", "rahe"})
-_PAST_AUX = frozenset({"tha", "thi", "the", "was", "were"})
+_PROGRESSIVE = frozenset({"rha", "raha", "rahi", "rahe"})
 _PAST_TENSE = frozenset({"tha", "thi", "was", "were", "had"})
 # A negation inside one of these is part of how bad it is, not a denial: "never felt pain like this".
 _SEVERITY = ("worst", "sudden")
@@ -177,10 +158,15 @@ def _present_between(message: Message, low: int, high: int) -> bool:
     """A verb in the present between a past time and the symptom it would date: "I delivered 2
     weeks ago and my baby has fever" is a baby ill now, "2 years ago I had a stroke" is not."""
     words = message.words
-    return any(
-        latin(words[i]) in _PRESENT_VERBS and (i + 1 >= len(words) or latin(words[i + 1]) not in _PAST_AUX)
-        for i in range(low + 1, high)
-    )
+    return any(latin(words[i]) in _PRESENT_VERBS and not _made_past(words, i) for i in range(low + 1, high))
+
+
+def _made_past(words: list[str], index: int) -> bool:
+    """Whether the auxiliary after the verb at `index` puts it in the past: "ho raha tha"."""
+    after = words[index + 1] if index + 1 < len(words) else ""
+    if latin(after) in {"tha", "thi"} or after == "थे":
+        return True
+    return after == "the" and latin(words[index]) in _PROGRESSIVE
 
 
 def _negated_before(message: Message, mark: Mark) -> bool:

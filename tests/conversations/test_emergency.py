@@ -315,6 +315,10 @@ def test_category_preference(text: str, category: str) -> None:
         ("not sure if it is chest pain", True),
         ("I don't think it's a heart attack", True),
         ("chest m jalan nahi h, pressure jaisa h, 30 min se", True),
+        # "nahi aaya": no fit came is a denial; no consciousness came back is the emergency
+        ("5 saal se koi daura nahi aaya, dawai kam ho sakti hai?", False),
+        ("papa gir gaye aur abhi tak hosh nahi aaya", True),
+        ("दौरा पड़ा और होश नहीं आया", True),
     ],
 )
 def test_negation_cancels_a_red_flag_only_where_it_negates_the_symptom(text: str, flagged: bool) -> None:
