@@ -7,9 +7,11 @@ pause: the message answers the step as usual, with the gentle note above, and is
 (not marked as a red-flag reason: the doctor reads it among the flags). Something happening now gets
 the full card with urgent guidance (a mental-health crisis and violence or abuse each their own);
 a flow that halts is then paused (conversations/overlays.py). Where the words are an answer
-instead, they are kept for the step with only a short note on top: the user is writing down their
-history ("heart attack in 2015"), or has seen the card at this step already (the card again would
-only loop).
+instead, they get only a short note: the user is writing down their history ("heart attack in
+2015"), or has seen this card at this step already (the card again would only loop; another kind
+of emergency still gets its own card). The words then answer the step only where the step records
+history or the flow pauses for red flags (a visit's reason); elsewhere the question is asked again,
+so "my mother collapsed" never becomes a name.
 """
 
 from __future__ import annotations
@@ -36,11 +38,26 @@ _CARDS = {"mental_health": "emergency_mental_health", "violence_abuse": "emergen
 _NOTES = {"mental_health": "emergency_note_mental_health", "violence_abuse": "emergency_note_violence_abuse"}
 
 
-def words_are_an_answer(ctx: Context, flow: Flow) -> bool:
-    """Whether red-flag words at the current step answer it (with a note) rather than bring the card."""
+def words_are_an_answer(ctx: Context, flow: Flow, hit: EmergencyHit) -> bool:
+    """Whether red-flag words at the current step get a note rather than the card: the step
+    records history, or this card was shown here already (the same card again would only loop)."""
     step = flow.steps.get(ctx.conversation.step)
     records_history = bool(step and step.records_history and not overlays.active(ctx))
-    return records_history or overlays.card_already_shown(ctx, step)
+    return records_history or overlays.card_already_shown(ctx, step, card_kind(hit))
+
+
+def may_take_the_words(flow: Flow, ctx: Context) -> bool:
+    """Whether words about an emergency happening now may answer the current step after the note:
+    only where the step records history or the flow is one that pauses for a red flag (a reason
+    for a visit, once the user said they are safe). Elsewhere ("your full name") they never do:
+    the note, then the question again."""
+    step = flow.steps.get(ctx.conversation.step)
+    return bool(flow.halt_on_emergency or (step and step.records_history))
+
+
+def card_kind(hit: EmergencyHit) -> str:
+    """The card a hit brings: its own for a mental-health crisis or violence, else the general."""
+    return _CARDS.get(hit.category, "emergency_general")
 
 
 async def note(ctx: Context, hit: EmergencyHit) -> list[Reply]:
@@ -56,12 +73,12 @@ async def card(
     """The urgent guidance, then the current question (or the hold, in a flow that halts).
     Words longer than `longest_answer` cannot answer the step, so they are not kept for it."""
     await _flag(ctx, hit)
-    key = _CARDS.get(hit.category, "emergency_general")
+    key = card_kind(hit)
     # A flow that halts: nothing more of it (no slot, no payment link) until the user says
     # they are safe; the words are kept to answer the step then.
     typed = ctx.inbound.text if len(ctx.inbound.text) <= longest_answer else None
     step = flow.steps.get(ctx.conversation.step)
-    overlays.after_card(ctx, step, halts=flow.halt_on_emergency, typed=typed)
+    overlays.after_card(ctx, step, halts=flow.halt_on_emergency, typed=typed, kind=key)
     return [Reply(text=ctx.t(key), urgent=True), *await engine.ask(ctx)]
 
 

@@ -235,10 +235,12 @@ class Engine:
         if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_red_flag(ctx.inbound.text)):
             # History only ("heart attack in 2015, now fine") never brings the card: the words
             # answer the step with the gentle note; the doctor sees it as a kept history flag.
-            if not hit.history and not emergency_replies.words_are_an_answer(ctx, flow):
+            if not hit.history and not emergency_replies.words_are_an_answer(ctx, flow, hit):
                 return await emergency_replies.card(self, ctx, flow, hit, longest_answer=MAX_TEXT_CHARS)
             emergency_note = await emergency_replies.note(ctx, hit)
             marked = not hit.history
+            if marked and not emergency_replies.may_take_the_words(flow, ctx):
+                return [*emergency_note, *await self.ask(ctx)]
         if (answered := await self._before_the_step(ctx, flow)) is not None:
             return answered
         value = _chosen_value(ctx)

@@ -62,11 +62,12 @@ def takes_text(ctx: Context, step: Step) -> bool:
     return last.get("at") == here(ctx) and (step.free_text or not last.get("options"))
 
 
-def after_card(ctx: Context, step: Step | None, *, halts: bool, typed: str | None) -> None:
+def after_card(ctx: Context, step: Step | None, *, halts: bool, typed: str | None, kind: str) -> None:
     """Called once the emergency card was shown at `step` for the words `typed` (None when they
     cannot be an answer, e.g. too long). A flow that halts is paused, keeping the words when
     they answer the step; any other flow lets the next red flag at this step through."""
     answers = step is not None and typed is not None and takes_text(ctx, step)
+    _card_kind_seen(ctx, kind)
     if halts:
         if answers:
             ctx.data[HELD_TEXT] = {"at": here(ctx), "text": typed}
@@ -75,14 +76,16 @@ def after_card(ctx: Context, step: Step | None, *, halts: bool, typed: str | Non
         _card_seen_here(ctx)
 
 
-def card_already_shown(ctx: Context, step: Step | None) -> bool:
-    """The user has seen the card at this step (and, if the flow paused, said they are safe):
-    more red-flag words here are an answer, with a note, not a reason to halt again."""
+def card_already_shown(ctx: Context, step: Step | None, kind: str) -> bool:
+    """The user has seen this card (`kind`: general, mental health, violence) at this step (and, if
+    the flow paused, said they are safe): more red-flag words of its kind here get a note, not a
+    reason to halt again. Another kind of emergency gets its own card: its guidance differs."""
     seen = _seen(ctx)
-    at_this_step = seen.get("flow") == ctx.conversation.flow and ctx.conversation.step in seen.get(
-        "steps", ()
-    )
-    return step is not None and at_this_step and takes_text(ctx, step)
+    step_name = ctx.conversation.step
+    at_this_step = seen.get("flow") == ctx.conversation.flow and step_name in seen.get("steps", ())
+    # A mark saved before the kinds were kept counts for every kind.
+    kinds = seen.get("kinds", {}).get(step_name, [kind])
+    return step is not None and at_this_step and kind in kinds and takes_text(ctx, step)
 
 
 def _seen(ctx: Context) -> dict:
@@ -90,6 +93,16 @@ def _seen(ctx: Context) -> dict:
     list) counts as nothing, so that chat simply gets the full card once more."""
     seen = ctx.data.get(CARD_SHOWN_AT)
     return seen if isinstance(seen, dict) else {}
+
+
+def _card_kind_seen(ctx: Context, kind: str) -> None:
+    seen = _seen(ctx)
+    if seen.get("flow") != ctx.conversation.flow:
+        seen = {"flow": ctx.conversation.flow, "steps": []}
+    kinds = seen.setdefault("kinds", {}).setdefault(ctx.conversation.step, [])
+    if kind not in kinds:
+        kinds.append(kind)
+    ctx.data[CARD_SHOWN_AT] = seen
 
 
 def _card_seen_here(ctx: Context) -> None:

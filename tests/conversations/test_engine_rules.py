@@ -493,6 +493,27 @@ async def test_a_flow_that_does_not_pause_shows_the_card_once_per_step(chat: Cha
     assert not replies[0].urgent and "If this is happening now, call 112" in replies[0].text
 
 
+async def test_an_emergency_after_the_card_is_never_taken_as_the_name(chat: ChatDriver):
+    """Found by a new user: after one card at the name step, "my mother collapsed and is not
+    breathing" got the note and became the account's name."""
+    await _at_name_step(chat)
+    assert (await chat.send("I want to end my life tonight"))[0].urgent
+    assert (await chat.send("I want to end my life tonight"))[0].urgent is False
+    replies = await chat.send("my mother collapsed and is not breathing")
+    assert replies[0].urgent, "another kind of emergency gets its own card"
+    replies = await chat.send("my father collapsed too, he is not breathing")
+    assert not replies[0].urgent and "If this is happening now, call 112" in replies[0].text
+    assert "full name" in replies[-1].text, "the name is asked again, the words are not a name"
+    assert "What is your date of birth?" in (await chat.send("Asha Verma"))[-1].text
+
+
+async def test_violence_after_a_mental_health_card_gets_the_violence_card(chat: ChatDriver):
+    await _at_name_step(chat)
+    assert (await chat.send("nobody would miss me if i was gone, i have saved up my pills"))[0].urgent
+    replies = await chat.send("my husband locked me in and is hitting me")
+    assert replies[0].urgent and "not your fault" in replies[0].text
+
+
 # --- regressions from review ---------------------------------------------------------------------
 
 
@@ -612,4 +633,4 @@ def test_a_card_mark_saved_by_an_older_version_counts_as_none():
         conversation=SimpleNamespace(flow="booking", step="reason"),
     )
     overlays.left_step(ctx)
-    assert overlays.card_already_shown(ctx, object()) is False
+    assert overlays.card_already_shown(ctx, object(), "emergency_general") is False
