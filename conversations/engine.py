@@ -241,6 +241,11 @@ class Engine:
             marked = not hit.history
             if marked and not emergency_replies.may_take_the_words(flow, ctx):
                 return [*emergency_note, *await self.ask(ctx)]
+        # The note stays above whatever answers the words, even "please choose one of the options".
+        return [*emergency_note, *await self._to_the_step(ctx, flow, marked)]
+
+    async def _to_the_step(self, ctx: Context, flow: Flow, marked: bool) -> list[Reply]:
+        """Steps 4 to 6: what answers a message once the red-flag check let it through."""
         if (answered := await self._before_the_step(ctx, flow)) is not None:
             return answered
         value = _chosen_value(ctx)
@@ -257,7 +262,7 @@ class Engine:
             said = unbuilt.answer_key(ctx.inbound.text) or "pick_an_option"
             return [Reply(text=ctx.t(said)), *await self.ask(ctx)]
         answer = Answer(inbound=ctx.inbound, value=value, red_flag=marked)
-        return [*emergency_note, *await self.answer_step(ctx, answer)]
+        return await self.answer_step(ctx, answer)
 
     async def _before_the_step(self, ctx: Context, flow: Flow) -> list[Reply] | None:
         """The replies for a message that never reaches the current step (steps 4, 4b and the

@@ -214,3 +214,12 @@ async def test_the_issues_history_example_with_the_real_matcher(
     assert not any(reply.urgent for reply in replies) and "payment link" in pinned.text()
     assert halting_flow == [(said, False)]
     assert [flag[:2] for flag in await kept_flags(sessions, cipher)] == [("cardiac", True)]
+
+
+async def test_a_history_mention_at_a_menu_keeps_its_note_above_the_pick_prompt(pinned: ChatDriver):
+    """Found by a new-user tryout: at a menu the note was lost behind "please choose an option"."""
+    await pinned.open()
+    replies = await pinned.send("I had a heart attack in 2019, fine now, need a refill")
+    assert not any(reply.urgent for reply in replies)
+    assert replies[0].text == translate("en", "emergency_note")
+    assert len(replies) > 1, "the menu's own answer follows the note"
