@@ -16,12 +16,14 @@ so "my mother collapsed" never becomes a name.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import structlog
 
 from backend.safety import flags
 from conversations import overlays
+from conversations.copy import translate
 from conversations.messages import Reply
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ log = structlog.get_logger(__name__)
 # The card and the note of a category with its own guidance; every other category gets the general
 # card (112 / 108). Only numbers cited in the domain reference (112, 108, Tele-MANAS 14416).
 _CARDS = {"mental_health": "emergency_mental_health", "violence_abuse": "emergency_violence_abuse"}
+_DEVANAGARI = re.compile("[\u0900-\u097f]")
 _NOTES = {"mental_health": "emergency_note_mental_health", "violence_abuse": "emergency_note_violence_abuse"}
 
 
@@ -64,7 +67,7 @@ async def note(ctx: Context, hit: EmergencyHit) -> list[Reply]:
     """The gentle line of what to do if it is happening now, above the step's own reply (also for
     a mention of the past: the matcher may have misread the time)."""
     await _flag(ctx, hit)
-    return [Reply(text=ctx.t(_NOTES.get(hit.category, "emergency_note")))]
+    return [Reply(text=text) for text in _in_their_words(ctx, _NOTES.get(hit.category, "emergency_note"))]
 
 
 async def card(
@@ -79,7 +82,16 @@ async def card(
     typed = ctx.inbound.text if len(ctx.inbound.text) <= longest_answer else None
     step = flow.steps.get(ctx.conversation.step)
     overlays.after_card(ctx, step, halts=flow.halt_on_emergency, typed=typed, kind=key)
-    return [Reply(text=ctx.t(key), urgent=True), *await engine.ask(ctx)]
+    cards = [Reply(text=text, urgent=True) for text in _in_their_words(ctx, key)]
+    return [*cards, *await engine.ask(ctx)]
+
+
+def _in_their_words(ctx: Context, key: str) -> list[str]:
+    """The card or note in the chat's language; for words written in Devanagari in a chat that is
+    not in Hindi (a new user has not chosen a language yet), in Hindi first, then in the chat's."""
+    if ctx.locale != "hi" and _DEVANAGARI.search(ctx.inbound.text):
+        return [translate("hi", key), ctx.t(key)]
+    return [ctx.t(key)]
 
 
 async def _flag(ctx: Context, hit: EmergencyHit) -> None:

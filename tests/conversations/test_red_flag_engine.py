@@ -223,3 +223,16 @@ async def test_a_history_mention_at_a_menu_keeps_its_note_above_the_pick_prompt(
     assert not any(reply.urgent for reply in replies)
     assert replies[0].text == translate("en", "emergency_note")
     assert len(replies) > 1, "the menu's own answer follows the note"
+
+
+async def test_an_emergency_in_hindi_before_a_language_is_chosen_gets_the_card_in_hindi_first(
+    pinned: ChatDriver,
+):
+    """Found by a new-user tryout: "सांस नहीं आ रही" at signup got the card in English only."""
+    await pinned.open()
+    replies = await pinned.send("सांस नहीं आ रही")
+    assert [reply.text for reply in replies[:2]] == [
+        translate("hi", "emergency_general"),
+        translate("en", "emergency_general"),
+    ]
+    assert replies[0].urgent and replies[1].urgent
