@@ -318,6 +318,10 @@ def test_category_preference(text: str, category: str) -> None:
         # "nahi aaya": no fit came is a denial; no consciousness came back is the emergency
         ("5 saal se koi daura nahi aaya, dawai kam ho sakti hai?", False),
         ("papa gir gaye aur abhi tak hosh nahi aaya", True),
+        # words that make a match ordinary must not hide a person collapsing or swelling
+        ("he collapsed while talking on the phone", True),
+        ("chai peete peete papa gir pade, hosh nahi", True),
+        ("ate peanuts, now lips and gums are swelling fast", True),
         ("दौरा पड़ा और होश नहीं आया", True),
     ],
 )
