@@ -16,7 +16,6 @@ so "my mother collapsed" never becomes a name.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import structlog
@@ -25,6 +24,7 @@ from backend.safety import flags
 from conversations import overlays
 from conversations.copy import translate
 from conversations.messages import Reply
+from conversations.textnorm import in_devanagari
 
 if TYPE_CHECKING:
     from conversations.context import Context
@@ -37,7 +37,6 @@ log = structlog.get_logger(__name__)
 # The card and the note of a category with its own guidance; every other category gets the general
 # card (112 / 108). Only numbers cited in the domain reference (112, 108, Tele-MANAS 14416).
 _CARDS = {"mental_health": "emergency_mental_health", "violence_abuse": "emergency_violence_abuse"}
-_DEVANAGARI = re.compile("[\u0900-\u097f]")
 _NOTES = {"mental_health": "emergency_note_mental_health", "violence_abuse": "emergency_note_violence_abuse"}
 
 
@@ -49,7 +48,7 @@ def words_are_an_answer(ctx: Context, flow: Flow, hit: EmergencyHit) -> bool:
     return records_history or overlays.card_already_shown(ctx, step, card_kind(hit))
 
 
-def may_take_the_words(flow: Flow, ctx: Context) -> bool:
+def may_take_the_words(ctx: Context, flow: Flow) -> bool:
     """Whether words about an emergency happening now may answer the current step after the note:
     only where the step records history or the flow is one that pauses for a red flag (a reason
     for a visit, once the user said they are safe). Elsewhere ("your full name") they never do:
@@ -89,7 +88,7 @@ async def card(
 def _in_their_words(ctx: Context, key: str) -> list[str]:
     """The card or note in the chat's language; for words written in Devanagari in a chat that is
     not in Hindi (a new user has not chosen a language yet), in Hindi first, then in the chat's."""
-    if ctx.locale != "hi" and _DEVANAGARI.search(ctx.inbound.text):
+    if ctx.locale != "hi" and in_devanagari(ctx.inbound.text):
         return [translate("hi", key), ctx.t(key)]
     return [ctx.t(key)]
 

@@ -239,7 +239,7 @@ class Engine:
                 return await emergency_replies.card(self, ctx, flow, hit, longest_answer=MAX_TEXT_CHARS)
             emergency_note = await emergency_replies.note(ctx, hit)
             marked = not hit.history
-            if marked and not emergency_replies.may_take_the_words(flow, ctx):
+            if marked and not emergency_replies.may_take_the_words(ctx, flow):
                 return [*emergency_note, *await self.ask(ctx)]
         # The note stays above whatever answers the words, even "please choose one of the options".
         return [*emergency_note, *await self._to_the_step(ctx, flow, marked)]

@@ -43,6 +43,11 @@ def normalise(text: str) -> str:
     return _SEPARATORS.sub(" ", text).strip()
 
 
+def in_devanagari(text: str) -> bool:
+    """Whether `text` has any Devanagari in it (Hindi typed in its own script)."""
+    return _DEVANAGARI.search(text) is not None
+
+
 def words(text: str) -> list[str]:
     """The normalised words of `text`, with emphasis repeats ("paaaain") folded."""
     return _REPEATS.sub(r"\1\1", normalise(text)).split()

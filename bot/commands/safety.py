@@ -4,7 +4,6 @@ missed, recorded by an operator (`missed`) and exported for the evaluation set (
 from __future__ import annotations
 
 import csv
-import re
 import sys
 from datetime import date, datetime
 
@@ -12,13 +11,13 @@ import typer
 
 from backend.settings import get_settings
 from bot.commands.common import fail, in_database, load_cipher
+from conversations.textnorm import in_devanagari
 
 safety_app = typer.Typer(
     help="Emergency red flags: the report, and the misses operators record.", no_args_is_help=True
 )
 
 BAD_INPUT = 2  # the exit code of a command given bad input
-_DEVANAGARI = re.compile("[\u0900-\u097f]")
 
 
 @safety_app.command("report")
@@ -100,7 +99,7 @@ def missed(
 
     if text == "-":
         text = sys.stdin.read().strip()
-    language = language or ("hi" if _DEVANAGARI.search(text) else "en")
+    language = language or ("hi" if in_devanagari(text) else "en")
     try:
         misses.check(text, category, language)
     except misses.MissError as exc:

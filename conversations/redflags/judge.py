@@ -143,13 +143,12 @@ def _past_tense_clauses(message: Message) -> set[int]:
     key = ("past tense",)
     if key not in message.cache:
         past: set[int] = set()
-        present = _present_clauses(message)
-        for position, word in enumerate(message.words):
+        present = set(_present_clauses(message))
+        for word, clause in zip(message.words, message.clause_of, strict=True):
             if latin(word) in _PAST_TENSE or word == "थे":  # not "the", which is English too
-                past.add(message.clause_of[position])
-        for position, word in enumerate(message.words):
-            if latin(word) in _PRESENT_VERBS:
-                past.discard(message.clause_of[position])
+                past.add(clause)
+            elif latin(word) in _PRESENT_VERBS:
+                present.add(clause)
         message.cache[key] = past - present
     return message.cache[key]
 
