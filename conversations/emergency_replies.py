@@ -66,7 +66,8 @@ async def note(ctx: Context, hit: EmergencyHit) -> list[Reply]:
     """The gentle line of what to do if it is happening now, above the step's own reply (also for
     a mention of the past: the matcher may have misread the time)."""
     await _flag(ctx, hit)
-    return [Reply(text=text) for text in _in_their_words(ctx, _NOTES.get(hit.category, "emergency_note"))]
+    key = _NOTES.get(hit.category, "emergency_note")
+    return [Reply(text=text, calls=True) for text in _in_their_words(ctx, key)]
 
 
 async def card(

@@ -97,6 +97,10 @@ class Step:
     # The answer is an entry of the user's medical history ("stroke in 2019"): a red flag in it
     # is still audited and answered with a short note, but the entry is kept, not blocked.
     records_history: bool = False
+    # The answer is the user's own words (a reason for a visit, a symptom to find a specialty):
+    # words that paused a flow for an emergency answer it after "I am safe". A step that reads a
+    # value out of the text (a day, a fee) asks again instead: "my chest hurts" is no day.
+    takes_words: bool = False
     # The answer is a language ("which languages do you speak", a search filter): a message that
     # only names a language is that answer here, not the command to switch the chat's language.
     language_answer: bool = False

@@ -11,7 +11,9 @@ that paused the flow are kept (in the conversation data, encrypted at rest) and,
 safe — continue", answer the step as if typed again, marked as a red flag. From then on, until
 the chat leaves that flow, red-flag words at that step (also after `back` and typing the reason
 again) get a short note instead of the card and are taken as the answer, marked too. A flow that
-does not pause (signup, say) shows the card once per step the same way. A step answered by buttons is asked again after "I am safe", as before.
+does not pause (signup, say) shows the card once per step the same way. A step answered by
+buttons, or one that reads a value out of the text (a day, a fee: Step.takes_words is False), is
+asked again after "I am safe": "my chest hurts" is no day.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def after_card(ctx: Context, step: Step | None, *, halts: bool, typed: str | Non
     answers = step is not None and typed is not None and takes_text(ctx, step)
     _card_kind_seen(ctx, kind)
     if halts:
-        if answers:
+        if answers and step.takes_words:
             ctx.data[HELD_TEXT] = {"at": here(ctx), "text": typed}
         ctx.data[HALTED] = True
     elif answers:

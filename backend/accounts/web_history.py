@@ -54,6 +54,7 @@ class Shown:
     text: str
     labels: tuple[str, ...] = field(default_factory=tuple)  # its buttons, as words only
     urgent: bool = False  # emergency guidance
+    calls: bool = False  # names the emergency numbers: tap-to-call on the page
     document: str | None = None  # a file's name: its link was short-lived and is not kept
     # The buttons' tokens, kept (encrypted) only to name the button a later tap pressed; never
     # sent back to a page, so an old message's buttons cannot be pressed.
@@ -86,6 +87,7 @@ def _sealed(cipher: FieldCipher, row_id: str, shown: Shown) -> bytes:
         else shown.text,
         labels=tuple(label[:200] for label in shown.labels),
         urgent=shown.urgent,
+        calls=shown.calls,
         document=shown.document[:200] if shown.document else None,
         tokens=shown.tokens,
         private=shown.private,
@@ -101,6 +103,7 @@ def _opened(cipher: FieldCipher, row: WebChatMessage) -> Shown:
         text=body["text"],
         labels=tuple(body.get("labels") or ()),
         urgent=bool(body.get("urgent")),
+        calls=bool(body.get("calls")),
         document=body.get("document"),
         tokens=tuple(body.get("tokens") or ()),
         private=bool(body.get("private")),

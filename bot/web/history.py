@@ -34,6 +34,7 @@ def bot_messages(replies: list[dict], side: str = "bot") -> list[Shown]:
             text=reply["text"],
             labels=tuple(choice["label"] for choice in reply["choices"]),
             urgent=bool(reply["urgent"]),
+            calls=bool(reply.get("calls")),
             document=reply["document"]["filename"] if reply["document"] else None,
             tokens=tuple(choice["token"] for choice in reply["choices"]),
             private=bool(reply.get("private")),

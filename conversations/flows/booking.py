@@ -383,7 +383,7 @@ FLOW = Flow(
         # Free text: "today", "tomorrow", "kal" are days too (conversations.when.DAY_WORDS).
         "day": Step(ask_day, answer_day, free_text=True),
         "time": Step(ask_time, answer_time),
-        "reason": Step(ask_reason, answer_reason, free_text=True),
+        "reason": Step(ask_reason, answer_reason, free_text=True, takes_words=True),
         "summary": Step(ask_summary, answer_summary),
         "pay": Step(ask_pay, answer_pay),
     },

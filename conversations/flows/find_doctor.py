@@ -305,7 +305,7 @@ FLOW = Flow(
     name="find_doctor",
     first="specialty",
     steps={
-        "specialty": Step(ask_specialty, answer_specialty, free_text=True),
+        "specialty": Step(ask_specialty, answer_specialty, free_text=True, takes_words=True),
         "results": Step(ask_results, answer_results),
         "language": Step(ask_language, answer_language, free_text=True, language_answer=True),
         "fee": Step(ask_fee, answer_fee, free_text=True),

@@ -137,7 +137,7 @@ FLOW = Flow(
     first="intro",
     steps={
         "intro": Step(ask_intro, answer_intro),
-        "reason": Step(ask_reason, answer_reason, free_text=True),
+        "reason": Step(ask_reason, answer_reason, free_text=True, takes_words=True),
         "pay": Step(ask_pay, answer_pay),
     },
     halt_on_emergency=True,

@@ -374,6 +374,15 @@ def booking_like_flow():
             return retry("Shorter, please.")
         return next_step("pay", "Noted.")
 
+    async def ask_day(ctx):
+        return prompt("Which day? Pick one or type a date.", options=[Option("mon", "Monday")])
+
+    async def answer_day(ctx, answer):
+        answers.append((answer.text, answer.red_flag))
+        if answer.value != "mon" and answer.text.strip().lower() != "monday":
+            return retry("I couldn't tell which day you meant.")
+        return next_step("pay")
+
     async def ask_pay(ctx):
         return prompt("Here is your payment link.", options=[Option("paid", "I paid")])
 
@@ -385,7 +394,11 @@ def booking_like_flow():
         first="reason",
         needs_account=False,
         halt_on_emergency=True,
-        steps={"reason": Step(ask_reason, answer_reason, free_text=True), "pay": Step(ask_pay, answer_pay)},
+        steps={
+            "reason": Step(ask_reason, answer_reason, free_text=True, takes_words=True),
+            "day": Step(ask_day, answer_day, free_text=True),
+            "pay": Step(ask_pay, answer_pay),
+        },
     )
     registry.register(flow)
     yield flow, answers
@@ -473,6 +486,26 @@ async def test_a_choice_step_is_asked_again_after_i_am_safe(chat: ChatDriver, bo
     replies = await chat.tap("I am safe")
     assert replies[0].text == "Thank you. Let's continue." and "payment link" in chat.text()
     assert answers == [("skin rash", False)], "buttons' steps are not given the words"
+
+
+async def test_a_step_that_reads_a_value_asks_again_after_i_am_safe(
+    chat: ChatDriver, booking_like_flow, sessions
+):
+    """A day typed or picked: the words that paused the flow are no day, so after "I am safe" the
+    question comes again, without "kept what you wrote" or "couldn't tell which day"."""
+    _, answers = booking_like_flow
+    await _at_test_booking_reason(chat, sessions)
+    async with sessions() as session, session.begin():
+        (await session.scalar(select(Conversation))).step = "day"
+    await chat.open()
+    assert "Which day?" in chat.text()
+    assert (await chat.send("my chest hurts badly and I am sweating"))[0].urgent
+    replies = await chat.tap("I am safe")
+    assert replies[0].text == "Thank you. Let's continue."
+    assert "Which day?" in chat.text() and "couldn't tell" not in chat.text()
+    assert answers == [], "the day step is not given the words"
+    await chat.tap("Monday")
+    assert "payment link" in chat.text()
 
 
 async def test_menu_from_the_hold_drops_the_kept_words(chat: ChatDriver, booking_like_flow, sessions):

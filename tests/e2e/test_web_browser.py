@@ -446,3 +446,47 @@ def test_hindi_page_words_emergency_numbers_to_call_and_history_after_reload(ser
         assert page_errors == [], f"JavaScript errors: {page_errors}"
     finally:
         context.close()
+
+
+def test_a_long_paste_is_sent_whole_and_read_for_an_emergency_before_too_long(
+    server: Server, browser
+) -> None:
+    """A paste longer than the chat answers is never cut by the page: the emergency at its end
+    brings the card; only what the socket cannot carry is refused, and stays in the box."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-IN")
+    page = context.new_page()
+    chat = Chat(page)
+    try:
+        page.goto(f"{server.base_url}/")
+        expect(page.locator("#input")).to_be_enabled()
+        story = "My father has had a cough for a week and we tried steam at home. " * 70
+        pasted = story + "Now he has severe chest pain and is sweating"
+        assert len(pasted) > 4000
+        chat.type(pasted)
+        expect(chat.users.last).to_contain_text("severe chest pain and is sweating")
+        card = chat.bots.filter(has=page.locator(".urgent-tag")).last
+        expect(card.locator('a.tel[href="tel:112"]')).to_be_visible()
+        # A crisis card later adds its helpline to the numbers kept in view; none is dropped.
+        chat.type("I don't want to live anymore, I have the pills ready")
+        sos = page.locator("#sos")
+        for number in ("112", "108", "14416"):
+            expect(sos.locator(f'a[href="tel:{number}"]')).to_be_visible()
+        # The gentle note beside a mention of the past makes its numbers tap-to-call too.
+        chat.type("I had a heart attack in 2019, fine now, I need a refill of my statin")
+        note = chat.bots.filter(has_text="happening now").last
+        expect(note.locator('a.tel[href="tel:112"]')).to_have_text("112")
+        note.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "web-long-paste-phone.png"))
+
+        huge = "दर्द " * 7000  # 35,000 characters, over 32,000 bytes: the socket cannot carry it
+        users_before = chat.users.count()
+        page.fill("#input", huge)
+        page.press("#input", "Enter")
+        expect(page.locator("#messages .notice-error").last).to_contain_text("too long")
+        expect(chat.users).to_have_count(users_before)
+        assert page.locator("#input").input_value() == huge
+    finally:
+        context.close()

@@ -2,7 +2,7 @@
  *
  * Protocol (see bot/web/routes.py):
  *   server -> client  {"type": "replies", "replies": [Reply], "locale"} | {"type": "notice", "replies"}
- *                     | {"type": "history", "messages": [{side, text, labels, urgent, document, private, typed}], "locale"}
+ *                     | {"type": "history", "messages": [{side, text, labels, urgent, calls, document, private, typed}], "locale"}
  *                     | {"type": "dev", "text"} | {"type": "error", "text"}
  *   "history" comes first when a chat that showed something opens (a reload): drawn once, its
  *   buttons as plain labels. `locale` switches the page's own words (strings.js).
@@ -14,7 +14,12 @@
 (function () {
   "use strict";
 
+  // The longest message the chat answers (conversations/engine.py MAX_TEXT_CHARS): the counter
+  // shows it. A longer paste is still sent, never cut: the server reads all of it for an
+  // emergency first, then asks for a shorter message. Only a frame the socket cannot carry
+  // (bot/body_limits.py MAX_FRAME_BYTES) is refused here, and its text stays in the box.
   var MAX_LENGTH = 4000;
+  var MAX_FRAME_BYTES = 32000;
   var COUNTER_FROM = 3600;
   var TYPING_TIMEOUT_MS = 20000;
   var BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
@@ -267,10 +272,15 @@
     return EMERGENCY_NUMBERS.filter(function (number) { return found.indexOf(number) >= 0; });
   }
 
-  /** The latest emergency guidance's numbers, kept at the top of the page until dismissed: on a
-   *  phone the card itself soon scrolls away. */
+  /** The emergency guidance's numbers, kept at the top of the page until dismissed: on a phone
+   *  the card itself soon scrolls away. A later card adds its numbers to those shown (a crisis
+   *  line after an ambulance keeps the ambulance). */
   function showSos(numbers) {
     if (!numbers.length) return;
+    var shown = ui.sos.hidden ? [] : (ui.sos.dataset.numbers || "").split(",");
+    numbers = EMERGENCY_NUMBERS.filter(function (number) {
+      return numbers.indexOf(number) >= 0 || shown.indexOf(number) >= 0;
+    });
     ui.sos.dataset.numbers = numbers.join(",");
     rememberSos(ui.sos.dataset.numbers);
     ui.sosNumbers.replaceChildren();
@@ -338,7 +348,8 @@
       tag.textContent = t("important");
       bubble.appendChild(tag);
     }
-    bubble.appendChild(urgent ? emergencyText("text", reply.text) : linkedText("text", reply.text));
+    var calls = urgent || reply.calls === true;
+    bubble.appendChild(calls ? emergencyText("text", reply.text) : linkedText("text", reply.text));
     body.appendChild(bubble);
 
     var doc = reply.document;
@@ -510,7 +521,7 @@
     var text = message.private === true ? t("history_private") : asText(message.text);
     if (message.typed) text += "\n\n" + asText(message.typed);
     if (message.document) text += (text ? "\n" : "") + "📄 " + asText(message.document);
-    var row = renderBot({ text: text, urgent: message.urgent === true }).row;
+    var row = renderBot({ text: text, urgent: message.urgent === true, calls: message.calls === true }).row;
     if (message.side === "notice") {
       var bubble = row.querySelector(".bubble");
       bubble.insertBefore(el("span", "notification-label", t("notification")), bubble.firstChild);
@@ -652,11 +663,12 @@
   function sendText() {
     var text = ui.input.value.trim();
     if (!text || !connected) return;
-    if (text.length > MAX_LENGTH) {
+    var frame = { type: "text", text: text, id: newId() };
+    if (new TextEncoder().encode(JSON.stringify(frame)).length > MAX_FRAME_BYTES) {
       addNotice(t("too_long", { max: MAX_LENGTH }), "error");
       return;
     }
-    if (!transmit({ type: "text", text: text, id: newId() })) {
+    if (!transmit(frame)) {
       addNotice(t("not_connected_not_sent"), "error");
       return;
     }
