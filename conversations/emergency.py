@@ -23,8 +23,11 @@ How a message is read:
 5. A match in a clause that speaks of the past ("heart attack in 2019", "pichle saal") and not of
    now, or in a message that says it is over ("now fine", "ab theek hoon"), is history: the chat
    answers it without the emergency card and keeps a note for the doctor.
-6. When the rules find nothing (and denied nothing), the model (conversations/redflags/model.py,
-   character n-grams trained from the development set) may still raise a flag; it only adds.
+6. When the rules find nothing, the model (conversations/redflags/model.py, character n-grams
+   trained from the development set) may still raise a flag, of any category the rules did not
+   deny in this message ("no chest pain" is never a cardiac flag from the model); it only adds,
+   never clears a rule's flag: it reads short, plain emergencies ("हार्ट अटैक आया है", "i think he
+   had a stroke") as ordinary more often than the rules do.
 
 Design choices, deliberately on the side of over-triage (a false alarm costs a banner, a miss can
 cost a life): a rule needs only two ideas near each other; a message that mixes a past event with
@@ -83,29 +86,31 @@ def detect_red_flag(text: str, *, model: bool = True) -> EmergencyHit | None:
     model.py, if built) may still raise one: it only adds, and never turns a rule's "history" into
     "now". `model=False` reads with the rules alone (their own tests)."""
     hit, denied = _rules_hit(text)
-    # The model reads only what the rules found nothing in, and never a message that denies the
-    # rules' own finding: "I do not have chest pain" is no red flag, whatever its n-grams.
-    if hit is None and not denied and model and text and (reader := redflag_model.load()) is not None:
+    # The model reads only what the rules found nothing in, and never against the rules' own
+    # denial: "I do not have chest pain" is no cardiac flag, whatever its n-grams; a denial of one
+    # kind leaves the others to it ("not much blood, but I won't stop tonight").
+    if hit is None and model and text and (reader := redflag_model.load()) is not None:
         category = reader.flag(text)
-        if category is not None:
+        if category is not None and category not in denied:
             return EmergencyHit(category, MODEL_PHRASE)
     return hit
 
 
-def _rules_hit(text: str) -> tuple[EmergencyHit | None, bool]:
-    """The rules' red flag, and whether a rule matched only to be negated."""
+def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
+    """The rules' red flag, and the categories of rules that matched only to be negated."""
     if not text or not text.strip():
-        return None, False
+        return None, frozenset()
     message = read(text[:MAX_CHARS])
     now: dict[str, str] = {}
     past: dict[str, str] = {}
-    denied = False
+    denied: set[str] = set()
+    present = message.marks.keys()
     for rule in RULES:
-        if rule.category in now:
+        if rule.category in now or not present >= rule.needs:
             continue
         for marks in judge.matches(message, rule):
             if judge.negated(message, marks, rule.category):
-                denied = True
+                denied.add(rule.category)
                 continue
             if judge.ordinary(message, marks, rule.unless) or judge.figurative(message, marks, rule.category):
                 continue
@@ -117,8 +122,8 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, bool]:
     for found, history in ((now, False), (past, True)):
         for category in _PREFERENCE:
             if category in found:
-                return EmergencyHit(category, found[category], history), denied
-    return None, denied
+                return EmergencyHit(category, found[category], history), frozenset(denied)
+    return None, frozenset(denied)
 
 
 def detect_emergency(text: str) -> EmergencyHit | None:

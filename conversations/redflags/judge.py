@@ -20,6 +20,8 @@ NEGATION_REACH = 3
 UNLESS_REACH = 3
 # Hindi puts the negation after the noun: "dard nahi hai" is no pain, "dard nahi ruk raha" is.
 _HINDI_NOT = frozenset({"nahi", "nahin", "nhi", "nai", "na", "no", "not"})
+# Words that may stand between a symptom and that negation: "dard wala kuch nahi hai".
+_BEFORE_HINDI_NOT = frozenset({"kuch", "koi", "bilkul", "wala", "wali", "wale", "jaisa", "jaisi", "bhi"})
 # What may follow that negation for it to deny: "dard nahi hai", "daura nahi aaya" (no fit came).
 _HINDI_CAME = {"aaya", "aya", "aayi", "ayi", "aaye", "pada", "padi", "pade"}
 _HINDI_IS = frozenset(
@@ -84,15 +86,20 @@ def negated(message: Message, marks: list[Mark], category: str) -> bool:
         return True
     if category == "mental_health":
         return False
-    end = max(mark.end for mark in marks)
-    following = [latin(word) for word in message.words[end + 1 : end + 3]]
-    if (
-        not following
-        or following[0] not in _HINDI_NOT
-        or message.clause_of[end + 1] != message.clause_of[end]
-    ):
+    return any(_denied_after(message, mark.end) for mark in marks)
+
+
+def _denied_after(message: Message, end: int) -> bool:
+    """Hindi's negation after the word at `end`, in its clause: "dard nahi hai", "dard wala kuch
+    nahi hai" — but not "dard nahi ruk raha" (the pain does not stop)."""
+    clause = message.clause_of[end]
+    position = end + 1
+    while position < len(message.words) and latin(message.words[position]) in _BEFORE_HINDI_NOT:
+        position += 1
+    following = [latin(word) for word in message.words[position : position + 2]]
+    if not following or following[0] not in _HINDI_NOT or message.clause_of[position] != clause:
         return False
-    at_clause_end = len(following) == 1 or message.clause_of[end + 2] != message.clause_of[end]
+    at_clause_end = len(following) == 1 or message.clause_of[position + 1] != clause
     return at_clause_end or following[1] in _HINDI_IS
 
 

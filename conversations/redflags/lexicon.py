@@ -98,6 +98,9 @@ class Term:
     concept: str
     text: str
     units: tuple[Unit, ...]
+    # The sound keys of its words: a message that lacks one of them cannot hold the term, which a
+    # set comparison tells far faster than trying the term word by word.
+    keys: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class Rule:
     unless: tuple[str, ...]
     source: str
     examples: tuple[str, ...]
+    needs: frozenset[str] = frozenset()  # the concepts a message must hold for it to be tried
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +138,7 @@ def _compile_term(concept: str, text: str) -> Term:
         )
     if not units:
         raise ValueError(f"term {text!r} of {concept!r} has no words")
-    return Term(concept, text, tuple(units))
+    return Term(concept, text, tuple(units), frozenset(unit.key for unit in units if unit.low < 0))
 
 
 def _load(name: str) -> dict:
@@ -153,6 +157,7 @@ def _compile_rules(raw: list[dict], concepts: dict) -> tuple[Rule, ...]:
             unless=tuple(entry.get("unless", ())),
             source=entry["source"],
             examples=tuple(entry.get("examples", ())),
+            needs=frozenset(entry["all"]),
         )
         unknown = [name for name in (*rule.concepts, *rule.unless) if name not in concepts]
         if unknown:
@@ -241,8 +246,11 @@ def read(text: str) -> Message:
     forms = [word_forms(word) for word in all_words]
     content = [i for i, word in enumerate(all_words) if latin(word) not in FILLERS]
     found: set[Mark] = set()
+    present = frozenset().union(*forms)
     for position, word in enumerate(all_words):
-        candidates = [term for key in forms[position] for term in _BY_FIRST_KEY.get(key, ())]
+        candidates = [
+            term for key in forms[position] for term in _BY_FIRST_KEY.get(key, ()) if term.keys <= present
+        ]
         if number_value(word) is not None:
             candidates.extend(_number_terms(position, all_words, forms))
         for term in candidates:

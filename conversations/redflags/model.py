@@ -1,6 +1,7 @@
 """A small statistical second reader for red flags, next to the rules: character n-grams of the
-message (so "saans", "sans" and "breth" share most of their pieces), weighted by a logistic
-regression trained on the development part of the evaluation set.
+message (so "saans", "sans" and "breth" share most of their pieces) and its words and word pairs
+("not waking", "goodbye"), weighted by a logistic regression trained on the development part of
+the evaluation set.
 
 It only adds: when the rules find nothing and the model is confident enough, the message is a red
 flag in the category it names; it never clears what a rule raised, and never overrides a rule's
@@ -9,17 +10,19 @@ eval/redflags/dev.csv (conversations/redflags/train.py) into model.json beside t
 that file the rules work alone.
 
 Inference uses the exported weights with numpy (no scikit-learn at run time), the same
-arithmetic as scikit-learn's TfidfVectorizer(analyzer="char_wb", sublinear_tf=True) followed by
-LogisticRegression. Messages of fewer than MIN_WORDS words are left to the rules: a word or two
-is too little text for n-grams to weigh (the model would read "his" as a red flag).
+arithmetic as scikit-learn's FeatureUnion of TfidfVectorizer(analyzer="char_wb",
+sublinear_tf=True) and TfidfVectorizer(analyzer="word", token_pattern=r"\\S+", sublinear_tf=True),
+each normalised on its own, followed by LogisticRegression. Messages of fewer than MIN_WORDS
+words are left to the rules: a few words are too little text for n-grams to weigh (the model
+would read "his" as a red flag, and "chest congestion and cold" as a cardiac one; the development
+part holds only 16 messages of four words, 15 of them ordinary).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,7 +34,8 @@ MODEL_PATH = Path(__file__).resolve().parent / "model.json"
 # Only the start of a long message is read: the rules read all of it, and n-grams of 10,000
 # characters would cost milliseconds.
 MAX_CHARS = 1000
-MIN_WORDS = 4
+MIN_WORDS = 5
+WORD_CACHE = 50_000  # words whose character n-grams are kept
 
 
 def model_text(text: str) -> str:
@@ -51,26 +55,66 @@ def char_ngrams(text: str, low: int, high: int) -> list[str]:
     return grams
 
 
+def word_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's "word" analyser with token_pattern r"\\S+": words and runs of them."""
+    tokens = text.split()
+    return [" ".join(tokens[i : i + n]) for n in range(low, high + 1) for i in range(len(tokens) - n + 1)]
+
+
 @dataclass(frozen=True, slots=True)
-class Model:
-    classes: tuple[str, ...]  # "none" and the categories
+class Part:
+    """One tf-idf block of the features (character n-grams, or words), normalised on its own."""
+
     ngram_range: tuple[int, int]
     index: dict[str, int]  # n-gram -> its row of `weights`
     idf: np.ndarray
     weights: np.ndarray  # one row per n-gram, one column per class
+    # A word's known character n-grams, as rows: words repeat from message to message. Bounded:
+    # emptied when full, so words nobody repeats cannot grow it without end.
+    word_rows: dict[str, tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    def char_rows(self, text: str) -> list[int]:
+        rows: list[int] = []
+        for word in text.split():
+            known = self.word_rows.get(word)
+            if known is None:
+                if len(self.word_rows) >= WORD_CACHE:
+                    self.word_rows.clear()
+                grams = char_ngrams(word, *self.ngram_range)
+                known = self.word_rows[word] = tuple(self.index[g] for g in grams if g in self.index)
+            rows.extend(known)
+        return rows
+
+    def gram_rows(self, grams: list[str]) -> list[int]:
+        index = self.index
+        return [index[gram] for gram in grams if gram in index]
+
+    def scores(self, rows: list[int]) -> np.ndarray | None:
+        if not rows:
+            return None
+        found, counts = np.unique(np.array(rows, dtype=np.int64), return_counts=True)
+        values = (1 + np.log(counts)) * self.idf[found]
+        values /= math.sqrt(float(values @ values))
+        return values @ self.weights[found]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    classes: tuple[str, ...]  # "none" and the categories
+    chars: Part
+    words: Part
     intercepts: np.ndarray
     threshold: float  # P(not "none") at or above which the model raises a flag
 
     def probabilities(self, text: str) -> dict[str, float]:
-        counts = Counter(g for g in char_ngrams(model_text(text), *self.ngram_range) if g in self.index)
+        read = model_text(text)
         scores = self.intercepts.copy()
-        if counts:
-            rows = np.fromiter((self.index[gram] for gram in counts), dtype=np.int64, count=len(counts))
-            values = (
-                1 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-            ) * self.idf[rows]
-            values /= math.sqrt(float(values @ values))
-            scores += values @ self.weights[rows]
+        for part, rows in (
+            (self.chars, self.chars.char_rows(read)),
+            (self.words, self.words.gram_rows(word_ngrams(read, *self.words.ngram_range))),
+        ):
+            if (found := part.scores(rows)) is not None:
+                scores += found
         return dict(zip(self.classes, _softmax(list(scores)), strict=True))
 
     def flag(self, text: str) -> str | None:
@@ -91,14 +135,21 @@ def _softmax(scores: list[float]) -> list[float]:
     return [value / total for value in exps]
 
 
-def from_json(data: dict) -> Model:
+def _part(data: dict) -> Part:
     grams = list(data["idf"])
-    return Model(
-        classes=tuple(data["classes"]),
+    return Part(
         ngram_range=(data["ngram_range"][0], data["ngram_range"][1]),
         index={gram: row for row, gram in enumerate(grams)},
         idf=np.array([data["idf"][gram] for gram in grams]),
         weights=np.array([data["weights"][gram] for gram in grams]),
+    )
+
+
+def from_json(data: dict) -> Model:
+    return Model(
+        classes=tuple(data["classes"]),
+        chars=_part(data["chars"]),
+        words=_part(data["words"]),
         intercepts=np.array(data["intercepts"]),
         threshold=data["threshold"],
     )

@@ -21,13 +21,18 @@ import numpy as np
 import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 
 from conversations.redflags.model import MODEL_PATH, model_text
 
 DEV = Path(__file__).resolve().parents[2] / "eval" / "redflags" / "dev.csv"
 NGRAM_RANGE = (2, 5)
+WORD_NGRAM_RANGE = (1, 2)
 MAX_FALSE_ALARMS = 0.02
-C = 4.0
+# Chosen on the development part, scored batch by batch on batches it was not trained on: words
+# beside character n-grams, and C = 10, caught 84% of emergencies at 2% false alarms (character
+# n-grams alone with C = 4: 77%).
+C = 10.0
 
 
 def _rows() -> list[dict]:
@@ -35,8 +40,25 @@ def _rows() -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def _fit(texts: list[str], labels: list[str]) -> tuple[TfidfVectorizer, LogisticRegression]:
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, min_df=2, sublinear_tf=True)
+def _fit(texts: list[str], labels: list[str]) -> tuple[FeatureUnion, LogisticRegression]:
+    vectorizer = FeatureUnion(
+        [
+            (
+                "chars",
+                TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, min_df=2, sublinear_tf=True),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=WORD_NGRAM_RANGE,
+                    token_pattern=r"\S+",  # noqa: S106 (a word pattern, not a password)
+                    min_df=2,
+                    sublinear_tf=True,
+                ),
+            ),
+        ]
+    )
     features = vectorizer.fit_transform(texts)
     model = LogisticRegression(C=C, max_iter=5000, class_weight="balanced")
     return vectorizer, model.fit(features, labels)
@@ -46,8 +68,9 @@ def _label(row: dict) -> str:
     return row["category"] if row["kind"] == "emergency" else "none"
 
 
-def choose_threshold(rows: list[dict], folds: int = 4) -> float:
-    """The lowest threshold keeping false alarms at or under MAX_FALSE_ALARMS on held-back folds."""
+def held_back_scores(rows: list[dict], folds: int = 4) -> np.ndarray:
+    """P(not "none") of every row, from a model trained on the other folds (every fourth row
+    held back in turn): what the model says of text it was not trained on."""
     texts = np.array([model_text(row["text"]) for row in rows])
     labels = np.array([_label(row) for row in rows])
     fold_of = np.arange(len(rows)) % folds
@@ -57,22 +80,34 @@ def choose_threshold(rows: list[dict], folds: int = 4) -> float:
         vectorizer, model = _fit(list(texts[train]), list(labels[train]))
         none = list(model.classes_).index("none")
         scores[held] = 1 - model.predict_proba(vectorizer.transform(texts[held]))[:, none]
-    ordinary = np.sort(scores[labels == "none"])
+    return scores
+
+
+def choose_threshold(rows: list[dict], scores: np.ndarray) -> float:
+    """The lowest threshold keeping false alarms at or under MAX_FALSE_ALARMS on held-back folds."""
+    ordinary = np.sort(
+        np.array([score for row, score in zip(rows, scores, strict=True) if _label(row) == "none"])
+    )
     allowed = int(MAX_FALSE_ALARMS * len(ordinary))
     return float(ordinary[len(ordinary) - allowed - 1]) + 1e-6
 
 
-def to_json(
-    vectorizer: TfidfVectorizer, model: LogisticRegression, threshold: float, trained_on: str
-) -> dict:
+def to_json(vectorizer: FeatureUnion, model: LogisticRegression, threshold: float, trained_on: str) -> dict:
     """The fitted weights as model.json holds them (read by conversations/redflags/model.py)."""
-    vocabulary = vectorizer.vocabulary_
-    idf = vectorizer.idf_
+    parts, offset = {}, 0
+    for name, part in vectorizer.transformer_list:
+        parts[name] = {
+            "ngram_range": list(part.ngram_range),
+            "idf": {gram: float(part.idf_[index]) for gram, index in part.vocabulary_.items()},
+            "weights": {
+                gram: [float(w) for w in model.coef_[:, offset + index]]
+                for gram, index in part.vocabulary_.items()
+            },
+        }
+        offset += len(part.vocabulary_)
     return {
         "classes": [str(name) for name in model.classes_],
-        "ngram_range": list(vectorizer.ngram_range),
-        "idf": {gram: float(idf[index]) for gram, index in vocabulary.items()},
-        "weights": {gram: [float(w) for w in model.coef_[:, index]] for gram, index in vocabulary.items()},
+        **parts,
         "intercepts": [float(value) for value in model.intercept_],
         "threshold": threshold,
         "trained_on": trained_on,
@@ -82,15 +117,16 @@ def to_json(
 
 def train() -> dict:
     rows = _rows()
-    threshold = choose_threshold(rows)
+    scores = held_back_scores(rows)
     vectorizer, model = _fit([model_text(row["text"]) for row in rows], [_label(row) for row in rows])
-    return to_json(vectorizer, model, threshold, f"{DEV.name}, {len(rows)} messages")
+    return to_json(vectorizer, model, choose_threshold(rows, scores), f"{DEV.name}, {len(rows)} messages")
 
 
 def main() -> int:
     data = train()
     MODEL_PATH.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    print(f"wrote {MODEL_PATH} ({len(data['idf'])} n-grams, threshold {data['threshold']:.3f})")
+    grams = len(data["chars"]["idf"]) + len(data["words"]["idf"])
+    print(f"wrote {MODEL_PATH} ({grams} n-grams and words, threshold {data['threshold']:.3f})")
     return 0
 
 

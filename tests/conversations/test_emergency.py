@@ -149,6 +149,14 @@ POSITIVES: list[tuple[str, str]] = [
 
 # Ordinary messages that share words with red flags. None of them may raise an alarm.
 BENIGN: list[str] = [
+    # Hindi negation with words between the symptom and "nahi"
+    "dard wala kuch nahi hai chest mein, bas gas ban rahi hai",
+    # a bite by an animal is not self-harm; "roz peeta" is drinking daily, not beating
+    "मधुमक्खी ने हाथ पर काटा, सिर्फ़ उसी जगह हल्की सूजन है",
+    "karela juice roz peeta hu sugar ke liye, kya kaam karta hai",
+    # a number of weeks is not a pregnancy; a question for information is not a bite
+    "mummy ki fasting sugar 140 aa rahi hai 2 hafte se, medicine badhani padegi kya",
+    "gaon ja rahe hain, saanp kaate to kya karna chahiye?",
     "chest x-ray report",
     "my heart is full of joy",
     "I want to book a cardiologist",

@@ -10,7 +10,7 @@ from conversations import emergency
 from conversations.emergency import MODEL_PHRASE, EmergencyHit, detect_red_flag
 from conversations.redflags import model as redflag_model
 from conversations.redflags import train
-from conversations.redflags.model import MIN_WORDS, char_ngrams, from_json, model_text
+from conversations.redflags.model import MIN_WORDS, char_ngrams, from_json, model_text, word_ngrams
 
 TEXTS = [
     ("my chest is crushing and i am sweating", "cardiac"),
@@ -37,6 +37,12 @@ def test_char_ngrams_are_scikit_learns():
     assert char_ngrams(text, 2, 5) == analyser(text)
 
 
+def test_word_ngrams_are_scikit_learns():
+    text = model_text("Seene mein DARD, saans nahi aa rahi 🙏")
+    analyser = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"\S+").build_analyzer()
+    assert word_ngrams(text, 1, 2) == analyser(text)
+
+
 @pytest.mark.parametrize("text", [text for text, _ in TEXTS] + ["a message the model never saw before, dard"])
 def test_probabilities_are_scikit_learns(tiny, text):
     vectorizer, fitted, model = tiny
@@ -48,7 +54,8 @@ def test_probabilities_are_scikit_learns(tiny, text):
 
 def test_a_short_message_is_left_to_the_rules(tiny):
     *_, model = tiny
-    short = " ".join(["chest", "crushing", "sweating"][: MIN_WORDS - 1])
+    short = " ".join(["chest", "crushing", "and", "sweating", "badly", "now"][: MIN_WORDS - 1])
+    assert len(short.split()) == MIN_WORDS - 1
     assert model.flag(short) is None
 
 
@@ -63,6 +70,15 @@ class _Always:
 def test_the_model_adds_a_flag_the_rules_miss(monkeypatch):
     text = "the lady next door is not herself today, please advise"
     assert detect_red_flag(text, model=False) is None
+    monkeypatch.setattr(redflag_model, "load", lambda: _Always("neuro"))
+    assert detect_red_flag(text) == EmergencyHit("neuro", MODEL_PHRASE)
+
+
+def test_a_denied_category_is_never_the_models_but_another_may_be(monkeypatch):
+    text = "there is no chest pain at all, I just feel strange and far away today"
+    assert detect_red_flag(text, model=False) is None
+    monkeypatch.setattr(redflag_model, "load", lambda: _Always("cardiac"))
+    assert detect_red_flag(text) is None, "the rules denied cardiac in this message"
     monkeypatch.setattr(redflag_model, "load", lambda: _Always("neuro"))
     assert detect_red_flag(text) == EmergencyHit("neuro", MODEL_PHRASE)
 
