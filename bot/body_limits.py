@@ -31,9 +31,10 @@ MB = 1024 * KB
 
 # The web chat: a file sent with 📎 (PDF, JPG or PNG) and one WebSocket frame.
 MAX_UPLOAD_BYTES = 10 * MB
-# The page sends at most 4,000 characters of text in a frame of a few fields: under 32,000 bytes
-# even if every character is JSON-escaped (6 bytes). Text frames are counted in UTF-8 bytes, as
-# the server (uvicorn's ws_max_size, below) counts them.
+# The page sends a long paste whole (the emergency check reads its first 20,000 characters before
+# the engine answers "too long" beyond 4,000) and refuses itself only a frame over this many bytes,
+# keeping its text in the box. Text frames are counted in UTF-8 bytes, as the server (uvicorn's
+# ws_max_size, below) counts them.
 MAX_FRAME_BYTES = 32_000
 # Given to uvicorn wherever `telecare serve` runs it: a longer WebSocket message is refused with
 # 1009 as it arrives, before it is buffered (uvicorn's own default is 16 MB).

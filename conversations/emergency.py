@@ -24,7 +24,7 @@ How a message is read:
    now, or in a message that says it is over ("now fine", "ab theek hoon"), is history: the chat
    answers it without the emergency card and keeps a note for the doctor.
 6. When the rules find nothing, the model (conversations/redflags/model.py, character n-grams
-   trained from the development set) may still raise a flag, of any category the rules did not
+   and words, trained from the development set) may still raise a flag, of any category the rules did not
    deny in this message ("no chest pain" is never a cardiac flag from the model); it only adds,
    never clears a rule's flag: it reads short, plain emergencies ("हार्ट अटैक आया है", "i think he
    had a stroke") as ordinary more often than the rules do.

@@ -50,11 +50,11 @@ def words_are_an_answer(ctx: Context, flow: Flow, hit: EmergencyHit) -> bool:
 
 def may_take_the_words(ctx: Context, flow: Flow) -> bool:
     """Whether words about an emergency happening now may answer the current step after the note:
-    only where the step records history or the flow is one that pauses for a red flag (a reason
-    for a visit, once the user said they are safe). Elsewhere ("your full name") they never do:
-    the note, then the question again."""
+    only where the step records history, or takes a person's own words in a flow that pauses for
+    a red flag (a reason for a visit, once the user said they are safe). Elsewhere ("your full
+    name", a booking's day) they never do: the note, then the question again."""
     step = flow.steps.get(ctx.conversation.step)
-    return bool(flow.halt_on_emergency or (step and step.records_history))
+    return bool(step and (step.records_history or (flow.halt_on_emergency and step.takes_words)))
 
 
 def card_kind(hit: EmergencyHit) -> str:

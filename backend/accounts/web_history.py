@@ -37,7 +37,8 @@ from backend.otp.service import CODE_DIGITS
 
 MAX_MESSAGES = 50
 MAX_AGE = timedelta(days=30)
-MAX_TEXT_CHARS = 4000  # what the page lets a user type; a bot's text is never longer
+# The longest message the chat answers; a longer paste is kept cut to it. A bot's text is never longer.
+MAX_TEXT_CHARS = 4000
 TABLE, COLUMN = "web_chat_messages", "body"
 RESOURCE = "web_chat_history"
 CHANNEL = "web"

@@ -20,8 +20,10 @@ NEGATION_REACH = 3
 UNLESS_REACH = 3
 # Hindi puts the negation after the noun: "dard nahi hai" is no pain, "dard nahi ruk raha" is.
 _HINDI_NOT = frozenset({"nahi", "nahin", "nhi", "nai", "na", "no", "not"})
-# Words that may stand between a symptom and that negation: "dard wala kuch nahi hai".
-_BEFORE_HINDI_NOT = frozenset({"kuch", "koi", "bilkul", "wala", "wali", "wale", "jaisa", "jaisi", "bhi"})
+# Words that may stand between a symptom and that negation: "dard wala kuch nahi hai" ("koi"
+# alone may not: "papa behosh, koi nahi hai ghar pe" is nobody at home, not no fainting).
+_LIKE = frozenset({"wala", "wali", "wale", "jaisa", "jaisi"})
+_SOME = frozenset({"kuch", "koi"})
 # What may follow that negation for it to deny: "dard nahi hai", "daura nahi aaya" (no fit came).
 _HINDI_CAME = {"aaya", "aya", "aayi", "ayi", "aaye", "pada", "padi", "pade"}
 _HINDI_IS = frozenset(
@@ -86,7 +88,8 @@ def negated(message: Message, marks: list[Mark], category: str) -> bool:
         return True
     if category == "mental_health":
         return False
-    return any(_denied_after(message, mark.end) for mark in marks)
+    # The symptom (a rule's last concept) and the match's end: "dard nahi hai", "chest pain nahi".
+    return any(_denied_after(message, end) for end in {marks[-1].end, max(mark.end for mark in marks)})
 
 
 def _denied_after(message: Message, end: int) -> bool:
@@ -94,8 +97,10 @@ def _denied_after(message: Message, end: int) -> bool:
     nahi hai" — but not "dard nahi ruk raha" (the pain does not stop)."""
     clause = message.clause_of[end]
     position = end + 1
-    while position < len(message.words) and latin(message.words[position]) in _BEFORE_HINDI_NOT:
+    if position < len(message.words) and latin(message.words[position]) in _LIKE:
         position += 1
+        if position < len(message.words) and latin(message.words[position]) in _SOME:
+            position += 1
     following = [latin(word) for word in message.words[position : position + 2]]
     if not following or following[0] not in _HINDI_NOT or message.clause_of[position] != clause:
         return False

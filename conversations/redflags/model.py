@@ -35,7 +35,8 @@ MODEL_PATH = Path(__file__).resolve().parent / "model.json"
 # characters would cost milliseconds.
 MAX_CHARS = 1000
 MIN_WORDS = 5
-WORD_CACHE = 50_000  # words whose character n-grams are kept
+WORD_CACHE = 50_000  # words whose character n-grams are kept (a few MB: words of at most
+CACHED_WORD_CHARS = 24  # this many characters, about 80 rows each)
 
 
 def model_text(text: str) -> str:
@@ -78,10 +79,12 @@ class Part:
         for word in text.split():
             known = self.word_rows.get(word)
             if known is None:
-                if len(self.word_rows) >= WORD_CACHE:
-                    self.word_rows.clear()
                 grams = char_ngrams(word, *self.ngram_range)
-                known = self.word_rows[word] = tuple(self.index[g] for g in grams if g in self.index)
+                known = tuple(self.index[g] for g in grams if g in self.index)
+                if len(word) <= CACHED_WORD_CHARS:  # a long "word" (a pasted blob) is not kept
+                    if len(self.word_rows) >= WORD_CACHE:
+                        self.word_rows.clear()
+                    self.word_rows[word] = known
             rows.extend(known)
         return rows
 

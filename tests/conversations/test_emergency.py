@@ -11,6 +11,11 @@ from conversations.emergency import CATEGORIES, EmergencyHit, detect_emergency
 
 # (text, expected category). English, Hinglish, Devanagari and typos for every category.
 POSITIVES: list[tuple[str, str]] = [
+    # a question asked in an emergency is no story; "nobody at home" is no denial
+    ("mummy behosh hai kuch karna ho to batao", "neuro"),
+    ("papa behosh koi nahi hai ghar pe", "neuro"),
+    ("assignment ke baad suicide kar lunga", "mental_health"),
+    ("he is beating my mum with a cricket bat", "violence_abuse"),
     # cardiac
     ("I have chest pain since an hour", "cardiac"),
     ("chest pian and sweating", "cardiac"),
@@ -154,9 +159,12 @@ BENIGN: list[str] = [
     # a bite by an animal is not self-harm; "roz peeta" is drinking daily, not beating
     "मधुमक्खी ने हाथ पर काटा, सिर्फ़ उसी जगह हल्की सूजन है",
     "karela juice roz peeta hu sugar ke liye, kya kaam karta hai",
-    # a number of weeks is not a pregnancy; a question for information is not a bite
+    # a number of weeks is not a pregnancy; everyday words that sound like a rule's
     "mummy ki fasting sugar 140 aa rahi hai 2 hafte se, medicine badhani padegi kya",
-    "gaon ja rahe hain, saanp kaate to kya karna chahiye?",
+    "does this fit my schedule",
+    "please send a weeks supply of my bp tablets",
+    "the chemo is hitting him hard",
+    "nas dab gayi hai dawa ka koi fayda nahi",
     "chest x-ray report",
     "my heart is full of joy",
     "I want to book a cardiologist",

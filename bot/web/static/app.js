@@ -15,8 +15,8 @@
   "use strict";
 
   // The longest message the chat answers (conversations/engine.py MAX_TEXT_CHARS): the counter
-  // shows it. A longer paste is still sent, never cut: the server reads all of it for an
-  // emergency first, then asks for a shorter message. Only a frame the socket cannot carry
+  // shows it. A longer paste is still sent, never cut: the server reads it (its first 20,000
+  // characters) for an emergency first, then asks for a shorter message. Only a frame the socket cannot carry
   // (bot/body_limits.py MAX_FRAME_BYTES) is refused here, and its text stays in the box.
   var MAX_LENGTH = 4000;
   var MAX_FRAME_BYTES = 32000;
