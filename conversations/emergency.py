@@ -106,6 +106,7 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
     denied: set[str] = set()
     present = message.marks.keys()
     for rule in RULES:
+        # Only rules whose every concept the message holds are tried (no generator for the rest).
         if rule.category in now or not present >= rule.needs:
             continue
         for marks in judge.matches(message, rule):

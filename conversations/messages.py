@@ -81,8 +81,8 @@ class Reply:
     request_label: str = ""  # the words on a "share my contact" style button, in the user's language
     document: Document | None = None
     urgent: bool = False  # emergency guidance: channels may style it
-    # Names the emergency numbers (the card, and the gentle note): a channel that can makes them
-    # tap-to-call (the web page); urgent replies always do.
+    # Names the emergency numbers (the gentle note): a channel that can makes them tap-to-call
+    # (the web page), as it does in every urgent reply.
     calls: bool = False
     # "Reply 1, 2 or 3.", in the user's language: for channels that number the choices in the text.
     number_hint: str = ""
@@ -107,7 +107,7 @@ class Reply:
                 else None
             ),
             "urgent": self.urgent,
-            "calls": self.calls or self.urgent,
+            "calls": self.calls,
             "number_hint": self.number_hint,
             "link": {"label": self.link.label, "url": self.link.url} if self.link else None,
             "private": self.private,

@@ -45,14 +45,12 @@ def matches(message: Message, rule: Rule) -> Iterator[list[Mark]]:
     """Each way the rule's concepts occur within `rule.within` content words: one mark per concept,
     around each mark of the first concept, the others nearest first."""
     first, *others = rule.concepts
-    if any(not message.marks.get(concept) for concept in rule.concepts):
-        return
     if not others:
-        yield from ([mark] for mark in message.marks[first])
+        yield from ([mark] for mark in message.marks.get(first, ()))
         return
     # Positions, not content words, bound the search; the exact span is checked below.
     reach = 3 * rule.within + 6
-    for anchor in message.marks[first]:
+    for anchor in message.marks.get(first, ()):
         near = [_within(message, concept, anchor.start - reach, anchor.end + reach) for concept in others]
         if len(others) == 1:
             for mark in sorted(near[0], key=lambda mark: abs(mark.start - anchor.start)):

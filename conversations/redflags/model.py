@@ -35,8 +35,10 @@ MODEL_PATH = Path(__file__).resolve().parent / "model.json"
 # characters would cost milliseconds.
 MAX_CHARS = 1000
 MIN_WORDS = 5
-WORD_CACHE = 50_000  # words whose character n-grams are kept (a few MB: words of at most
-CACHED_WORD_CHARS = 24  # this many characters, about 80 rows each)
+# Words whose character n-grams are kept as rows, and the longest word kept (a pasted blob is
+# not): a few MB at most, about 80 rows a word.
+WORD_CACHE = 50_000
+CACHED_WORD_CHARS = 24
 
 
 def model_text(text: str) -> str:
@@ -78,15 +80,16 @@ class Part:
         rows: list[int] = []
         for word in text.split():
             known = self.word_rows.get(word)
-            if known is None:
-                grams = char_ngrams(word, *self.ngram_range)
-                known = tuple(self.index[g] for g in grams if g in self.index)
-                if len(word) <= CACHED_WORD_CHARS:  # a long "word" (a pasted blob) is not kept
-                    if len(self.word_rows) >= WORD_CACHE:
-                        self.word_rows.clear()
-                    self.word_rows[word] = known
-            rows.extend(known)
+            rows.extend(known if known is not None else self._rows_of_new_word(word))
         return rows
+
+    def _rows_of_new_word(self, word: str) -> tuple[int, ...]:
+        known = tuple(self.gram_rows(char_ngrams(word, *self.ngram_range)))
+        if len(word) <= CACHED_WORD_CHARS:
+            if len(self.word_rows) >= WORD_CACHE:
+                self.word_rows.clear()
+            self.word_rows[word] = known
+        return known
 
     def gram_rows(self, grams: list[str]) -> list[int]:
         index = self.index

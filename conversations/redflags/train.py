@@ -68,9 +68,9 @@ def _label(row: dict) -> str:
     return row["category"] if row["kind"] == "emergency" else "none"
 
 
-def held_back_scores(rows: list[dict], folds: int = 4) -> np.ndarray:
-    """P(not "none") of every row, from a model trained on the other folds (every fourth row
-    held back in turn): what the model says of text it was not trained on."""
+def choose_threshold(rows: list[dict], folds: int = 4) -> float:
+    """The lowest threshold keeping false alarms at or under MAX_FALSE_ALARMS on held-back folds
+    (every fourth row held back in turn: what the model says of text it was not trained on)."""
     texts = np.array([model_text(row["text"]) for row in rows])
     labels = np.array([_label(row) for row in rows])
     fold_of = np.arange(len(rows)) % folds
@@ -80,14 +80,7 @@ def held_back_scores(rows: list[dict], folds: int = 4) -> np.ndarray:
         vectorizer, model = _fit(list(texts[train]), list(labels[train]))
         none = list(model.classes_).index("none")
         scores[held] = 1 - model.predict_proba(vectorizer.transform(texts[held]))[:, none]
-    return scores
-
-
-def choose_threshold(rows: list[dict], scores: np.ndarray) -> float:
-    """The lowest threshold keeping false alarms at or under MAX_FALSE_ALARMS on held-back folds."""
-    ordinary = np.sort(
-        np.array([score for row, score in zip(rows, scores, strict=True) if _label(row) == "none"])
-    )
+    ordinary = np.sort(scores[labels == "none"])
     allowed = int(MAX_FALSE_ALARMS * len(ordinary))
     return float(ordinary[len(ordinary) - allowed - 1]) + 1e-6
 
@@ -117,9 +110,9 @@ def to_json(vectorizer: FeatureUnion, model: LogisticRegression, threshold: floa
 
 def train() -> dict:
     rows = _rows()
-    scores = held_back_scores(rows)
+    threshold = choose_threshold(rows)
     vectorizer, model = _fit([model_text(row["text"]) for row in rows], [_label(row) for row in rows])
-    return to_json(vectorizer, model, choose_threshold(rows, scores), f"{DEV.name}, {len(rows)} messages")
+    return to_json(vectorizer, model, threshold, f"{DEV.name}, {len(rows)} messages")
 
 
 def main() -> int:

@@ -153,6 +153,19 @@ def browser(chromium: Path):
             browser.close()
 
 
+@pytest.fixture
+def phone(browser):
+    """A fresh browser context the size of a phone, closed after the test."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-IN")
+    try:
+        yield context
+    finally:
+        context.close()
+
+
 class Chat:
     """The page, driven like a patient would: tap a button or type, then wait for the bot's answer."""
 
@@ -326,167 +339,150 @@ def _nudge_newest_user(server: Server, key: str) -> None:
         pool.submit(asyncio.run, enqueue()).result()
 
 
-def test_a_notification_button_works_beside_the_current_question(server: Server, browser) -> None:
+def test_a_notification_button_works_beside_the_current_question(server: Server, phone) -> None:
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=STEP_TIMEOUT_MS)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-IN")
-    page = context.new_page()
+    page = phone.new_page()
     chat = Chat(page)
-    try:
-        page.goto(f"{server.base_url}/")
-        chat.tap(re.compile("sign up", re.IGNORECASE), answer="agree")
-        chat.tap("I agree", answer="full name")
-        chat.type("Ravi Kumar", answer="date of birth")
-        chat.type("01-02-1985", answer=re.compile(r"\bsex\b", re.IGNORECASE))
-        chat.tap(re.compile(r"^\s*Male\s*$"), answer=re.compile("email", re.IGNORECASE))
-        chat.type("ravi@example.com", answer="6-digit")
-        page.click("#dev-toggle")
-        code = re.search(r"\d{6}", page.locator("#dev-panel .dev-entry").first.inner_text())
-        page.click("#dev-toggle")
-        chat.type(code.group(0), answer="language")
-        chat.tap("English", answer=re.compile("time zone", re.IGNORECASE))
-        chat.tap("Kolkata", answer="What would you like to do?")
+    page.goto(f"{server.base_url}/")
+    chat.tap(re.compile("sign up", re.IGNORECASE), answer="agree")
+    chat.tap("I agree", answer="full name")
+    chat.type("Ravi Kumar", answer="date of birth")
+    chat.type("01-02-1985", answer=re.compile(r"\bsex\b", re.IGNORECASE))
+    chat.tap(re.compile(r"^\s*Male\s*$"), answer=re.compile("email", re.IGNORECASE))
+    chat.type("ravi@example.com", answer="6-digit")
+    page.click("#dev-toggle")
+    code = re.search(r"\d{6}", page.locator("#dev-panel .dev-entry").first.inner_text())
+    page.click("#dev-toggle")
+    chat.type(code.group(0), answer="language")
+    chat.tap("English", answer=re.compile("time zone", re.IGNORECASE))
+    chat.tap("Kolkata", answer="What would you like to do?")
 
-        # Live: the notification comes by itself; its button and the menu's both work.
-        _nudge_newest_user(server, "e2e:1")
-        notice = page.locator("#messages .from-notification", has_text="better advice")
-        expect(notice).to_be_visible()
-        button = notice.locator(".choice", has_text="Complete my profile")
-        expect(button).to_be_enabled()
-        chat.tap("Help")  # the conversation goes on …
-        expect(button).to_be_enabled()  # … and the notification's button stays usable
-        button.click()
-        expect(chat.bots.filter(has_text="Let's add to your medical profile.")).to_have_count(1)
-        expect(button).to_be_disabled()  # used: one decision per notification
+    # Live: the notification comes by itself; its button and the menu's both work.
+    _nudge_newest_user(server, "e2e:1")
+    notice = page.locator("#messages .from-notification", has_text="better advice")
+    expect(notice).to_be_visible()
+    button = notice.locator(".choice", has_text="Complete my profile")
+    expect(button).to_be_enabled()
+    chat.tap("Help")  # the conversation goes on …
+    expect(button).to_be_enabled()  # … and the notification's button stays usable
+    button.click()
+    expect(chat.bots.filter(has_text="Let's add to your medical profile.")).to_have_count(1)
+    expect(button).to_be_disabled()  # used: one decision per notification
 
-        # Closed: it waits, and is shown (with a live button) when the chat opens again.
-        page.close()
-        _nudge_newest_user(server, "e2e:2")
-        time.sleep(1.5)  # the dispatcher polls every second
-        page = context.new_page()
-        page.goto(f"{server.base_url}/")
-        waiting = page.locator("#messages .from-notification .choice", has_text="Complete my profile")
-        expect(waiting).to_be_enabled()
-        page.screenshot(path=str(ARTIFACTS / "web-notification.png"))
-    finally:
-        context.close()
+    # Closed: it waits, and is shown (with a live button) when the chat opens again.
+    page.close()
+    _nudge_newest_user(server, "e2e:2")
+    time.sleep(1.5)  # the dispatcher polls every second
+    page = phone.new_page()
+    page.goto(f"{server.base_url}/")
+    waiting = page.locator("#messages .from-notification .choice", has_text="Complete my profile")
+    expect(waiting).to_be_enabled()
+    page.screenshot(path=str(ARTIFACTS / "web-notification.png"))
 
 
-def test_hindi_page_words_emergency_numbers_to_call_and_history_after_reload(server: Server, browser) -> None:
+def test_hindi_page_words_emergency_numbers_to_call_and_history_after_reload(server: Server, phone) -> None:
     """The page's own words follow the chat into Hindi; emergency numbers are tap-to-call links,
     kept in view on a phone; a reload shows the conversation again, its old buttons as words."""
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=STEP_TIMEOUT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-IN")
-    page = context.new_page()
+    page = phone.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
     chat = Chat(page)
-    try:
-        page.goto(f"{server.base_url}/")
-        expect(page.locator("#input")).to_have_attribute("placeholder", "Type a message…")
-        chat.tap(re.compile("sign up", re.IGNORECASE), answer="agree")
-        chat.tap("I agree", answer="full name")
-        chat.type("Meera Iyer", answer="date of birth")
-        chat.type("12-08-1979", answer=re.compile(r"\bsex\b", re.IGNORECASE))
-        chat.tap("Female", answer=re.compile("email", re.IGNORECASE))
-        chat.type("meera@example.com", answer="6-digit")
-        page.click("#dev-toggle")
-        code = re.search(r"\d{6}", page.locator("#dev-panel .dev-entry").first.inner_text())
-        page.click("#dev-toggle")
-        chat.type(code.group(0))
-        chat.tap("Hindi")
+    page.goto(f"{server.base_url}/")
+    expect(page.locator("#input")).to_have_attribute("placeholder", "Type a message…")
+    chat.tap(re.compile("sign up", re.IGNORECASE), answer="agree")
+    chat.tap("I agree", answer="full name")
+    chat.type("Meera Iyer", answer="date of birth")
+    chat.type("12-08-1979", answer=re.compile(r"\bsex\b", re.IGNORECASE))
+    chat.tap("Female", answer=re.compile("email", re.IGNORECASE))
+    chat.type("meera@example.com", answer="6-digit")
+    page.click("#dev-toggle")
+    code = re.search(r"\d{6}", page.locator("#dev-panel .dev-entry").first.inner_text())
+    page.click("#dev-toggle")
+    chat.type(code.group(0))
+    chat.tap("Hindi")
 
-        # Hindi from here: the page's own words too, not only the bot's.
-        expect(page.locator("html")).to_have_attribute("lang", "hi")
-        expect(page.locator("#input")).to_have_attribute("placeholder", "संदेश लिखें…")
-        expect(page.locator("#send")).to_have_attribute("aria-label", "भेजें")
-        expect(page.locator(".footer")).to_contain_text("आपात स्थिति के लिए नहीं")
-        expect(page.locator("#conn-label")).to_have_text("ऑनलाइन")
-        expect(page.locator(".intro-text")).to_contain_text("जल्द आ रहा है")
-        chat.tap("Kolkata")
+    # Hindi from here: the page's own words too, not only the bot's.
+    expect(page.locator("html")).to_have_attribute("lang", "hi")
+    expect(page.locator("#input")).to_have_attribute("placeholder", "संदेश लिखें…")
+    expect(page.locator("#send")).to_have_attribute("aria-label", "भेजें")
+    expect(page.locator(".footer")).to_contain_text("आपात स्थिति के लिए नहीं")
+    expect(page.locator("#conn-label")).to_have_text("ऑनलाइन")
+    expect(page.locator(".intro-text")).to_contain_text("जल्द आ रहा है")
+    chat.tap("Kolkata")
 
-        chat.type("I have severe chest pain")
-        card = chat.bots.filter(has=page.locator(".urgent-tag")).last
-        for number in ("112", "108"):
-            expect(card.locator(f'a.tel[href="tel:{number}"]')).to_have_text(number)
-        expect(card.locator('a[href^="tel:"]')).to_have_count(2)  # only the emergency numbers
-        sos = page.locator("#sos")
-        expect(sos).to_be_visible()
-        expect(sos.locator('a[href="tel:112"]')).to_be_visible()
-        expect(sos.locator('a[href="tel:108"]')).to_be_visible()
-        chat.type("help")  # the conversation goes on; the card scrolls up, the numbers stay
-        chat.type("menu")
-        expect(sos).to_be_in_viewport()
-        page.screenshot(path=str(ARTIFACTS / "web-emergency-phone.png"))
-        # A reload before dismissing keeps the numbers at the top, in Hindi.
-        page.reload()
-        expect(sos).to_be_visible()
-        expect(sos.locator('a[href="tel:112"]')).to_be_visible()
-        expect(sos.locator(".sos-title")).to_have_text("आपात स्थिति? अभी कॉल करें:")
-        sos.locator("#sos-close").click()
-        expect(sos).to_be_hidden()
+    chat.type("I have severe chest pain")
+    card = chat.bots.filter(has=page.locator(".urgent-tag")).last
+    for number in ("112", "108"):
+        expect(card.locator(f'a.tel[href="tel:{number}"]')).to_have_text(number)
+    expect(card.locator('a[href^="tel:"]')).to_have_count(2)  # only the emergency numbers
+    sos = page.locator("#sos")
+    expect(sos).to_be_visible()
+    expect(sos.locator('a[href="tel:112"]')).to_be_visible()
+    expect(sos.locator('a[href="tel:108"]')).to_be_visible()
+    chat.type("help")  # the conversation goes on; the card scrolls up, the numbers stay
+    chat.type("menu")
+    expect(sos).to_be_in_viewport()
+    page.screenshot(path=str(ARTIFACTS / "web-emergency-phone.png"))
+    # A reload before dismissing keeps the numbers at the top, in Hindi.
+    page.reload()
+    expect(sos).to_be_visible()
+    expect(sos.locator('a[href="tel:112"]')).to_be_visible()
+    expect(sos.locator(".sos-title")).to_have_text("आपात स्थिति? अभी कॉल करें:")
+    sos.locator("#sos-close").click()
+    expect(sos).to_be_hidden()
 
-        # A reload shows the conversation again (old buttons as words), in Hindi.
-        page.reload()
-        history = page.locator("#messages .from-history")
-        expect(history.filter(has_text="Meera Iyer").first).to_be_attached()
-        expect(history.filter(has_text="I have severe chest pain")).to_have_count(1)
-        expect(history.locator(".past-choice").first).to_be_attached()
-        expect(history.locator("button")).to_have_count(0)
-        expect(history.filter(has_text=code.group(0))).to_have_count(0)  # the code is not kept
-        expect(page.locator("#messages .choice:not([disabled])").first).to_be_visible()  # live again
-        expect(page.locator("#input")).to_have_attribute("placeholder", "संदेश लिखें…")
-        expect(sos).to_be_hidden()  # dismissed stays dismissed
-        expect(page.locator("#dev-toggle .dev-toggle-label")).to_have_text("डेवलपर")
-        page.screenshot(path=str(ARTIFACTS / "web-history-phone.png"))
-        assert page_errors == [], f"JavaScript errors: {page_errors}"
-    finally:
-        context.close()
+    # A reload shows the conversation again (old buttons as words), in Hindi.
+    page.reload()
+    history = page.locator("#messages .from-history")
+    expect(history.filter(has_text="Meera Iyer").first).to_be_attached()
+    expect(history.filter(has_text="I have severe chest pain")).to_have_count(1)
+    expect(history.locator(".past-choice").first).to_be_attached()
+    expect(history.locator("button")).to_have_count(0)
+    expect(history.filter(has_text=code.group(0))).to_have_count(0)  # the code is not kept
+    expect(page.locator("#messages .choice:not([disabled])").first).to_be_visible()  # live again
+    expect(page.locator("#input")).to_have_attribute("placeholder", "संदेश लिखें…")
+    expect(sos).to_be_hidden()  # dismissed stays dismissed
+    expect(page.locator("#dev-toggle .dev-toggle-label")).to_have_text("डेवलपर")
+    page.screenshot(path=str(ARTIFACTS / "web-history-phone.png"))
+    assert page_errors == [], f"JavaScript errors: {page_errors}"
 
 
-def test_a_long_paste_is_sent_whole_and_read_for_an_emergency_before_too_long(
-    server: Server, browser
-) -> None:
+def test_a_long_paste_is_sent_whole_and_read_for_an_emergency_before_too_long(server: Server, phone) -> None:
     """A paste longer than the chat answers is never cut by the page: the emergency at its end
     brings the card; only what the socket cannot carry is refused, and stays in the box."""
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=STEP_TIMEOUT_MS)
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-IN")
-    page = context.new_page()
+    page = phone.new_page()
     chat = Chat(page)
-    try:
-        page.goto(f"{server.base_url}/")
-        expect(page.locator("#input")).to_be_enabled()
-        story = "My father has had a cough for a week and we tried steam at home. " * 70
-        pasted = story + "Now he has severe chest pain and is sweating"
-        assert len(pasted) > 4000
-        chat.type(pasted)
-        expect(chat.users.last).to_contain_text("severe chest pain and is sweating")
-        card = chat.bots.filter(has=page.locator(".urgent-tag")).last
-        expect(card.locator('a.tel[href="tel:112"]')).to_be_visible()
-        # A crisis card later adds its helpline to the numbers kept in view; none is dropped.
-        chat.type("I don't want to live anymore, I have the pills ready")
-        sos = page.locator("#sos")
-        for number in ("112", "108", "14416"):
-            expect(sos.locator(f'a[href="tel:{number}"]')).to_be_visible()
-        # The gentle note beside a mention of the past makes its numbers tap-to-call too.
-        chat.type("I had a heart attack in 2019, fine now, I need a refill of my statin")
-        note = chat.bots.filter(has_text="happening now").last
-        expect(note.locator('a.tel[href="tel:112"]')).to_have_text("112")
-        note.scroll_into_view_if_needed()
-        page.screenshot(path=str(ARTIFACTS / "web-long-paste-phone.png"))
+    page.goto(f"{server.base_url}/")
+    expect(page.locator("#input")).to_be_enabled()
+    story = "My father has had a cough for a week and we tried steam at home. " * 70
+    pasted = story + "Now he has severe chest pain and is sweating"
+    assert len(pasted) > 4000
+    chat.type(pasted)
+    expect(chat.users.last).to_contain_text("severe chest pain and is sweating")
+    card = chat.bots.filter(has=page.locator(".urgent-tag")).last
+    expect(card.locator('a.tel[href="tel:112"]')).to_be_visible()
+    # A crisis card later adds its helpline to the numbers kept in view; none is dropped.
+    chat.type("I don't want to live anymore, I have the pills ready")
+    sos = page.locator("#sos")
+    for number in ("112", "108", "14416"):
+        expect(sos.locator(f'a[href="tel:{number}"]')).to_be_visible()
+    # The gentle note beside a mention of the past makes its numbers tap-to-call too.
+    chat.type("I had a heart attack in 2019, fine now, I need a refill of my statin")
+    note = chat.bots.filter(has_text="happening now").last
+    expect(note.locator('a.tel[href="tel:112"]')).to_have_text("112")
+    note.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "web-long-paste-phone.png"))
 
-        huge = "दर्द " * 7000  # 35,000 characters, over 32,000 bytes: the socket cannot carry it
-        users_before = chat.users.count()
-        page.fill("#input", huge)
-        page.press("#input", "Enter")
-        expect(page.locator("#messages .notice-error").last).to_contain_text("too long")
-        expect(chat.users).to_have_count(users_before)
-        assert page.locator("#input").input_value() == huge
-    finally:
-        context.close()
+    huge = "दर्द " * 7000  # 35,000 characters, over 32,000 bytes: the socket cannot carry it
+    users_before = chat.users.count()
+    page.fill("#input", huge)
+    page.press("#input", "Enter")
+    expect(page.locator("#messages .notice-error").last).to_contain_text("too long")
+    expect(chat.users).to_have_count(users_before)
+    assert page.locator("#input").input_value() == huge
