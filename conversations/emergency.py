@@ -25,9 +25,12 @@ How a message is read:
    answers it without the emergency card and keeps a note for the doctor.
 6. When the rules find nothing, the model (conversations/redflags/model.py, character n-grams
    and words, trained from the development set) may still raise a flag, of any category the rules did not
-   deny in this message ("no chest pain" is never a cardiac flag from the model); it only adds,
-   never clears a rule's flag: it reads short, plain emergencies ("हार्ट अटैक आया है", "i think he
-   had a stroke") as ordinary more often than the rules do.
+   deny in this message ("no chest pain" is never a cardiac flag from the model). It never
+   clears a rule's flag, but a rule's flag it finds very unlikely an emergency (under
+   DOUBTFUL_JOINED or DOUBTFUL_NAMED) is "doubtful": the gentle note with 112 / 108 instead of
+   the card ("is phenyl safe for mopping if my baby crawls?"). Never for suicide or violence, nor
+   for messages under five words: it reads short, plain emergencies ("हार्ट अटैक आया है") as
+   ordinary more often than the rules do.
 
 Design choices, deliberately on the side of over-triage (a false alarm costs a banner, a miss can
 cost a life): a rule needs only two ideas near each other; a message that mixes a past event with
@@ -38,7 +41,7 @@ department), otherwise the first in CATEGORIES order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conversations.redflags import judge
 from conversations.redflags import model as redflag_model
@@ -67,11 +70,31 @@ _PREFERENCE = (*_OWN_CARDS, *(category for category in CATEGORIES if category no
 MAX_CHARS = 20_000
 
 
+# A rule's flag for something happening now that the model finds very unlikely an emergency is
+# "doubtful": the chat answers it with the gentle note (112 / 108, tap-to-call) above its usual
+# reply instead of the card, and keeps the flag for the doctor. Below these probabilities, chosen
+# on the development part with each batch scored by a model that had not seen it (docs/safety.md):
+# rules that join two concepts or more ("chest" … "pain") are doubted below 0.15, rules that name
+# the emergency itself ("heart attack", "behosh") only below 0.05 — "that finale gave me a heart
+# attack" is 0.03, "i think he had a stroke" 0.13. A suicide or violence flag is never doubted:
+# people hide those in a joke, and their card is the help itself.
+DOUBTFUL_JOINED = 0.15
+DOUBTFUL_NAMED = 0.05
+_NEVER_DOUBTED = frozenset({"mental_health", "violence_abuse"})
+_JOINED_RULES = frozenset(rule.name for rule in RULES if len(rule.concepts) > 1)
+
+
 @dataclass(frozen=True, slots=True)
 class EmergencyHit:
     category: str  # one of CATEGORIES
     phrase: str  # the name of the rule that fired, as in rules.toml
     history: bool = False  # only something that happened before and is over
+    doubtful: bool = False  # a rule fired, but the model finds it very unlikely an emergency
+
+    @property
+    def urgent(self) -> bool:
+        """Whether it brings the emergency card: happening now, and not doubted."""
+        return not self.history and not self.doubtful
 
     @property
     def mental_health(self) -> bool:
@@ -83,17 +106,25 @@ def detect_red_flag(text: str, *, model: bool = True) -> EmergencyHit | None:
     """The red flag in `text`: one happening now, or else one only told as history, or None.
 
     The rules read first; when they find nothing, the statistical model (conversations/redflags/
-    model.py, if built) may still raise one: it only adds, and never turns a rule's "history" into
-    "now". `model=False` reads with the rules alone (their own tests)."""
+    model.py, if built) may still raise one, and never turns a rule's "history" into "now". A
+    rule's flag for now that the model finds very unlikely is kept, marked `doubtful` (the note,
+    not the card). `model=False` reads with the rules alone (their own tests)."""
     hit, denied = _rules_hit(text)
+    if not model or not text or (reader := redflag_model.load()) is None:
+        return hit
     # The model reads only what the rules found nothing in, and never against the rules' own
     # denial: "I do not have chest pain" is no cardiac flag, whatever its n-grams; a denial of one
     # kind leaves the others to it ("not much blood, but I won't stop tonight").
-    if hit is None and model and text and (reader := redflag_model.load()) is not None:
+    if hit is None:
         category = reader.flag(text)
-        if category is not None and category not in denied:
-            return EmergencyHit(category, MODEL_PHRASE)
-    return hit
+        return (
+            EmergencyHit(category, MODEL_PHRASE) if category is not None and category not in denied else None
+        )
+    if hit.history or hit.category in _NEVER_DOUBTED:
+        return hit
+    probability = reader.emergency_probability(text)
+    below = DOUBTFUL_JOINED if hit.phrase in _JOINED_RULES else DOUBTFUL_NAMED
+    return replace(hit, doubtful=True) if probability is not None and probability < below else hit
 
 
 def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
@@ -128,6 +159,6 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
 
 
 def detect_emergency(text: str) -> EmergencyHit | None:
-    """The red flag in `text` that is happening now, or None (history alone is not one)."""
+    """The red flag in `text` that brings the card, or None (history or a doubtful flag is not one)."""
     hit = detect_red_flag(text)
-    return hit if hit is not None and not hit.history else None
+    return hit if hit is not None and hit.urgent else None

@@ -4,7 +4,9 @@ Every hit is kept (backend/safety/flags.py: the category, encrypted, never the w
 (`emergency_flag`) and logged by category; the doctor of the patient's next appointment sees it.
 A mention of the past ("a heart attack in 2019, fine now, need a refill") gets no card and no
 pause: the message answers the step as usual, with the gentle note above, and is kept as history
-(not marked as a red-flag reason: the doctor reads it among the flags). Something happening now gets
+(not marked as a red-flag reason: the doctor reads it among the flags). So does a flag the model
+doubts ("is phenyl safe for mopping if my baby crawls?", conversations/emergency.py), kept as one
+for now. Something happening now gets
 the full card with urgent guidance (a mental-health crisis and violence or abuse each their own);
 a flow that halts is then paused (conversations/overlays.py). Where the words are an answer
 instead, they get only a short note: the user is writing down their history ("heart attack in
@@ -107,8 +109,12 @@ async def _flag(ctx: Context, hit: EmergencyHit) -> None:
         category=hit.category,
         history=hit.history,
         at=ctx.now,
+        doubtful=hit.doubtful,
     )
     # "when", not "history": the log redacts fields named like health data (backend/logs.py).
     log.warning(
-        "emergency_flag", category=hit.category, when="history" if hit.history else "now", channel=ctx.channel
+        "emergency_flag",
+        category=hit.category,
+        when="history" if hit.history else "doubtful" if hit.doubtful else "now",
+        channel=ctx.channel,
     )

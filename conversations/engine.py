@@ -233,12 +233,13 @@ class Engine:
         emergency_note: list[Reply] = []
         marked = False  # the answer carries red-flag words the patient was warned about
         if ctx.inbound.kind is InboundKind.TEXT and (hit := detect_red_flag(ctx.inbound.text)):
-            # History only ("heart attack in 2015, now fine") never brings the card: the words
-            # answer the step with the gentle note; the doctor sees it as a kept history flag.
-            if not hit.history and not emergency_replies.words_are_an_answer(ctx, flow, hit):
+            # History only ("heart attack in 2015, now fine") or a doubtful flag ("is phenyl safe
+            # for mopping if my baby crawls?") never brings the card: the words answer the step
+            # with the gentle note; the doctor sees the kept flag.
+            if hit.urgent and not emergency_replies.words_are_an_answer(ctx, flow, hit):
                 return await emergency_replies.card(self, ctx, flow, hit, longest_answer=MAX_TEXT_CHARS)
             emergency_note = await emergency_replies.note(ctx, hit)
-            marked = not hit.history
+            marked = hit.urgent
             if marked and not emergency_replies.may_take_the_words(ctx, flow):
                 return [*emergency_note, *await self.ask(ctx)]
         # The note stays above whatever answers the words, even "please choose one of the options".

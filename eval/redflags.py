@@ -6,8 +6,10 @@ and history-only messages, on one part of the evaluation set (eval/redflags/, se
     python eval/redflags.py --part dev # the development part
     make eval-redflags                 # the test part
 
-A message counts as caught when the matcher flags it at all (every flag shows the emergency card);
-the category it names is reported beside, since a mental-health crisis gets its own card."""
+A message counts as caught when the matcher flags it as happening now and not doubtful (every
+such flag shows the emergency card); a doubtful flag (the gentle note with 112 / 108 instead of
+the card) is counted apart. The category it names is reported beside, since a mental-health crisis
+gets its own card."""
 
 from __future__ import annotations
 
@@ -59,9 +61,11 @@ def evaluate(rows: list[Row], *, model: bool = True) -> dict:
     missed: list[Row] = []
     raised: list[tuple[Row, str]] = []
     named: Counter = Counter()
+    doubted: Counter = Counter()  # flags for now that got the note, not the card, by kind
     for row in rows:
         hit = detect_red_flag(row.text, model=model)
-        hit = hit if hit is not None and not hit.history else None
+        doubted[row.kind] += hit is not None and hit.doubtful
+        hit = hit if hit is not None and hit.urgent else None
         if row.kind == "emergency":
             for category in (row.category, "all"):
                 recall[category][row.language].add(hit is not None)
@@ -76,7 +80,14 @@ def evaluate(rows: list[Row], *, model: bool = True) -> dict:
                 alarms[kind]["all"].add(hit is not None)
             if hit is not None:
                 raised.append((row, hit.category))
-    return {"recall": recall, "alarms": alarms, "missed": missed, "raised": raised, "named": named}
+    return {
+        "recall": recall,
+        "alarms": alarms,
+        "missed": missed,
+        "raised": raised,
+        "named": named,
+        "doubted": doubted,
+    }
 
 
 def table(title: str, tallies: dict[str, dict[str, Tally]], order: list[str]) -> list[str]:
@@ -103,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(table("false alarms", result["alarms"], ["ordinary", "history", "all"])))
     caught = result["recall"]["all"]["all"].caught
     print(f"\nOf {caught} caught, {sum(result['named'].values())} were named in their own category.")
+    doubted = result["doubted"]
+    print(
+        f"Doubtful flags (the note instead of the card): {doubted['emergency']} emergencies, "
+        f"{doubted['ordinary'] + doubted['history']} ordinary or history messages."
+    )
     rules = evaluate(rows, model=False)
     by_model = sum(1 for row in rows if (hit := detect_red_flag(row.text)) and hit.phrase == MODEL_PHRASE)
     print(

@@ -33,10 +33,13 @@ async def record(
     category: str,
     history: bool,
     at: datetime,
+    doubtful: bool = False,
 ) -> RedFlag:
-    """Keep one flag and write its audit entry (`emergency_flag`, outcome "flagged", "history" or
-    "now" as the purpose, the flag as the resource) in the caller's transaction. The category is
-    health data: it stays encrypted in the flag, never in clear in the audit log."""
+    """Keep one flag and write its audit entry (`emergency_flag`, outcome "flagged", "history",
+    "now" or "doubtful" — a flag for now answered with the note, not the card — as the purpose,
+    the flag as the resource) in the caller's transaction. A doubtful flag is kept as one for now:
+    the doctor reads it like the others. The category is health data: it stays encrypted in the
+    flag, never in clear in the audit log."""
     flag = RedFlag(
         id=new_id(),
         user_id=user_id,
@@ -55,7 +58,7 @@ async def record(
         resource_id=flag.id,
         patient_id=user_id,
         outcome="flagged",
-        purpose="history" if history else "now",
+        purpose="history" if history else "doubtful" if doubtful else "now",
         channel=channel,
     )
     return flag

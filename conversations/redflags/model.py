@@ -126,12 +126,24 @@ class Model:
     def flag(self, text: str) -> str | None:
         """The category the model reads in `text`, or None below its threshold or when the
         message is too short to read."""
-        if len(words(text[:MAX_CHARS])) < MIN_WORDS:
+        if not readable(text):
             return None
         probabilities = self.probabilities(text)
         if 1 - probabilities["none"] < self.threshold:
             return None
         return max((p, c) for c, p in probabilities.items() if c != "none")[1]
+
+    def emergency_probability(self, text: str) -> float | None:
+        """How likely the model finds `text` an emergency of any kind, or None when the message
+        is too short to read, or longer than it reads (a red flag may lie past MAX_CHARS)."""
+        if len(text) > MAX_CHARS or not readable(text):
+            return None
+        return 1 - self.probabilities(text)["none"]
+
+
+def readable(text: str) -> bool:
+    """Whether a message has words enough for the model: under MIN_WORDS it leaves it to the rules."""
+    return len(words(text[:MAX_CHARS])) >= MIN_WORDS
 
 
 def _softmax(scores: list[float]) -> list[float]:

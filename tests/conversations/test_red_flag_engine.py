@@ -114,6 +114,25 @@ async def test_a_history_hit_answers_the_step_with_no_card_and_is_kept_as_histor
     assert await flag_audits(sessions) == [("flagged", "history")]
 
 
+async def test_a_doubtful_hit_gets_the_note_answers_the_step_and_is_kept_as_doubtful(
+    pinned: ChatDriver, halting_flow, sessions, cipher, monkeypatch
+):
+    said = "is phenyl safe for mopping if my 8 month old crawls on the floor?"
+    matcher_says(monkeypatch, said, EmergencyHit("poisoning", "child + poison", doubtful=True))
+    await at_the_reason(pinned, sessions)
+    replies = await pinned.send(said)
+    assert not any(reply.urgent for reply in replies), "no emergency card"
+    assert replies[0].text == translate("en", "emergency_note") and replies[0].calls, (
+        "the note, 112 tap-to-call"
+    )
+    assert not any("I am safe" in label for label in pinned.labels()), "no pause"
+    assert "Noted." in replies[1].text and "payment link" in pinned.text(), "the step answered as usual"
+    assert halting_flow == [(said, False)]
+    [(category, history, *_)] = await kept_flags(sessions, cipher)
+    assert (category, history) == ("poisoning", False), "kept as a flag for now: the doctor reads it"
+    assert await flag_audits(sessions) == [("flagged", "doubtful")]
+
+
 async def test_a_hit_happening_now_shows_the_card_pauses_and_is_kept_as_now(
     pinned: ChatDriver, halting_flow, sessions, cipher
 ):

@@ -60,11 +60,24 @@ def test_a_short_message_is_left_to_the_rules(tiny):
 
 
 class _Always:
-    def __init__(self, category):
+    def __init__(self, category, probability=0.9):
         self.category = category
+        self.probability = probability
 
     def flag(self, text):
         return self.category
+
+    def emergency_probability(self, text):
+        return self.probability if redflag_model.readable(text) else None
+
+
+def test_a_message_longer_than_the_model_reads_is_never_doubted(tiny):
+    *_, model = tiny
+    tail = " and now crushing chest pain and sweating"
+    text = "we spoke about the garden and the school fees. " * 30 + tail
+    assert len(text) > redflag_model.MAX_CHARS
+    assert model.emergency_probability(text) is None, "the flag lies past what the model read"
+    assert model.emergency_probability(tail) is not None
 
 
 def test_the_model_adds_a_flag_the_rules_miss(monkeypatch):
@@ -98,3 +111,28 @@ def test_the_model_is_built_for_the_product():
     model = redflag_model.load()
     assert model is not None and set(model.classes) == {"none", *emergency.CATEGORIES}
     assert 0.5 <= model.threshold < 1
+
+
+# A rule's flag the model finds very unlikely an emergency is doubtful (the note, not the card):
+# below DOUBTFUL_JOINED for a rule of two concepts or more, DOUBTFUL_NAMED for one that names the
+# emergency; never for suicide or violence, nor for a message too short for the model.
+@pytest.mark.parametrize(
+    ("text", "probability", "doubtful"),
+    [
+        ("my 8 month old crawls on the floor, is phenyl safe for mopping?", 0.10, True),  # joined, < 0.15
+        ("my 8 month old crawls on the floor, is phenyl safe for mopping?", 0.20, False),  # joined, >= 0.15
+        ("that finale gave me a heart attack, what a twist", 0.03, True),  # named, < 0.05
+        ("that finale gave me a heart attack, what a twist", 0.10, False),  # named, >= 0.05
+        ("i will end my life tonight, i have the pills ready", 0.0, False),  # suicide: never doubted
+        ("he beat me again and locked me in the room", 0.0, False),  # violence: never doubted
+        ("chest pain since morning", 0.0, False),  # under five words: the rules alone
+    ],
+)
+def test_a_rule_flag_the_model_finds_very_unlikely_is_doubtful(monkeypatch, text, probability, doubtful):
+    rules = detect_red_flag(text, model=False)
+    assert rules is not None and rules.urgent, "the rules flag it for now"
+    monkeypatch.setattr(redflag_model, "load", lambda: _Always(None, probability))
+    hit = detect_red_flag(text)
+    assert (hit.category, hit.phrase, hit.history) == (rules.category, rules.phrase, False)
+    assert hit.doubtful is doubtful and hit.urgent is not doubtful
+    assert (emergency.detect_emergency(text) is None) is doubtful
