@@ -146,7 +146,7 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
                 continue
             if judge.ordinary(message, marks, rule.unless) or judge.figurative(message, marks, rule.category):
                 continue
-            if judge.history(message, marks):
+            if judge.history(message, marks, acts=rule.acts):
                 past.setdefault(rule.category, rule.name)
             else:
                 now[rule.category] = rule.name

@@ -85,12 +85,14 @@ class Unit:
     key: str = ""
     low: int = -1
     high: int = -1
+    spelled: str = ""  # the word as the term writes it, in Latin letters
 
     def matches(self, word: str, forms: frozenset[str]) -> bool:
         if self.low >= 0:
             value = number_value(word)
             return value is not None and self.low <= value <= self.high
-        return self.key in forms
+        # A common word is only ever itself: "hot" is not "hoth" (lips), "क्या" not "khaya" (ate).
+        return self.key in forms and (word not in ONLY_AS_SPELLED or latin(word) == self.spelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,9 @@ class Rule:
     source: str
     examples: tuple[str, ...]
     needs: frozenset[str] = frozenset()  # the concepts a message must hold for it to be tried
+    # Acts told in the past that are a crisis now (C-SSRS preparatory behaviour: "he paid off his
+    # loans and wrote down his passwords"): history only where the message says it is over.
+    acts: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +139,9 @@ def _compile_term(concept: str, text: str) -> Term:
     units: list[Unit] = []
     for part in text.split():
         units.extend(
-            [_number(part)] if part.startswith("#") else (Unit(key=sound_key(word)) for word in words(part))
+            [_number(part)]
+            if part.startswith("#")
+            else (Unit(key=sound_key(word), spelled=latin(word)) for word in words(part))
         )
     if not units:
         raise ValueError(f"term {text!r} of {concept!r} has no words")
@@ -158,6 +165,7 @@ def _compile_rules(raw: list[dict], concepts: dict) -> tuple[Rule, ...]:
             source=entry["source"],
             examples=tuple(entry.get("examples", ())),
             needs=frozenset(entry["all"]),
+            acts=bool(entry.get("acts", False)),
         )
         unknown = [name for name in (*rule.concepts, *rule.unless) if name not in concepts]
         if unknown:
@@ -194,6 +202,62 @@ for _text in sorted({latin(word) for texts in CONCEPTS.values() for text in text
 
 # Words typed for one another that no typo budget joins: "cannot walk straight" is "cant walk straight".
 _SAME_AS = {"cannot": "cant", "couldnt": "cant", "cudnt": "cant", "cnt": "cant"}
+# The commonest English words, which match a term only as spelled, never by sound ("hot" is not
+# "hoth", lips; "by" not "baya", left) — but for Hinglish words among them, which are spelled
+# every way ("mar"/"maar", "dam"/"dum").
+_HINGLISH_IN_ENGLISH = {
+    *[
+        "me",
+        "se",
+        "ho",
+        "h",
+        "le",
+        "band",
+        "pa",
+        "hi",
+        "li",
+        "pet",
+        "pair",
+        "sir",
+        "na",
+        "main",
+        "de",
+        "ye",
+        "sa",
+        "di",
+        "ya",
+        "pure",
+        "ban",
+        "log",
+        "mar",
+        "dam",
+        "dum",
+    ],
+    *[
+        "tab",
+        "jab",
+        "ab",
+        "bas",
+        "gala",
+        "ang",
+        "sar",
+        "ko",
+        "ka",
+        "pe",
+        "ki",
+        "to",
+        "do",
+        "par",
+        "pat",
+        "pit",
+        "hai",
+        "tha",
+        "the",
+    ],
+}
+_ENGLISH_ONLY = frozenset(top_n_list("en", 5_000)) - _HINGLISH_IN_ENGLISH - _SAME_AS.keys()
+# "kya" (what), the commonest Hinglish word, is never "khaya" (ate) either.
+ONLY_AS_SPELLED = _ENGLISH_ONLY | {"kya", "kia", "क्या"}
 
 
 @lru_cache(maxsize=32768)

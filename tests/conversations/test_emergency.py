@@ -7,7 +7,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from conversations.emergency import CATEGORIES, EmergencyHit, detect_emergency
+from conversations.emergency import CATEGORIES, EmergencyHit, detect_emergency, detect_red_flag
 
 # (text, expected category). English, Hinglish, Devanagari and typos for every category.
 POSITIVES: list[tuple[str, str]] = [
@@ -414,3 +414,32 @@ def test_categories_are_the_documented_eleven() -> None:
         "mental_health",
         "violence_abuse",
     )
+
+
+# Preparations for suicide are told in the past ("he paid off his loans") and are a crisis now:
+# only a message that says it is over makes them history. Other rules date a match by its clause.
+@pytest.mark.parametrize(
+    ("text", "history"),
+    [
+        ("my dad paid off all his loans yesterday and gave mom the locker keys", False),
+        ("पति ने लिखा बच्चों का ध्यान रखना, बीमा के कागज़ अलमारी में हैं. तब से फ़ोन नहीं उठा रहे", False),
+        ("dad gave away his things and wrote his will before surgery in 2022, now fine, need a refill", True),
+        ("had a heart attack in 2019, now fine, need a refill", True),
+    ],
+)
+def test_preparations_told_in_the_past_are_a_crisis_now_unless_over(text: str, history: bool) -> None:
+    hit = detect_red_flag(text, model=False)
+    assert hit is not None and hit.history is history
+
+
+# A common English word is only ever itself, never another word by sound: "hot" is not "hoth"
+# (lips), "by" not "baya" (left), "day" not "daya" (right); "kya" (what) is not "khaya" (ate).
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nosebleed after a hot dusty day, stopped in 5 mins by pinching, should i see an ENT",
+        "2 saal pehle pathri ka dard hua tha, nikal gayi, ab khane me kya parhez karu",
+    ],
+)
+def test_common_words_do_not_stand_for_lexicon_words_by_sound(text: str) -> None:
+    assert detect_red_flag(text, model=False) is None

@@ -119,10 +119,10 @@ def test_the_model_is_built_for_the_product():
 @pytest.mark.parametrize(
     ("text", "probability", "doubtful"),
     [
-        ("my 8 month old crawls on the floor, is phenyl safe for mopping?", 0.10, True),  # joined, < 0.15
-        ("my 8 month old crawls on the floor, is phenyl safe for mopping?", 0.20, False),  # joined, >= 0.15
-        ("that finale gave me a heart attack, what a twist", 0.03, True),  # named, < 0.05
-        ("that finale gave me a heart attack, what a twist", 0.10, False),  # named, >= 0.05
+        ("mild chest pain since an hour after lunch", 0.10, True),  # joined, < 0.15
+        ("mild chest pain since an hour after lunch", 0.20, False),  # joined, >= 0.15
+        ("my neighbour is having a heart attack right now", 0.03, True),  # named, < 0.05
+        ("my neighbour is having a heart attack right now", 0.10, False),  # named, >= 0.05
         ("i will end my life tonight, i have the pills ready", 0.0, False),  # suicide: never doubted
         ("he beat me again and locked me in the room", 0.0, False),  # violence: never doubted
         ("chest pain since morning", 0.0, False),  # under five words: the rules alone
