@@ -26,11 +26,11 @@ How a message is read:
 6. When the rules find nothing, the model (conversations/redflags/model.py, character n-grams
    and words, trained from the development set) may still raise a flag, of any category the rules did not
    deny in this message ("no chest pain" is never a cardiac flag from the model). It never
-   clears a rule's flag, but a rule's flag it finds very unlikely an emergency (under
-   DOUBTFUL_JOINED or DOUBTFUL_NAMED) is "doubtful": the gentle note with 112 / 108 instead of
-   the card ("is phenyl safe for mopping if my baby crawls?"). Never for suicide or violence, nor
-   for messages under five words: it reads short, plain emergencies ("हार्ट अटैक आया है") as
-   ordinary more often than the rules do.
+   clears a rule's flag, but the flag of a rule joining two concepts that it finds very unlikely
+   an emergency (under DOUBTFUL_BELOW) is "doubtful": the gentle note with 112 / 108 instead of
+   the card ("is phenyl safe for mopping if my baby crawls?"). Never a rule naming the emergency,
+   nor suicide or violence, nor a message under five words: it reads short, plain emergencies
+   ("हार्ट अटैक आया है", "i think he had a stroke") as ordinary more often than the rules do.
 
 Design choices, deliberately on the side of over-triage (a false alarm costs a banner, a miss can
 cost a life): a rule needs only two ideas near each other; a message that mixes a past event with
@@ -70,18 +70,20 @@ _PREFERENCE = (*_OWN_CARDS, *(category for category in CATEGORIES if category no
 MAX_CHARS = 20_000
 
 
-# A rule's flag for something happening now that the model finds very unlikely an emergency is
-# "doubtful": the chat answers it with the gentle note (112 / 108, tap-to-call) above its usual
-# reply instead of the card, and keeps the flag for the doctor. Below these probabilities, chosen
-# on the development part with each batch scored by a model that had not seen it (docs/safety.md):
-# rules that join two concepts or more ("chest" … "pain") are doubted below 0.15, rules that name
-# the emergency itself ("heart attack", "behosh") only below 0.05 — "that finale gave me a heart
-# attack" is 0.03, "i think he had a stroke" 0.13. A suicide or violence flag is never doubted:
-# people hide those in a joke, and their card is the help itself.
-DOUBTFUL_JOINED = 0.15
-DOUBTFUL_NAMED = 0.05
-_NEVER_DOUBTED = frozenset({"mental_health", "violence_abuse"})
+# A flag of a rule that joins two concepts or more ("chest" … "pain", "baby" … "phenyl") for
+# something happening now, in a message the model finds very unlikely an emergency (below
+# DOUBTFUL_BELOW), is "doubtful": the chat answers it with the gentle note (112 / 108,
+# tap-to-call) above its usual reply instead of the card, and keeps the flag for the doctor. Chosen
+# on the development part, each batch scored by a model trained on the others (docs/safety.md).
+# Never a rule that names the emergency itself ("stroke", "behosh"): the model reads short, plain
+# ones ("i think he had a stroke") as ordinary. Never suicide or violence: people hide those in a
+# joke, and their card is the help itself.
+DOUBTFUL_BELOW = 0.10
+# Suicide and violence, which people also hide in a joke: the model's reading of them is never
+# cancelled by an ordinary or figurative reading of other words, and their rules' flags never doubted.
+_HIDDEN_IN_JOKES = frozenset({"mental_health", "violence_abuse"})
 _JOINED_RULES = frozenset(rule.name for rule in RULES if len(rule.concepts) > 1)
+_ORDINARY_DENIES = frozenset(CATEGORIES) - _HIDDEN_IN_JOKES
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,21 +116,24 @@ def detect_red_flag(text: str, *, model: bool = True) -> EmergencyHit | None:
         return hit
     # The model reads only what the rules found nothing in, and never against the rules' own
     # denial: "I do not have chest pain" is no cardiac flag, whatever its n-grams; a denial of one
-    # kind leaves the others to it ("not much blood, but I won't stop tonight").
+    # kind leaves the others to it ("not much blood, but I won't stop tonight"). Where the rules
+    # read the words in their ordinary sense ("the app is not responding"), it may raise only
+    # suicide or violence.
     if hit is None:
         category = reader.flag(text)
         return (
             EmergencyHit(category, MODEL_PHRASE) if category is not None and category not in denied else None
         )
-    if hit.history or hit.category in _NEVER_DOUBTED:
+    if hit.history or hit.category in _HIDDEN_IN_JOKES or hit.phrase not in _JOINED_RULES:
         return hit
     probability = reader.emergency_probability(text)
-    below = DOUBTFUL_JOINED if hit.phrase in _JOINED_RULES else DOUBTFUL_NAMED
-    return replace(hit, doubtful=True) if probability is not None and probability < below else hit
+    return replace(hit, doubtful=True) if probability is not None and probability < DOUBTFUL_BELOW else hit
 
 
 def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
-    """The rules' red flag, and the categories of rules that matched only to be negated."""
+    """The rules' red flag, and the categories the model may not raise: those of rules that
+    matched only to be negated, and all but suicide and violence where a match was read in its
+    ordinary sense or as a figure of speech."""
     if not text or not text.strip():
         return None, frozenset()
     message = read(text[:MAX_CHARS])
@@ -142,9 +147,12 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
             continue
         for marks in judge.matches(message, rule):
             if judge.negated(message, marks, rule.category):
-                denied.add(rule.category)
+                # "papa will never forgive me" denies no crisis: only a symptom's rule denies.
+                if not rule.acts:
+                    denied.add(rule.category)
                 continue
             if judge.ordinary(message, marks, rule.unless) or judge.figurative(message, marks, rule.category):
+                denied |= _ORDINARY_DENIES
                 continue
             if judge.history(message, marks, acts=rule.acts):
                 past.setdefault(rule.category, rule.name)

@@ -114,8 +114,9 @@ def ordinary(message: Message, marks: list[Mark], concepts: tuple[str, ...]) -> 
     end = max(mark.end for mark in marks)
     clauses = {message.clause_of[start], message.clause_of[end]}
     low, high = _shift(message, start, -UNLESS_REACH), _shift(message, end, UNLESS_REACH)
+    # A mark that starts within reach counts, even if it ends past it ("phool jati hai").
     return any(
-        mark.end <= high and message.clause_of[mark.start] in clauses
+        message.clause_of[mark.start] in clauses
         for concept in concepts
         for mark in _within(message, concept, low, high)
     )

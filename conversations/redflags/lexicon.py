@@ -67,6 +67,8 @@ _NUMBER_WORDS = {
     "thirty": 30, "तीस": 30, "forty": 40, "चालीस": 40, "fifty": 50, "पचास": 50, "sixty": 60, "साठ": 60,
     "seventy": 70, "सत्तर": 70, "eighty": 80, "अस्सी": 80, "ninety": 90, "नब्बे": 90, "डेढ़": 1,
     "तैंतीस": 33, "पैंतीस": 35, "छत्तीस": 36, "सैंतीस": 37, "अड़तीस": 38, "बत्तीस": 32, "चौंतीस": 34,
+    "इक्यासी": 81, "बयासी": 82, "तिरासी": 83, "चौरासी": 84, "पचासी": 85, "छियासी": 86, "सत्तासी": 87,
+    "अट्ठासी": 88, "नवासी": 89, "इक्यानबे": 91, "बानबे": 92, "तिरानबे": 93, "चौरानबे": 94,
 }  # fmt: skip
 _NUMBER_WORDS = {words(word)[0]: value for word, value in _NUMBER_WORDS.items()}  # as messages are normalised
 
@@ -92,7 +94,7 @@ class Unit:
             value = number_value(word)
             return value is not None and self.low <= value <= self.high
         # A common word is only ever itself: "hot" is not "hoth" (lips), "क्या" not "khaya" (ate).
-        return self.key in forms and (word not in ONLY_AS_SPELLED or latin(word) == self.spelled)
+        return self.key in forms and (latin(word) not in ONLY_AS_SPELLED or latin(word) == self.spelled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,8 +258,10 @@ _HINGLISH_IN_ENGLISH = {
     ],
 }
 _ENGLISH_ONLY = frozenset(top_n_list("en", 5_000)) - _HINGLISH_IN_ENGLISH - _SAME_AS.keys()
-# "kya" (what), the commonest Hinglish word, is never "khaya" (ate) either.
-ONLY_AS_SPELLED = _ENGLISH_ONLY | {"kya", "kia", "क्या"}
+# Nor are filler words ("भी" is not "bee") and a few everyday Hindi words: "kya" (what) is not
+# "khaya" (ate), "सास" (mother-in-law) not "saas" (breath), "साथ" (with) not "sat" (oxygen
+# saturation), "खट्टी" (sour) not "kaati" (bitten). Compared in Latin letters.
+ONLY_AS_SPELLED = _ENGLISH_ONLY | FILLERS | {"kya", "kia", "kyaa", "sasa", "satha", "saath", "sath", "khatti"}
 
 
 @lru_cache(maxsize=32768)

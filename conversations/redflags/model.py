@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conversations.textnorm import latin, words
+from conversations.textnorm import sound_key, words
 
 MODEL_PATH = Path(__file__).resolve().parent / "model.json"
 # Only the start of a long message is read: the rules read all of it, and n-grams of 10,000
@@ -42,8 +42,9 @@ CACHED_WORD_CHARS = 24
 
 
 def model_text(text: str) -> str:
-    """What the model reads: normalised words in Latin letters (Devanagari transliterated)."""
-    return " ".join(latin(word) for word in words(text[:MAX_CHARS]))
+    """What the model reads: each word's sound key (conversations/textnorm.py), so the spellings
+    of one word ("saans", "sans", "सांस") are one to it as they are to the rules."""
+    return " ".join(sound_key(word) for word in words(text[:MAX_CHARS]))
 
 
 def char_ngrams(text: str, low: int, high: int) -> list[str]:

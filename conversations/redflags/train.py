@@ -29,10 +29,12 @@ DEV = Path(__file__).resolve().parents[2] / "eval" / "redflags" / "dev.csv"
 NGRAM_RANGE = (2, 5)
 WORD_NGRAM_RANGE = (1, 2)
 MAX_FALSE_ALARMS = 0.02
-# Chosen on the development part, scored batch by batch on batches it was not trained on: words
-# beside character n-grams, and C = 10, caught 84% of emergencies at 2% false alarms (character
-# n-grams alone with C = 4: 77%).
-C = 10.0
+# Chosen on the development part, scored batch by batch on batches it was not trained on (each of
+# its sixteen batches held out in turn): words beside character n-grams, read as sound keys, with
+# C = 30, caught 93.9% of emergencies at 2% false alarms (the same words as spelled, C = 10: 92.3%;
+# suicide risk 87.9% against 84.7%). Before, on 5,044 messages: words added to character n-grams
+# and C raised from 4 to 10 took it from 77% to 84%.
+C = 30.0
 
 
 def _rows() -> list[dict]:
