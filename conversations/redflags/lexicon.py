@@ -93,8 +93,16 @@ class Unit:
         if self.low >= 0:
             value = number_value(word)
             return value is not None and self.low <= value <= self.high
-        # A common word is only ever itself: "hot" is not "hoth" (lips), "क्या" not "khaya" (ate).
-        return self.key in forms and (latin(word) not in ONLY_AS_SPELLED or latin(word) == self.spelled)
+        if self.key not in forms:
+            return False
+        # A common word is only ever itself: "hot" is not "hoth" (lips), "क्या" not "khaya" (ate),
+        # "भी" not "bee"; but a filler is any spelling of a filler ("में" is "mein").
+        text = latin(word)
+        return (
+            text not in ONLY_AS_SPELLED
+            or text == self.spelled
+            or (text in FILLERS and self.spelled in FILLERS)
+        )
 
 
 @dataclass(frozen=True, slots=True)
