@@ -24,13 +24,15 @@ How a message is read:
    now, or in a message that says it is over ("now fine", "ab theek hoon"), is history: the chat
    answers it without the emergency card and keeps a note for the doctor.
 6. When the rules find nothing, the model (conversations/redflags/model.py, character n-grams
-   and words, trained from the development set) may still raise a flag, of any category the rules did not
-   deny in this message ("no chest pain" is never a cardiac flag from the model). It never
-   clears a rule's flag, but the flag of a rule joining two concepts that it finds very unlikely
-   an emergency (under DOUBTFUL_BELOW) is "doubtful": the gentle note with 112 / 108 instead of
-   the card ("is phenyl safe for mopping if my baby crawls?"). Never a rule naming the emergency,
-   nor suicide or violence, nor a message under five words: it reads short, plain emergencies
-   ("हार्ट अटैक आया है", "i think he had a stroke") as ordinary more often than the rules do.
+   and words of the sound keys, trained from the development set) may still raise a flag, of any
+   category the rules did not deny in this message ("no chest pain" is never a cardiac flag from
+   the model). It never clears a rule's flag, but the flag of a rule joining two concepts that
+   it finds very unlikely an emergency (under DOUBTFUL_BELOW) is "doubtful": the gentle note with
+   112 / 108 instead of the card ("is phenyl safe for mopping if my baby crawls?"). Never where
+   a rule beyond doubt also fires for now — one naming the emergency, one asserting it happened
+   (`sure`), or suicide's or violence's — nor in a message under five words: the model reads
+   short, plain emergencies ("हार्ट अटैक आया है", "i think he had a stroke") as ordinary more
+   often than the rules do.
 
 Design choices, deliberately on the side of over-triage (a false alarm costs a banner, a miss can
 cost a life): a rule needs only two ideas near each other; a message that mixes a past event with
@@ -45,7 +47,7 @@ from dataclasses import dataclass, replace
 
 from conversations.redflags import judge
 from conversations.redflags import model as redflag_model
-from conversations.redflags.lexicon import RULES, read
+from conversations.redflags.lexicon import RULES, Message, read
 
 CATEGORIES = (
     "cardiac",
@@ -82,8 +84,11 @@ DOUBTFUL_BELOW = 0.10
 # Suicide and violence, which people also hide in a joke: the model's reading of them is never
 # cancelled by an ordinary or figurative reading of other words, and their rules' flags never doubted.
 _HIDDEN_IN_JOKES = frozenset({"mental_health", "violence_abuse"})
-_JOINED_RULES = frozenset(rule.name for rule in RULES if len(rule.concepts) > 1)
-_ORDINARY_DENIES = frozenset(CATEGORIES) - _HIDDEN_IN_JOKES
+# The rules whose flag the model never doubts: those naming the emergency (one concept), those
+# asserting it happened (`sure`: "he swallowed the phenyl"), and suicide's and violence's.
+_UNDOUBTED_RULES = tuple(
+    rule for rule in RULES if len(rule.concepts) == 1 or rule.sure or rule.category in _HIDDEN_IN_JOKES
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,31 +116,29 @@ def detect_red_flag(text: str, *, model: bool = True) -> EmergencyHit | None:
     model.py, if built) may still raise one, and never turns a rule's "history" into "now". A
     rule's flag for now that the model finds very unlikely is kept, marked `doubtful` (the note,
     not the card). `model=False` reads with the rules alone (their own tests)."""
-    hit, denied = _rules_hit(text)
+    hit, denied, certain = _rules_hit(text)
     if not model or not text or (reader := redflag_model.load()) is None:
         return hit
     # The model reads only what the rules found nothing in, and never against the rules' own
     # denial: "I do not have chest pain" is no cardiac flag, whatever its n-grams; a denial of one
-    # kind leaves the others to it ("not much blood, but I won't stop tonight"). Where the rules
-    # read the words in their ordinary sense ("the app is not responding"), it may raise only
-    # suicide or violence.
+    # kind leaves the others to it ("not much blood, but I won't stop tonight").
     if hit is None:
         category = reader.flag(text)
         return (
             EmergencyHit(category, MODEL_PHRASE) if category is not None and category not in denied else None
         )
-    if hit.history or hit.category in _HIDDEN_IN_JOKES or hit.phrase not in _JOINED_RULES:
+    if hit.history or certain:
         return hit
     probability = reader.emergency_probability(text)
     return replace(hit, doubtful=True) if probability is not None and probability < DOUBTFUL_BELOW else hit
 
 
-def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
-    """The rules' red flag, and the categories the model may not raise: those of rules that
-    matched only to be negated, and all but suicide and violence where a match was read in its
-    ordinary sense or as a figure of speech."""
+def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str], bool]:
+    """The rules' red flag; the categories of rules that matched only to be negated; and whether
+    the flag is beyond doubt: a rule that names the emergency, asserts it happened (`sure`), or is
+    of suicide or violence fires for now — in any category, not only the flag's."""
     if not text or not text.strip():
-        return None, frozenset()
+        return None, frozenset(), False
     message = read(text[:MAX_CHARS])
     now: dict[str, str] = {}
     past: dict[str, str] = {}
@@ -152,7 +155,6 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
                     denied.add(rule.category)
                 continue
             if judge.ordinary(message, marks, rule.unless) or judge.figurative(message, marks, rule.category):
-                denied |= _ORDINARY_DENIES
                 continue
             if judge.history(message, marks, acts=rule.acts):
                 past.setdefault(rule.category, rule.name)
@@ -162,8 +164,27 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str]]:
     for found, history in ((now, False), (past, True)):
         for category in _PREFERENCE:
             if category in found:
-                return EmergencyHit(category, found[category], history), frozenset(denied)
-    return None, frozenset(denied)
+                hit = EmergencyHit(category, found[category], history)
+                return hit, frozenset(denied), not history and _beyond_doubt(message)
+    return None, frozenset(denied), False
+
+
+def _beyond_doubt(message: Message) -> bool:
+    """Whether a rule the model may not doubt fires for now in the message ("chest pain since an
+    hour, i think it is a heart attack": the joined rule is found first, the named one counts)."""
+    present = message.marks.keys()
+    for rule in _UNDOUBTED_RULES:
+        if not present >= rule.needs:
+            continue
+        for marks in judge.matches(message, rule):
+            if not (
+                judge.negated(message, marks, rule.category)
+                or judge.ordinary(message, marks, rule.unless)
+                or judge.figurative(message, marks, rule.category)
+                or judge.history(message, marks, acts=rule.acts)
+            ):
+                return True
+    return False
 
 
 def detect_emergency(text: str) -> EmergencyHit | None:

@@ -134,7 +134,10 @@ def figurative(message: Message, marks: list[Mark], category: str) -> bool:
 def history(message: Message, marks: list[Mark], *, acts: bool = False) -> bool:
     """Whether the match is told as the past: the clause of its symptom (a rule's last concept)
     speaks of the past and not of now ("had eclampsia in my first pregnancy, now 12 weeks"), or
-    the message says it is over and names a past time. For acts (Rule.acts), only the latter."""
+    the message says it is over and names a past time. Acts (Rule.acts) never are: preparations
+    for suicide are told in the past, and calm after them ("he says he is fine now") is a warning."""
+    if acts:
+        return False
     symptom = marks[-1]
     clauses = {message.clause_of[symptom.start], message.clause_of[symptom.end]}
     if clauses & _present_clauses(message):
@@ -142,8 +145,6 @@ def history(message: Message, marks: list[Mark], *, acts: bool = False) -> bool:
     past = _clauses_with(message, "past_time")
     if past and message.marks.get("resolved"):
         return True
-    if acts:
-        return False
     return any(
         message.clause_of[mark.start] in clauses and not _present_between(message, mark.end, symptom.start)
         for mark in message.marks.get("past_time", ())

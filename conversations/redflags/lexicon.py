@@ -126,8 +126,10 @@ class Rule:
     examples: tuple[str, ...]
     needs: frozenset[str] = frozenset()  # the concepts a message must hold for it to be tried
     # Acts told in the past that are a crisis now (C-SSRS preparatory behaviour: "he paid off his
-    # loans and wrote down his passwords"): history only where the message says it is over.
+    # loans and wrote down his passwords"): never history.
     acts: bool = False
+    # It asserts the emergency happened ("he swallowed the phenyl"): the model never doubts it.
+    sure: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +178,7 @@ def _compile_rules(raw: list[dict], concepts: dict) -> tuple[Rule, ...]:
             examples=tuple(entry.get("examples", ())),
             needs=frozenset(entry["all"]),
             acts=bool(entry.get("acts", False)),
+            sure=bool(entry.get("sure", False)),
         )
         unknown = [name for name in (*rule.concepts, *rule.unless) if name not in concepts]
         if unknown:
@@ -215,61 +218,20 @@ _SAME_AS = {"cannot": "cant", "couldnt": "cant", "cudnt": "cant", "cnt": "cant"}
 # The commonest English words, which match a term only as spelled, never by sound ("hot" is not
 # "hoth", lips; "by" not "baya", left) — but for Hinglish words among them, which are spelled
 # every way ("mar"/"maar", "dam"/"dum").
-_HINGLISH_IN_ENGLISH = {
-    *[
-        "me",
-        "se",
-        "ho",
-        "h",
-        "le",
-        "band",
-        "pa",
-        "hi",
-        "li",
-        "pet",
-        "pair",
-        "sir",
-        "na",
-        "main",
-        "de",
-        "ye",
-        "sa",
-        "di",
-        "ya",
-        "pure",
-        "ban",
-        "log",
-        "mar",
-        "dam",
-        "dum",
-    ],
-    *[
-        "tab",
-        "jab",
-        "ab",
-        "bas",
-        "gala",
-        "ang",
-        "sar",
-        "ko",
-        "ka",
-        "pe",
-        "ki",
-        "to",
-        "do",
-        "par",
-        "pat",
-        "pit",
-        "hai",
-        "tha",
-        "the",
-    ],
-}
-_ENGLISH_ONLY = frozenset(top_n_list("en", 5_000)) - _HINGLISH_IN_ENGLISH - _SAME_AS.keys()
+_HINGLISH_IN_ENGLISH = set(
+    "band pa hi li pet pair sir na main ye sa di ya pure ban log mar dam dum tab jab ab bas gala ang sar "  # noqa: SIM905
+    "par pat pit jan mr or bar bat sun rat mat pal".split()
+)
+# As messages are normalised ("don't" is "dont", "i'm" "im").
+_ENGLISH_ONLY = (
+    frozenset(word for entry in top_n_list("en", 5_000) for word in words(entry))
+    - _HINGLISH_IN_ENGLISH
+    - _SAME_AS.keys()
+)
 # Nor are filler words ("भी" is not "bee") and a few everyday Hindi words: "kya" (what) is not
 # "khaya" (ate), "सास" (mother-in-law) not "saas" (breath), "साथ" (with) not "sat" (oxygen
 # saturation), "खट्टी" (sour) not "kaati" (bitten). Compared in Latin letters.
-ONLY_AS_SPELLED = _ENGLISH_ONLY | FILLERS | {"kya", "kia", "kyaa", "sasa", "satha", "saath", "sath", "khatti"}
+ONLY_AS_SPELLED = _ENGLISH_ONLY | FILLERS | {"kya", "kia", "kyaa", "sasa", "satha", "khatti"}
 
 
 @lru_cache(maxsize=32768)

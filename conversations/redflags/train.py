@@ -7,7 +7,7 @@ Only eval/redflags/dev.csv is read: the held-out test part measures the result a
 shape it. The threshold is the lowest probability at which the model, trained on three quarters
 of the rows and scored on the fourth (every fourth row held back in turn), raises false alarms on
 at most MAX_FALSE_ALARMS of the held-back ordinary and history messages: chosen on text it was not
-trained on. (The rows of one situation written in three languages may fall in different folds, so
+trained on. (A crisis is also flagged at a lower bar, model.MENTAL_HEALTH_ALONE.) (The rows of one situation written in three languages may fall in different folds, so
 this is somewhat optimistic; the figures that count are the test part's, docs/safety.md.)
 """
 
@@ -28,7 +28,7 @@ from conversations.redflags.model import MODEL_PATH, model_text
 DEV = Path(__file__).resolve().parents[2] / "eval" / "redflags" / "dev.csv"
 NGRAM_RANGE = (2, 5)
 WORD_NGRAM_RANGE = (1, 2)
-MAX_FALSE_ALARMS = 0.02
+MAX_FALSE_ALARMS = 0.01
 # Chosen on the development part, scored batch by batch on batches it was not trained on (each of
 # its sixteen batches held out in turn): words beside character n-grams, read as sound keys, with
 # C = 30, caught 93.9% of emergencies at 2% false alarms (the same words as spelled, C = 10: 92.3%;

@@ -416,18 +416,18 @@ def test_categories_are_the_documented_eleven() -> None:
     )
 
 
-# Preparations for suicide are told in the past ("he paid off his loans") and are a crisis now:
-# only a message that says it is over makes them history. Other rules date a match by its clause.
+# Preparations for suicide are told in the past ("he paid off his loans") and are a crisis now,
+# even where the message says all is well again. Other rules date a match by its clause.
 @pytest.mark.parametrize(
     ("text", "history"),
     [
         ("my dad paid off all his loans yesterday and gave mom the locker keys", False),
         ("पति ने लिखा बच्चों का ध्यान रखना, बीमा के कागज़ अलमारी में हैं. तब से फ़ोन नहीं उठा रहे", False),
-        ("dad gave away his things and wrote his will before surgery in 2022, now fine, need a refill", True),
+        ("last week dad paid off all his loans and gave mom the locker keys, he says he is fine now", False),
         ("had a heart attack in 2019, now fine, need a refill", True),
     ],
 )
-def test_preparations_told_in_the_past_are_a_crisis_now_unless_over(text: str, history: bool) -> None:
+def test_preparations_told_in_the_past_are_a_crisis_now(text: str, history: bool) -> None:
     hit = detect_red_flag(text, model=False)
     assert hit is not None and hit.history is history
 
@@ -443,3 +443,19 @@ def test_preparations_told_in_the_past_are_a_crisis_now_unless_over(text: str, h
 )
 def test_common_words_do_not_stand_for_lexicon_words_by_sound(text: str) -> None:
     assert detect_red_flag(text, model=False) is None
+
+
+# Words for information, jokes or the ordinary sense must not hide the emergency told beside them.
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("mujhe heart attack ke symptoms ho rahe hain chest pain aur pasina", "cardiac"),
+        ("अगर कोई है तो मदद करो मम्मी की साँस नहीं आ रही", "breathing"),
+        ("he beats me every time i fail an exam", "violence_abuse"),
+        ("my 2 year old drank the phenyl i use for mopping", "poisoning"),
+        ("he was seizure free for 2 years but now a fit for 10 minutes that wont stop", "neuro"),
+    ],
+)
+def test_ordinary_words_beside_an_emergency_do_not_hide_it(text: str, category: str) -> None:
+    hit = detect_red_flag(text, model=False)
+    assert hit is not None and not hit.history and hit.category == category, hit

@@ -96,15 +96,6 @@ def test_a_denied_category_is_never_the_models_but_another_may_be(monkeypatch):
     assert detect_red_flag(text) == EmergencyHit("neuro", MODEL_PHRASE)
 
 
-def test_words_the_rules_read_as_ordinary_leave_the_model_only_suicide_and_violence(monkeypatch):
-    text = "the app is not responding since this morning, please help"
-    assert detect_red_flag(text, model=False) is None, "'not responding' of an app is ordinary"
-    monkeypatch.setattr(redflag_model, "load", lambda: _Always("cardiac"))
-    assert detect_red_flag(text) is None
-    monkeypatch.setattr(redflag_model, "load", lambda: _Always("mental_health"))
-    assert detect_red_flag(text) == EmergencyHit("mental_health", MODEL_PHRASE)
-
-
 def test_the_model_never_clears_or_changes_a_rule_hit(monkeypatch):
     monkeypatch.setattr(redflag_model, "load", lambda: _Always(None))
     assert detect_red_flag("chest pain since an hour") == EmergencyHit("cardiac", "chest + pain")
@@ -147,3 +138,48 @@ def test_a_joined_rule_flag_the_model_finds_very_unlikely_is_doubtful(
     assert (hit.category, hit.phrase, hit.history) == (rules.category, rules.phrase, False)
     assert hit.doubtful is doubtful and hit.urgent is not doubtful
     assert (emergency.detect_emergency(text) is None) is doubtful
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chest pain since an hour, i think it is a heart attack",  # the named rule fires too
+        "my husband has chest pain and is unconscious now not responding",
+        "mera beta phenyl pi gaya kya doodh dena safe hai",  # a swallowing asserted (`sure`)
+    ],
+)
+def test_a_flag_is_never_doubted_where_a_rule_beyond_doubt_also_fires(monkeypatch, text):
+    monkeypatch.setattr(redflag_model, "load", lambda: _Always(None, 0.0))
+    hit = detect_red_flag(text)
+    assert hit is not None and hit.urgent, hit
+
+
+def _model_saying(monkeypatch, probabilities):
+    model = from_json(train.to_json(*_TINY_FIT, 0.8, "tests"))
+    monkeypatch.setattr(redflag_model.Model, "probabilities", lambda self, text: probabilities)
+    return model
+
+
+_TINY_FIT = train._fit([model_text(text) for text, _ in TEXTS], [label for _, label in TEXTS])
+
+
+# Suicide risk is flagged at a lower bar than "any emergency": its own probability alone.
+@pytest.mark.parametrize(
+    ("none", "mental_health", "flag"),
+    [
+        (0.1, 0.05, "cardiac"),  # P(any) 0.9 >= 0.8: the likeliest category
+        (0.5, 0.45, "mental_health"),  # P(any) 0.5 < 0.8, but P(crisis) >= MENTAL_HEALTH_ALONE
+        (0.5, 0.39, None),  # neither
+    ],
+)
+def test_suicide_risk_is_flagged_at_its_own_lower_bar(monkeypatch, none, mental_health, flag):
+    rest = {category: 0.0 for category in emergency.CATEGORIES}
+    probabilities = {
+        **rest,
+        "none": none,
+        "mental_health": mental_health,
+        "cardiac": 1 - none - mental_health,
+    }
+    model = _model_saying(monkeypatch, probabilities)
+    assert redflag_model.MENTAL_HEALTH_ALONE == 0.4
+    assert model.flag("we talked for a while this evening and then she left") == flag
