@@ -77,13 +77,12 @@ MAX_CHARS = 20_000
 # DOUBTFUL_BELOW), is "doubtful": the chat answers it with the gentle note (112 / 108,
 # tap-to-call) above its usual reply instead of the card, and keeps the flag for the doctor. Chosen
 # on the development part, each batch scored by a model trained on the others (docs/safety.md).
-# Never a rule that names the emergency itself ("stroke", "behosh"): the model reads short, plain
-# ones ("i think he had a stroke") as ordinary. Never suicide or violence: people hide those in a
-# joke, and their card is the help itself.
+# Never where a rule beyond doubt (_UNDOUBTED_RULES) also fires for now: one that names the
+# emergency itself ("stroke", "behosh"), since the model reads short, plain ones ("i think he had a
+# stroke") as ordinary; one asserting it happened; or suicide's or violence's, which people also
+# hide in a joke, and whose card is the help itself.
 DOUBTFUL_BELOW = 0.10
-# Suicide and violence, which people also hide in a joke: the model's reading of them is never
-# cancelled by an ordinary or figurative reading of other words, and their rules' flags never doubted.
-_HIDDEN_IN_JOKES = frozenset({"mental_health", "violence_abuse"})
+_HIDDEN_IN_JOKES = frozenset(_OWN_CARDS)
 # The rules whose flag the model never doubts: those naming the emergency (one concept), those
 # asserting it happened (`sure`: "he swallowed the phenyl"), and suicide's and violence's.
 _UNDOUBTED_RULES = tuple(
