@@ -30,7 +30,8 @@ How a message is read:
    it finds very unlikely an emergency (under DOUBTFUL_BELOW) is "doubtful": the gentle note with
    112 / 108 instead of the card ("is phenyl safe for mopping if my baby crawls?"). Never where
    a rule beyond doubt also fires for now — one naming the emergency, one asserting it happened
-   (`sure`), or suicide's or violence's — nor in a message under five words: the model reads
+   (`sure`), or one of suicide, violence, chest pain, breathing or stroke — nor in a message
+   under five words: the model reads
    short, plain emergencies ("हार्ट अटैक आया है", "i think he had a stroke") as ordinary more
    often than the rules do.
 
@@ -79,14 +80,17 @@ MAX_CHARS = 20_000
 # on the development part, each batch scored by a model trained on the others (docs/safety.md).
 # Never where a rule beyond doubt (_UNDOUBTED_RULES) also fires for now: one that names the
 # emergency itself ("stroke", "behosh"), since the model reads short, plain ones ("i think he had a
-# stroke") as ordinary; one asserting it happened; or suicide's or violence's, which people also
-# hide in a joke, and whose card is the help itself.
+# stroke") as ordinary; one asserting it happened; or one of the categories never doubted:
+# suicide and violence, which people also hide in a joke and whose card is the help itself, and
+# chest pain, breathing and stroke, the emergencies where a minute counts most (and which people
+# ask to book a doctor for: "I have chest pain, can I book a cardiologist today" reads as routine
+# to the model).
 DOUBTFUL_BELOW = 0.10
-_HIDDEN_IN_JOKES = frozenset(_OWN_CARDS)
+_NEVER_DOUBTED = frozenset({*_OWN_CARDS, "cardiac", "breathing", "stroke"})
 # The rules whose flag the model never doubts: those naming the emergency (one concept), those
-# asserting it happened (`sure`: "he swallowed the phenyl"), and suicide's and violence's.
+# asserting it happened (`sure`: "he swallowed the phenyl"), and those of a category never doubted.
 _UNDOUBTED_RULES = tuple(
-    rule for rule in RULES if len(rule.concepts) == 1 or rule.sure or rule.category in _HIDDEN_IN_JOKES
+    rule for rule in RULES if len(rule.concepts) == 1 or rule.sure or rule.category in _NEVER_DOUBTED
 )
 
 

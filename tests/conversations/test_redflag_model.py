@@ -115,12 +115,13 @@ def test_the_model_is_built_for_the_product():
 
 # The flag of a rule joining two concepts that the model finds very unlikely an emergency is
 # doubtful (the note, not the card): below DOUBTFUL_BELOW. Never a rule naming the emergency, nor
-# suicide or violence, nor a message too short for the model.
+# suicide, violence, chest pain, breathing or stroke, nor a message too short for the model.
 @pytest.mark.parametrize(
     ("text", "probability", "doubtful"),
     [
-        ("mild chest pain since an hour after lunch", 0.09, True),  # joined, < 0.10
-        ("mild chest pain since an hour after lunch", 0.10, False),  # joined, >= 0.10
+        ("my 8 month old crawls on the floor, is phenyl ok for mopping", 0.09, True),  # joined, < 0.10
+        ("my 8 month old crawls on the floor, is phenyl ok for mopping", 0.10, False),  # joined, >= 0.10
+        ("I have chest pain, can I book a consultation with a cardiologist today", 0.0, False),  # cardiac
         ("my neighbour is having a heart attack right now", 0.0, False),  # names the emergency
         ("i think he had a stroke", 0.0, False),  # names the emergency
         ("i will end my life tonight, i have the pills ready", 0.0, False),  # suicide: never doubted
