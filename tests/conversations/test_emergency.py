@@ -454,6 +454,10 @@ def test_common_words_do_not_stand_for_lexicon_words_by_sound(text: str) -> None
         ("he beats me every time i fail an exam", "violence_abuse"),
         ("my 2 year old drank the phenyl i use for mopping", "poisoning"),
         ("he was seizure free for 2 years but now a fit for 10 minutes that wont stop", "neuro"),
+        ("papa behosh ho gaye chat pe doctor bhejo", "neuro"),
+        ("accident at the construction site, a worker is badly hurt", "bleeding_trauma"),
+        ("my toddler chewed a tablet of my blood thinner, is that dangerous?", "poisoning"),
+        ("is it ok if my baby ate a bit of mosquito coil", "poisoning"),
     ],
 )
 def test_ordinary_words_beside_an_emergency_do_not_hide_it(text: str, category: str) -> None:
