@@ -31,9 +31,8 @@ How a message is read:
    112 / 108 instead of the card ("is phenyl safe for mopping if my baby crawls?"). Never where
    a rule beyond doubt also fires for now — one naming the emergency, one asserting it happened
    (`sure`), or one of suicide, violence, chest pain, breathing or stroke — nor in a message
-   under five words: the model reads
-   short, plain emergencies ("हार्ट अटैक आया है", "i think he had a stroke") as ordinary more
-   often than the rules do.
+   under five words: the model reads short, plain emergencies ("हार्ट अटैक आया है", "i think he
+   had a stroke") as ordinary more often than the rules do.
 
 Design choices, deliberately on the side of over-triage (a false alarm costs a banner, a miss can
 cost a life): a rule needs only two ideas near each other; a message that mixes a past event with
@@ -48,7 +47,7 @@ from dataclasses import dataclass, replace
 
 from conversations.redflags import judge
 from conversations.redflags import model as redflag_model
-from conversations.redflags.lexicon import RULES, Message, read
+from conversations.redflags.lexicon import RULES, Mark, Message, Rule, read
 
 CATEGORIES = (
     "cardiac",
@@ -92,6 +91,7 @@ _NEVER_DOUBTED = frozenset({*_OWN_CARDS, "cardiac", "breathing", "stroke"})
 _UNDOUBTED_RULES = tuple(
     rule for rule in RULES if len(rule.concepts) == 1 or rule.sure or rule.category in _NEVER_DOUBTED
 )
+_UNDOUBTED_NAMES = frozenset(rule.name for rule in _UNDOUBTED_RULES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +107,11 @@ class EmergencyHit:
         return not self.history and not self.doubtful
 
     @property
+    def when(self) -> str:
+        """ "history", "doubtful" or "now", as the log and the audit name it."""
+        return "history" if self.history else "doubtful" if self.doubtful else "now"
+
+    @property
     def mental_health(self) -> bool:
         """Mental-health crises get different guidance (a helpline, not only an ambulance)."""
         return self.category == "mental_health"
@@ -119,7 +124,7 @@ def detect_red_flag(text: str, *, model: bool = True) -> EmergencyHit | None:
     model.py, if built) may still raise one, and never turns a rule's "history" into "now". A
     rule's flag for now that the model finds very unlikely is kept, marked `doubtful` (the note,
     not the card). `model=False` reads with the rules alone (their own tests)."""
-    hit, denied, certain = _rules_hit(text)
+    hit, denied, message = _rules_hit(text)
     if not model or not text or (reader := redflag_model.load()) is None:
         return hit
     # The model reads only what the rules found nothing in, and never against the rules' own
@@ -130,18 +135,19 @@ def detect_red_flag(text: str, *, model: bool = True) -> EmergencyHit | None:
         return (
             EmergencyHit(category, MODEL_PHRASE) if category is not None and category not in denied else None
         )
-    if hit.history or certain:
+    if hit.history or hit.phrase in _UNDOUBTED_NAMES:
         return hit
     probability = reader.emergency_probability(text)
-    return replace(hit, doubtful=True) if probability is not None and probability < DOUBTFUL_BELOW else hit
+    if probability is None or probability >= DOUBTFUL_BELOW or _beyond_doubt(message):
+        return hit
+    return replace(hit, doubtful=True)
 
 
-def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str], bool]:
-    """The rules' red flag; the categories of rules that matched only to be negated; and whether
-    the flag is beyond doubt: a rule that names the emergency, asserts it happened (`sure`), or is
-    of suicide or violence fires for now — in any category, not only the flag's."""
+def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str], Message | None]:
+    """The rules' red flag; the categories of rules that matched only to be negated; and the
+    message as the rules read it (None for an empty text)."""
     if not text or not text.strip():
-        return None, frozenset(), False
+        return None, frozenset(), None
     message = read(text[:MAX_CHARS])
     now: dict[str, str] = {}
     past: dict[str, str] = {}
@@ -152,42 +158,41 @@ def _rules_hit(text: str) -> tuple[EmergencyHit | None, frozenset[str], bool]:
         if rule.category in now or not present >= rule.needs:
             continue
         for marks in judge.matches(message, rule):
-            if judge.negated(message, marks, rule.category):
-                # "papa will never forgive me" denies no crisis: only a symptom's rule denies.
-                if not rule.acts:
-                    denied.add(rule.category)
-                continue
-            if judge.ordinary(message, marks, rule.unless) or judge.figurative(message, marks, rule.category):
-                continue
-            if judge.history(message, marks, acts=rule.acts):
+            reading = _reading(message, marks, rule)
+            # "papa will never forgive me" denies no crisis: only a symptom's rule denies.
+            if reading == "denied" and not rule.acts:
+                denied.add(rule.category)
+            elif reading == "past":
                 past.setdefault(rule.category, rule.name)
-            else:
+            elif reading == "now":
                 now[rule.category] = rule.name
                 break
     for found, history in ((now, False), (past, True)):
         for category in _PREFERENCE:
             if category in found:
-                hit = EmergencyHit(category, found[category], history)
-                return hit, frozenset(denied), not history and _beyond_doubt(message)
-    return None, frozenset(denied), False
+                return EmergencyHit(category, found[category], history), frozenset(denied), message
+    return None, frozenset(denied), message
+
+
+def _reading(message: Message, marks: list[Mark], rule: Rule) -> str:
+    """How one match of a rule reads: "denied", "ordinary" (or a figure of speech), "past" or "now"."""
+    if judge.negated(message, marks, rule.category):
+        return "denied"
+    if judge.ordinary(message, marks, rule.unless) or judge.figurative(message, marks, rule.category):
+        return "ordinary"
+    return "past" if judge.history(message, marks, acts=rule.acts) else "now"
 
 
 def _beyond_doubt(message: Message) -> bool:
     """Whether a rule the model may not doubt fires for now in the message ("chest pain since an
     hour, i think it is a heart attack": the joined rule is found first, the named one counts)."""
     present = message.marks.keys()
-    for rule in _UNDOUBTED_RULES:
-        if not present >= rule.needs:
-            continue
-        for marks in judge.matches(message, rule):
-            if not (
-                judge.negated(message, marks, rule.category)
-                or judge.ordinary(message, marks, rule.unless)
-                or judge.figurative(message, marks, rule.category)
-                or judge.history(message, marks, acts=rule.acts)
-            ):
-                return True
-    return False
+    return any(
+        _reading(message, marks, rule) == "now"
+        for rule in _UNDOUBTED_RULES
+        if present >= rule.needs
+        for marks in judge.matches(message, rule)
+    )
 
 
 def detect_emergency(text: str) -> EmergencyHit | None:

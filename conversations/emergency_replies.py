@@ -115,6 +115,6 @@ async def _flag(ctx: Context, hit: EmergencyHit) -> None:
     log.warning(
         "emergency_flag",
         category=hit.category,
-        when="history" if hit.history else "doubtful" if hit.doubtful else "now",
+        when=hit.when,
         channel=ctx.channel,
     )
