@@ -96,17 +96,16 @@ async def flag_audits(sessions) -> list[tuple[str, str | None]]:
         return [tuple(row) for row in rows]
 
 
-async def answered_with_the_note(chat: ChatDriver, said: str, answers: list) -> None:
-    """`said` gets the gentle note (112 tap-to-call), no card and no pause, and answers the step
-    unmarked: the doctor sees the kept flag instead."""
+async def answered_with_the_note(chat: ChatDriver, said: str, answers: list) -> list:
+    """`said` gets the gentle note, no card and no pause, and answers the step unmarked: the doctor
+    sees the kept flag instead. The replies, for more checks."""
     replies = await chat.send(said)
     assert not any(reply.urgent for reply in replies), "no emergency card"
-    assert replies[0].text == translate("en", "emergency_note") and replies[0].calls, (
-        "the note, 112 tap-to-call"
-    )
+    assert replies[0].text == translate("en", "emergency_note"), "only the gentle note, in case it is now"
     assert not any("I am safe" in label for label in chat.labels()), "no pause"
     assert "Noted." in replies[1].text and "payment link" in chat.text(), "the step answered as usual"
     assert answers == [(said, False)], "the words answer the step, not marked: the doctor sees the flag"
+    return replies
 
 
 async def test_a_history_hit_answers_the_step_with_no_card_and_is_kept_as_history(
@@ -128,7 +127,8 @@ async def test_a_doubtful_hit_gets_the_note_answers_the_step_and_is_kept_as_doub
     said = "is phenyl safe for mopping if my 8 month old crawls on the floor?"
     matcher_says(monkeypatch, said, EmergencyHit("poisoning", "child + poison", doubtful=True))
     await at_the_reason(pinned, sessions)
-    await answered_with_the_note(pinned, said, halting_flow)
+    replies = await answered_with_the_note(pinned, said, halting_flow)
+    assert replies[0].calls, "the note, 112 tap-to-call"
     [(category, history, *_)] = await kept_flags(sessions, cipher)
     assert (category, history) == ("poisoning", False), "kept as a flag for now: the doctor reads it"
     assert await flag_audits(sessions) == [("flagged", "doubtful")]
